@@ -75,7 +75,7 @@ _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _SYMBOLS = {"%": " percent ", "³": "3", "²": "2", "&": " and ", "+": " plus "}
 _NON_WORD = re.compile(r"[^\w.\s]+")
-_STRAY_DOT = re.compile(r"(?<!\d)\.|\.(?!\d)")
+_STRAY_DOT = re.compile(r"\.(?!\d)|(?<=[^\W\d_])\.")
 _DIGITS = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)$")
 
 
