@@ -137,6 +137,7 @@ class _Loader:
         self.intents: dict[str, Intent] = {}
         self.raw_intents: list[tuple[str, LocDict, Path, int]] = []
         self.reject: list[TestCase] = []
+        self.run_cache: dict[str, list[str]] = {}
 
     def error(self, message: str, path: Path, line: int | None = None) -> None:
         self.errors.append(YamlError(message, path, line))
@@ -403,7 +404,12 @@ class _Loader:
                     run.append(word)
                     continue
                 if run:  # normalise runs of words together: "six hundred" is one number
-                    elements.extend(t.text for t in normalise(" ".join(run), language))
+                    text = " ".join(run)
+                    normalised = self.run_cache.get(text)
+                    if normalised is None:
+                        normalised = [t.text for t in normalise(text, language)]
+                        self.run_cache[text] = normalised
+                    elements.extend(normalised)
                     run = []
                 if word is None:
                     break

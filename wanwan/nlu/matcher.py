@@ -33,6 +33,7 @@ SHORTLIST = 48  # expansions scored by overlap before alignment
 ALIGN_PER_TEMPLATE = 3
 ALIGN_MAX = 14
 AMBIGUITY_MARGIN = 0.03
+PRUNE_MARGIN = 1.0  # keep aligning candidates this much worse than the best, for margins
 
 INS_COST = 1.0
 INS_COST_FUNCTION = 0.5
@@ -44,7 +45,7 @@ SPLIT_MERGE_PENALTY = 0.3
 HOMOPHONE_COST = 0.5
 MIN_WORD_SIM = 0.7
 MIN_SPLIT_MERGE_SIM = 0.85
-MIN_PHRASE_SIM = 0.6
+MIN_JOINED_SIM = 0.85
 
 
 @dataclass
@@ -86,16 +87,8 @@ class Expansion:
 @dataclass(slots=True)
 class _TrieNode:
     words: dict[str, _TrieNode] = field(default_factory=dict)
-    slots: list[tuple[SlotRef, _TrieNode]] = field(default_factory=list)
+    slots: dict[SlotRef, _TrieNode] = field(default_factory=dict)
     ends: list[Expansion] = field(default_factory=list)
-
-    def slot_child(self, ref: SlotRef) -> _TrieNode:
-        for existing, child in self.slots:
-            if existing == ref:
-                return child
-        child = _TrieNode()
-        self.slots.append((ref, child))
-        return child
 
 
 @dataclass(slots=True)
@@ -131,10 +124,11 @@ class IntentEngine:
         for exp in self.expansions:
             node = self.trie
             for element in exp.elements:
-                if isinstance(element, str):
-                    node = node.words.setdefault(element, _TrieNode())
-                else:
-                    node = node.slot_child(element)
+                children = node.words if isinstance(element, str) else node.slots
+                child = children.get(element)
+                if child is None:
+                    child = children[element] = _TrieNode()
+                node = child
             node.ends.append(exp)
 
     def _build_index(self) -> None:
@@ -151,6 +145,17 @@ class IntentEngine:
         self.literal_counts = np.array([e.literal_count for e in self.expansions], dtype=np.float32)
         self.slot_counts = np.array([len(e.elements) - e.literal_count for e in self.expansions],
                                     dtype=np.float32)
+        # Slots count in the shortlist like words: a slot whose list is heard in the utterance
+        # (a number for a range, a word of a spoken form for a list) earns its credit.
+        self.list_names = sorted(self.lists)
+        list_index = {name: i for i, name in enumerate(self.list_names)}
+        self.slot_matrix = np.zeros((len(self.expansions), len(self.list_names)), np.float32)
+        for idx, exp in enumerate(self.expansions):
+            for e in exp.elements:
+                if not isinstance(e, str):
+                    self.slot_matrix[idx, list_index[e.list_name]] += 1
+        self.list_words = {name: frozenset(w for p in sl.phrases for w in p.split())
+                           for name, sl in self.lists.items()}
         self.intent_of = [e.intent.name for e in self.expansions]
         self.template_of = [id(e.template) for e in self.expansions]
         self._similar_words = lru_cache(maxsize=20_000)(self._similar_words_uncached)
@@ -163,6 +168,7 @@ class IntentEngine:
                 known.update(phrase.split())
         self.known_words = frozenset(w for w in known if not w.startswith("#"))
         self.known_list = sorted(self.known_words)
+        self.known_stems = frozenset(map(self.language.stem, self.known_list))
         self.known_keys = frozenset(k for k in map(phonetic_key, self.known_list) if len(k) >= 3)
 
     def _build_list_index(self) -> None:
@@ -221,7 +227,7 @@ class IntentEngine:
             child = node.words.get(tokens[pos].text)
             if child is not None:
                 walk(child, pos + 1, bound)
-            for ref, child in node.slots:
+            for ref, child in node.slots.items():
                 slot_list = self.lists[ref.list_name]
                 if slot_list.is_range:
                     if tokens[pos].is_number:
@@ -265,6 +271,8 @@ class IntentEngine:
         if a.startswith("#") or b.startswith("#"):
             return 0.0
         sim = fuzz.ratio(a, b) / 100
+        if len(a) >= 4 and len(b) >= 4 and self.language.stem(a) == self.language.stem(b):
+            sim = max(sim, 0.85)  # "entries" for "entry", "logs" for "log"
         if len(a) >= 3 and len(b) >= 3:
             key = phonetic_key(a)
             if len(key) >= 2 and key == phonetic_key(b):
@@ -294,7 +302,7 @@ class IntentEngine:
         Recognisers insert fillers and short words; a real extra content word ("how much
         *money* do we have") means the sentence is about something else.
         """
-        if word in self.known_words:
+        if word in self.known_words or self.language.stem(word) in self.known_stems:
             return True
         if process.extractOne(word, self.known_list, scorer=fuzz.ratio, score_cutoff=80):
             return True
@@ -317,13 +325,16 @@ class IntentEngine:
         for phrase, value in forms:
             words = phrase.split()
             if len(words) == len(span):
+                # every word must sound right on its own: "tanaka lab" is not "kato lab"
                 sims = [self._word_sim(w, s) for w, s in zip(words, span, strict=True)]
-                sim = sum(sims) / len(sims)
-            else:
-                sim = fuzz.ratio(key, phrase) / 100
-            if sim < MIN_PHRASE_SIM:
-                continue
-            cost = (1.0 - sim) * 1.5 * max(len(words), len(span))
+                if min(sims) < MIN_WORD_SIM:
+                    continue
+                cost = sum(self._sub_cost(w, s) for w, s in zip(words, span, strict=True))
+            else:  # split or merged words: compare the letters
+                sim = fuzz.ratio(key.replace(" ", ""), phrase.replace(" ", "")) / 100
+                if sim < MIN_JOINED_SIM:
+                    continue
+                cost = (1.0 - sim) * 1.5 * max(len(words), len(span)) + SPLIT_MERGE_PENALTY
             if best is None or cost < best[1]:
                 best = (value, cost)
         return best
@@ -333,7 +344,16 @@ class IntentEngine:
         for token in tokens:
             for word, sim in self._similar_words(token.text):
                 acc[self.vocab_ids[word]] += sim
-        score = acc - 0.5 * self.literal_counts - 0.3 * self.slot_counts
+        numbers = sum(1 for t in tokens if t.is_number)
+        texts = {t.text for t in tokens}
+        present = np.array([
+            min(1.0, numbers) if self.lists[name].is_range
+            else 1.0 if texts & self.list_words[name]
+            else 0.7 if any(self._list_match(name, (t,)) for t in texts)
+            else 0.0
+            for name in self.list_names], dtype=np.float32)
+        score = (acc + self.slot_matrix @ present
+                 - 0.5 * self.literal_counts - 0.5 * self.slot_counts)
         if intents is not None:
             mask = np.array([name not in intents for name in self.intent_of])
             score[mask] = -np.inf
@@ -359,7 +379,7 @@ class IntentEngine:
         best_cost = float("inf")
         for idx in self._shortlist(tokens, intents):
             exp = self.expansions[idx]
-            aligned = self._align(exp, tokens, best_cost * 1.5 + 1.0)
+            aligned = self._align(exp, tokens, best_cost + PRUNE_MARGIN)
             if aligned is None:
                 continue
             cost, bindings = aligned
@@ -370,7 +390,11 @@ class IntentEngine:
 
     def _align(self, exp: Expansion, tokens: list[Token], give_up: float
                ) -> tuple[float, list[tuple[SlotRef, SlotValue]]] | None:
-        """Weighted edit distance between the expansion and the tokens, with slot bindings."""
+        """Weighted edit distance between the expansion and the tokens, with slot bindings.
+
+        ``cost[i][j]``: the cheapest way to say the first ``i`` elements with the first ``j``
+        tokens. Every move goes to a larger (i, j), so one pass in row order suffices.
+        """
         elems = exp.elements
         m, n = len(elems), len(tokens)
         inf = float("inf")
@@ -380,61 +404,66 @@ class IntentEngine:
         ]
         cost[0][0] = 0.0
         texts = [t.text for t in tokens]
+        values = [t.value for t in tokens]
+        single_word_number = [t.is_number and " " not in t.source for t in tokens]
         ins = [self._ins_cost(t) for t in tokens]
         skip = self.language.skip_words
-
-        def relax(i: int, j: int, c: float, frm: tuple[int, int],
-                  binding: tuple[SlotRef, SlotValue] | None = None) -> None:
-            if c < cost[i][j]:
-                cost[i][j] = c
-                back[i][j] = (frm[0], frm[1], binding)
+        homophones = self.language.number_homophones
+        sub_cost, word_sim = self._sub_cost, self._word_sim
 
         for i in range(m + 1):
             row = cost[i]
             if min(row) > give_up:
-                return None
+                return None  # costs only grow from here: this expansion cannot win
             elem = elems[i] if i < m else None
+            nxt = elems[i + 1] if i + 1 < m else None
             for j in range(n + 1):
                 c = row[j]
                 if c == inf:
                     continue
-                if j < n:
-                    relax(i, j + 1, c + ins[j], (i, j))
+                if j < n and c + ins[j] < row[j + 1]:
+                    row[j + 1] = c + ins[j]
+                    back[i][j + 1] = (i, j, None)
                 if elem is None:
                     continue
+                moves: list[tuple[int, int, float, tuple[SlotRef, SlotValue] | None]] = []
                 if isinstance(elem, str):
-                    relax(i + 1, j, c + self._del_cost(elem), (i, j))
+                    moves.append((i + 1, j, c + self._del_cost(elem), None))
                     if j < n and texts[j] not in skip:  # a filler never stands for a word
-                        tok = tokens[j]
-                        if tok.is_number and " " not in tok.source and (
-                                self.language.number_homophones.get(elem) == tok.value):
-                            sub = HOMOPHONE_COST  # "two" heard for "to"
+                        if values[j] is not None:
+                            if single_word_number[j] and homophones.get(elem) == values[j]:
+                                moves.append((i + 1, j + 1, c + HOMOPHONE_COST, None))
+                            else:
+                                moves.append((i + 1, j + 1, c + 1.0, None))
                         else:
-                            sub = self._sub_cost(elem, texts[j])
-                        relax(i + 1, j + 1, c + sub, (i, j))
-                        if j + 1 < n and not tokens[j].is_number and not tokens[j + 1].is_number:
-                            sim = self._word_sim(elem, texts[j] + texts[j + 1])
-                            if sim >= MIN_SPLIT_MERGE_SIM:
-                                relax(i + 1, j + 2, c + (1 - sim) + SPLIT_MERGE_PENALTY, (i, j))
-                        nxt = elems[i + 1] if i + 1 < m else None
-                        if isinstance(nxt, str) and not tokens[j].is_number:
-                            sim = self._word_sim(elem + nxt, texts[j])
-                            if sim >= MIN_SPLIT_MERGE_SIM:
-                                relax(i + 2, j + 1, c + (1 - sim) + SPLIT_MERGE_PENALTY, (i, j))
-                    continue
-                slot_list = self.lists[elem.list_name]
-                if slot_list.is_range:
+                            moves.append((i + 1, j + 1, c + sub_cost(elem, texts[j]), None))
+                            if j + 1 < n and values[j + 1] is None:
+                                sim = word_sim(elem, texts[j] + texts[j + 1])
+                                if sim >= MIN_SPLIT_MERGE_SIM:
+                                    moves.append((i + 1, j + 2,
+                                                  c + (1 - sim) + SPLIT_MERGE_PENALTY, None))
+                            if isinstance(nxt, str):
+                                sim = word_sim(elem + nxt, texts[j])
+                                if sim >= MIN_SPLIT_MERGE_SIM:
+                                    moves.append((i + 2, j + 1,
+                                                  c + (1 - sim) + SPLIT_MERGE_PENALTY, None))
+                elif self.lists[elem.list_name].is_range:
                     if j < n:
-                        if tokens[j].is_number:
-                            relax(i + 1, j + 1, c, (i, j), (elem, tokens[j].value))  # type: ignore[arg-type]
-                        elif texts[j] in self.language.number_homophones:
-                            value = self.language.number_homophones[texts[j]]
-                            relax(i + 1, j + 1, c + HOMOPHONE_COST, (i, j), (elem, value))
-                    continue
-                for k in range(1, min(slot_list.max_words + 1, n - j) + 1):
-                    match = self._list_match(elem.list_name, tuple(texts[j:j + k]))
-                    if match is not None:
-                        relax(i + 1, j + k, c + match[1], (i, j), (elem, match[0]))
+                        if values[j] is not None:
+                            moves.append((i + 1, j + 1, c, (elem, values[j])))  # type: ignore[arg-type]
+                        elif texts[j] in homophones:
+                            moves.append((i + 1, j + 1, c + HOMOPHONE_COST,
+                                          (elem, homophones[texts[j]])))
+                else:
+                    longest = min(self.lists[elem.list_name].max_words + 1, n - j)
+                    for k in range(1, longest + 1):
+                        match = self._list_match(elem.list_name, tuple(texts[j:j + k]))
+                        if match is not None:
+                            moves.append((i + 1, j + k, c + match[1], (elem, match[0])))
+                for ti, tj, tc, binding in moves:
+                    if tc < cost[ti][tj]:
+                        cost[ti][tj] = tc
+                        back[ti][tj] = (i, j, binding)
         total = cost[m][n]
         if total == inf:
             return None

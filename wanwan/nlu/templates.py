@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 MAX_EXPANSIONS = 20_000
 
@@ -28,8 +29,7 @@ class Text:
     text: str
 
 
-@dataclass(frozen=True)
-class SlotRef:
+class SlotRef(NamedTuple):  # a tuple: hashed in C, and compiled catalogues hold many
     list_name: str
     slot_name: str
 

@@ -52,9 +52,23 @@ class Language:
     ignore_words: frozenset[str] = frozenset()
     number_homophones: dict[str, int] = field(default_factory=dict)
 
+    def stem(self, word: str) -> str:
+        """A crude stem for comparing inflections ("entries" ~ "entry", "logged" ~ "log")."""
+        if self.code != "en" or len(word) < 4:
+            return word
+        for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ches", "ch"),
+                             ("shes", "sh"), ("xes", "x"), ("ing", ""), ("ed", ""), ("s", "")):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                stem = word[: len(word) - len(suffix)] + repl
+                if suffix in ("ing", "ed") and len(stem) > 3 and stem[-1] == stem[-2]:
+                    stem = stem[:-1]  # "logged" -> "logg" -> "log"
+                return stem
+        return word
+
     def parse_numbers(self, words: list[str]) -> list[Token]:
         if self.code != "en":  # only English number words so far; digits work everywhere
             return [_digit_token(w) or Token(w) for w in words]
+        words = _join_split_number_words(words)
         out: list[Token] = []
         i = 0
         while i < len(words):
@@ -84,6 +98,27 @@ def _digit_token(word: str) -> Token | None:
         return None
     value: float | int = float(word) if "." in word else int(word)
     return Token(format_number(value), value, word)
+
+
+_NUMBER_WORDS = frozenset(numbers_en.UNITS) | frozenset(numbers_en.TENS) | {
+    "hundred", "thousand"}
+
+
+def _join_split_number_words(words: list[str]) -> list[str]:
+    """Recognisers split long number words ("fif teen", "hun dred"): join them back."""
+    if len(words) < 2:
+        return words
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if (i + 1 < len(words) and words[i] not in _NUMBER_WORDS
+                and words[i] + words[i + 1] in _NUMBER_WORDS):
+            out.append(words[i] + words[i + 1])
+            i += 2
+            continue
+        out.append(words[i])
+        i += 1
+    return out
 
 
 def split_words(text: str, language: Language) -> list[str]:
