@@ -39,14 +39,52 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--intents", type=Path, default=None)
     c = isub.add_parser("list", help="the intents, their slots and an example each")
     c.add_argument("--intents", type=Path, default=None)
+    def lab_options(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--speed", type=float, default=1.0,
+                       help="simulated time acceleration (default 1)")
+        q.add_argument("--sim", dest="sim", action="store_true", default=None,
+                       help="run the simulated lab even with a configured broker")
+        q.add_argument("--no-sim", dest="sim", action="store_false",
+                       help="do not simulate instruments (real ones or `wanwan sim` answer)")
+
+    p = sub.add_parser("ask", help="one turn at a site: understand, apply the dialogue "
+                       "policy, act over MQTT, print the reply")
+    _add_common(p)
+    p.add_argument("text", nargs="*", help="what is said; '-' reads one turn per line from "
+                   "stdin; none starts an interactive session")
+    p.add_argument("--site", default=None, help="site id (default: the first configured)")
+    p.add_argument("--json", action="store_true",
+                   help="intent, slots, reply and the commands sent with their acks")
+    p.add_argument("--intents", type=Path, default=None)
+    lab_options(p)
+
+    p = sub.add_parser("sim", help="run the simulated instruments against the broker")
+    _add_common(p)
+    p.add_argument("--speed", type=float, default=1.0)
+    p.add_argument("--port", type=int, default=None,
+                   help="port for the private broker when none is configured")
+
+    p = sub.add_parser("serve", help="the assistant service: answers text sent to "
+                       "{prefix}/site/SITE/query over MQTT")
+    _add_common(p)
+    p.add_argument("--intents", type=Path, default=None)
+    lab_options(p)
+
+    p = sub.add_parser("ledger", help="the ledger of dispensed and recovered helium")
+    _add_common(p)
+    lsub = p.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    e = lsub.add_parser("export", help="every entry, oldest first")
+    e.add_argument("--csv", action="store_true", help="CSV with a header row")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    quiet = args.command in ("parse", "ask", "intents", "ledger")  # their output is the answer
     logging.basicConfig(
-        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
+        level=logging.DEBUG if getattr(args, "verbose", False) else (
+            logging.WARNING if quiet else logging.INFO),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
         if args.command == "parse":
@@ -55,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "intents":
             from wanwan.commands.parse import run_intents
             return run_intents(args)
+        if args.command in ("ask", "sim", "serve", "ledger"):
+            from wanwan.commands import lab
+            return getattr(lab, f"run_{args.command}")(args)
     except UserError as exc:
         print(f"wanwan: {exc}", file=sys.stderr)
         return 2

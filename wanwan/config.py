@@ -49,6 +49,7 @@ class Site(_Model):
 class Dewar(_Model):
     id: str
     capacity_l: float = Field(100, gt=0)
+    probe_cm: float = Field(100, gt=0, description="active length of the level probe")
     boiloff_pct_per_day: float = Field(1.0, ge=0, le=50)
     room: str = ""
     initial_level_pct: float = Field(60, ge=0, le=100)
@@ -69,6 +70,17 @@ class Lab(_Model):
     id: str
     name: str = ""
     aliases: list[str] = []
+
+
+class TransferController(_Model):
+    """The regulator and valves of a transfer bay: pressurise, transfer, stop."""
+
+    id: str
+    room: str
+    rate_l_h: float = Field(130, gt=0, le=400, description="litres per hour drawn from supply")
+    loss_fraction: float = Field(0.2, ge=0, lt=1, description="share boiling off to the bag")
+    pressurise_s: float = Field(30, ge=0)
+    min_supply_pct: float = Field(5, ge=0, le=100)
 
 
 class GasBag(_Model):
@@ -142,6 +154,7 @@ class SiteConfig(_Model):
     dewars: list[Dewar] = []
     vessels: list[Vessel] = []
     labs: list[Lab] = []
+    transfer_controllers: list[TransferController] = []
     gas_bag: GasBag | None = None
     compressor: Compressor | None = None
     storage: Storage | None = None
@@ -158,7 +171,8 @@ class SiteConfig(_Model):
     @model_validator(mode="after")
     def _references(self) -> SiteConfig:
         rooms = {r.id for r in self.rooms}
-        for group in ("dewars", "vessels", "labs", "sites", "rooms", "oxygen_monitors"):
+        for group in ("dewars", "vessels", "labs", "sites", "rooms", "oxygen_monitors",
+                      "transfer_controllers"):
             ids = [x.id for x in getattr(self, group)]
             dupes = {i for i in ids if ids.count(i) > 1}
             if dupes:
@@ -166,9 +180,10 @@ class SiteConfig(_Model):
         for site in self.sites:
             if rooms and site.room not in rooms:
                 raise ValueError(f"sites: {site.id!r} is in unknown room {site.room!r}")
-        for mon in self.oxygen_monitors:
-            if rooms and mon.room not in rooms:
-                raise ValueError(f"oxygen_monitors: {mon.id!r} is in unknown room {mon.room!r}")
+        for group in ("oxygen_monitors", "transfer_controllers"):
+            for item in getattr(self, group):
+                if rooms and item.room not in rooms:
+                    raise ValueError(f"{group}: {item.id!r} is in unknown room {item.room!r}")
         return self
 
     def site(self, site_id: str | None) -> Site:
@@ -184,6 +199,25 @@ class SiteConfig(_Model):
 
     def dewar(self, dewar_id: str) -> Dewar | None:
         return next((d for d in self.dewars if d.id == dewar_id), None)
+
+    def vessel(self, vessel_id: str) -> Vessel | None:
+        return next((v for v in self.vessels if v.id == vessel_id), None)
+
+    def lab(self, lab_id: str) -> Lab | None:
+        return next((x for x in self.labs if x.id == lab_id), None)
+
+    def room(self, room_id: str) -> Room | None:
+        return next((r for r in self.rooms if r.id == room_id), None)
+
+    def transfer_controller(self, room: str) -> TransferController | None:
+        """The controller of a room, else the only one of the site."""
+        found = next((t for t in self.transfer_controllers if t.room == room), None)
+        if found is None and len(self.transfer_controllers) == 1:
+            found = self.transfer_controllers[0]
+        return found
+
+    def sites_in_room(self, room: str) -> list[Site]:
+        return [s for s in self.sites if s.room == room]
 
     def slot_lists(self) -> dict[str, list[ListValue]]:
         """The site's names as intent slot lists: what people say for each id."""

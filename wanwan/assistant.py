@@ -1,0 +1,136 @@
+"""Everything an assistant server runs, wired together: bus, instruments, ledger and audit with
+their outbox, the intent engine and the dialogue. With no broker configured it starts its own
+mosquitto, and with ``simulate`` the simulated lab, so it runs on a fresh machine as is."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from wanwan.broker import EmbeddedBroker
+from wanwan.bus.client import BrokerAddress, Bus
+from wanwan.bus.messages import IntentMessage, ReplyMessage, SiteQuery
+from wanwan.bus.outbox import Outbox
+from wanwan.bus.topics import Topics
+from wanwan.config import SiteConfig
+from wanwan.dialogue import Dialogue, Reply, Turn
+from wanwan.instruments.gateway import Instruments
+from wanwan.instruments.sim import LabSimulator
+from wanwan.ledger import Audit, Ledger
+from wanwan.nlu import IntentEngine
+from wanwan.store import Store, default_store_path
+
+log = logging.getLogger(__name__)
+
+
+def broker_address(config: SiteConfig, port: int | None = None) -> BrokerAddress:
+    b = config.broker
+    return BrokerAddress(host=b.host or "127.0.0.1", port=port or b.port, protocol=b.protocol,
+                         tls=b.tls, ca_file=b.ca_file, username=b.username, password=b.password,
+                         keepalive_s=b.keepalive_s)
+
+
+class Assistant:
+    def __init__(self, config: SiteConfig, engine: IntentEngine, *,
+                 store_path: Path | str | None = None, simulate: bool | None = None,
+                 address: BrokerAddress | None = None, speed: float = 1.0,
+                 on_reply: Callable[[Reply], None] | None = None,
+                 client_id: str | None = None) -> None:
+        self.config = config
+        self.engine = engine
+        self.topics = Topics(config.topic_prefix)
+        self.broker: EmbeddedBroker | None = None
+        if address is None and config.broker.host is None:
+            self.broker = EmbeddedBroker().start()
+            address = broker_address(config, self.broker.port)
+            log.info("started a private mosquitto on port %d", self.broker.port)
+        self.address = address or broker_address(config)
+        self.simulate = self.broker is not None if simulate is None else simulate
+        self.sim: LabSimulator | None = None
+        if self.simulate:
+            self.sim = LabSimulator(config, self.address, speed=speed).start()
+        path = store_path or os.environ.get("WANWAN_DB") or default_store_path(
+            config.ledger_path)
+        self.store = Store(path)
+        self.outbox = Outbox(self.store)
+        self.bus = Bus(self.address, client_id or f"wanwan-assistant-{uuid.uuid4().hex[:6]}",
+                       self.topics)
+        self.outbox.attach(self.bus)
+        self.instruments = Instruments(self.bus, config.timeouts.instrument_stale_s,
+                                       config.timeouts.ack_s)
+        self.ledger = Ledger(self.store, self.outbox, self.topics)
+        self.audit = Audit(self.store, self.outbox, self.topics)
+        self._on_reply = on_reply
+        self.replies: list[Reply] = []
+        self._replies_lock = threading.Lock()
+        self.dialogue = Dialogue(config, engine, self.instruments, self.ledger, self.audit,
+                                 self._speak)
+        self.bus.subscribe(self.topics.all_site_queries, SiteQuery, self._on_query)
+        self.bus.start()
+        self.dialogue.start()
+
+    def wait_ready(self, timeout: float = 5.0) -> bool:
+        """Until every configured dewar has reported (or the timeout)."""
+        deadline = time.monotonic() + timeout
+        wanted = [d.id for d in self.config.dewars]
+        while time.monotonic() < deadline:
+            if self.bus.connected and all(
+                    self.instruments.reading("dewar", d).state is not None for d in wanted):
+                return True
+            time.sleep(0.02)
+        return False
+
+    # -- turns -------------------------------------------------------------------------------
+    def ask(self, text: str, site: str | None = None) -> Turn:
+        turn = self.dialogue.handle(text, site)
+        self.bus.publish(self.topics.site(turn.site, "heard"),
+                         SiteQuery(text=text, site=turn.site, confidence=None), qos=0)
+        self.bus.publish(self.topics.site(turn.site, "intent"),
+                         IntentMessage(site=turn.site, text=text, intent=turn.intent,
+                                       slots=turn.slots, confidence=turn.parse.confidence))
+        return turn
+
+    def _on_query(self, topic: str, query: SiteQuery) -> None:
+        site = query.site or topic.split("/")[-2]
+        try:
+            self.ask(query.text, site)
+        except Exception:  # a bad query must not stop the service
+            log.exception("query on %s failed", topic)
+
+    def _speak(self, reply: Reply) -> None:
+        with self._replies_lock:
+            self.replies.append(reply)
+        self.bus.publish(self.topics.site(reply.site, "reply"),
+                         ReplyMessage(site=reply.site, text=reply.text,
+                                      kind=reply.kind,  # type: ignore[arg-type]
+                                      intent=reply.intent))
+        if self._on_reply:
+            self._on_reply(reply)
+
+    def replies_for(self, site: str, kind: str | None = None) -> list[Reply]:
+        with self._replies_lock:
+            return [r for r in self.replies if r.site == site and (kind is None or
+                                                                   r.kind == kind)]
+
+    # -- shutdown ----------------------------------------------------------------------------
+    def close(self) -> None:
+        self.dialogue.close()
+        self.outbox.wait_drained(2.0)
+        self.outbox.close()
+        self.bus.stop()
+        if self.sim:
+            self.sim.stop()
+        self.store.close()
+        if self.broker:
+            self.broker.stop()
+
+    def __enter__(self) -> Assistant:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,404 @@
+"""The dialogue policy (contract: shared/spec/safety.md), per site.
+
+1. Actuating intents are read back and wait for ``confirm`` from the same site within the
+   time limit; anything else, or the timeout, cancels and says so.
+2. ``stop`` and ``stop_transfer`` are never gated. ``stop`` drops a pending confirmation, cuts
+   speech and stops a transfer running at the site.
+3. A low-confidence actuating request is not guessed: the user is asked to repeat. A
+   low-confidence ``stop`` is still acted on.
+4. Each site may run only the intents its policy allows; refusals are spoken.
+5. Nothing is claimed without an acknowledgement (the skills report silence as such).
+6. Alarms are spoken at the sites of their room, repeated until acknowledged there.
+7. Heard commands, decisions, commands sent, acknowledgements and alarms go to the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wanwan.bus.messages import Alarm, InstrumentEvent, InstrumentState
+from wanwan.config import Site, SiteConfig
+from wanwan.instruments.gateway import Instruments
+from wanwan.ledger import Audit, Ledger
+from wanwan.nlu import IntentEngine, ParseResult
+from wanwan.skills import REGISTRY
+from wanwan.skills.base import CommandRecord, SkillContext, SkillResult, percent
+
+log = logging.getLogger(__name__)
+
+NEVER_GATED = {"stop", "stop_transfer"}
+ALWAYS_ALLOWED = NEVER_GATED | {"confirm", "cancel", "repeat", "help", "acknowledge_alarm"}
+LOW_CONFIDENCE_STOP = 0.4
+HELP_ORDER = ["read_level", "log_volume", "start_transfer", "transfer_status", "stock_query",
+              "read_oxygen", "gas_status"]
+INTENT_WORDS = {
+    "start_transfer": "Starting a transfer", "undo_log": "Undoing ledger entries",
+    "compressor_control": "Controlling the compressor", "log_volume": "Logging volumes",
+}
+
+
+@dataclass
+class Reply:
+    site: str
+    text: str
+    kind: str = "reply"  # reply, readback, alarm, notice, error
+    intent: str | None = None
+
+
+@dataclass
+class Turn:
+    """One utterance and what came of it (the JSON of ``wanwan ask --json``)."""
+
+    site: str
+    heard: str
+    parse: ParseResult
+    reply: str
+    decision: str
+    intent: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    commands: list[CommandRecord] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"site": self.site, "text": self.heard, "intent": self.intent,
+                "slots": self.slots, "confidence": round(self.parse.confidence, 3),
+                "decision": self.decision, "reply": self.reply,
+                "commands": [c.to_json() for c in self.commands],
+                "elapsed_ms": round(self.elapsed_ms, 1)}
+
+
+@dataclass
+class Pending:
+    intent: str
+    slots: dict[str, Any]
+    readback: str
+    deadline: float
+    heard: str
+    confidence: float
+
+
+@dataclass
+class SiteState:
+    site: Site
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    pending: Pending | None = None
+    last_reply: str = ""
+    memory: dict[str, Any] = field(default_factory=dict)
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ActiveAlarm:
+    alarm: Alarm
+    sites: list[str]
+    acknowledged: set[str] = field(default_factory=set)
+    next_repeat: float = 0.0
+
+
+class Dialogue:
+    def __init__(self, config: SiteConfig, engine: IntentEngine, instruments: Instruments,
+                 ledger: Ledger, audit: Audit, speak: Callable[[Reply], None],
+                 on_stop: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.engine = engine
+        self.instruments = instruments
+        self.ledger = ledger
+        self.audit = audit
+        self.speak = speak
+        self.on_stop = on_stop or (lambda site: None)
+        self.sites: dict[str, SiteState] = {}
+        self.alarms: dict[str, ActiveAlarm] = {}
+        self._alarm_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        instruments.on_alarm(self._on_alarm)
+        instruments.on_state(self._on_state)
+        instruments.on_event(self._on_event)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> Dialogue:
+        self._thread = threading.Thread(target=self._run, name="dialogue", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(2)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            try:
+                self.tick()
+            except Exception:
+                log.exception("dialogue tick failed")
+
+    def site_state(self, site_id: str | None) -> SiteState:
+        site = self.config.site(site_id)
+        state = self.sites.get(site.id)
+        if state is None:
+            state = self.sites.setdefault(site.id, SiteState(site))
+        return state
+
+    # -- one turn ----------------------------------------------------------------------------
+    def handle(self, text: str, site_id: str | None = None) -> Turn:
+        started = time.perf_counter()
+        state = self.site_state(site_id)
+        site = state.site
+        parse = self.engine.parse(text)
+        self.audit.record(site.id, "heard", intent=parse.intent, confidence=parse.confidence,
+                          text=text, slots=parse.slots or None, reason=parse.reason)
+        with state.lock:
+            turn = self._decide(state, parse)
+        turn.elapsed_ms = (time.perf_counter() - started) * 1000
+        for record in turn.commands:
+            self.audit.record(site.id, "command", intent=turn.intent,
+                              instrument=record.instrument, command=record.command,
+                              args=record.args, acknowledged=record.ok is not None,
+                              ok=record.ok, error=record.error)
+        self.audit.record(site.id, "decision", intent=turn.intent, confidence=parse.confidence,
+                          decision=turn.decision, reply=turn.reply)
+        kind = "readback" if turn.decision == "readback" else "reply"
+        if turn.reply:
+            state.last_reply = turn.reply
+            self.speak(Reply(site.id, turn.reply, kind, turn.intent))
+        return turn
+
+    def _decide(self, state: SiteState, parse: ParseResult) -> Turn:
+        site = state.site
+        intent = parse.intent
+
+        def turn(reply: str, decision: str, result: SkillResult | None = None,
+                 commands: list[CommandRecord] | None = None) -> Turn:
+            return Turn(site.id, parse.text, parse, reply, decision, intent,
+                        dict(parse.slots), commands or [])
+
+        # rule 3: a stop heard unsurely is still a stop
+        if intent is None and parse.near in NEVER_GATED and (
+                parse.reason or "").startswith("not sure") and (
+                parse.confidence >= LOW_CONFIDENCE_STOP):
+            intent = parse.near
+            parse.slots = {}
+
+        if intent is None:
+            return turn(self._not_understood(parse), "not_understood")
+
+        if intent == "stop":
+            return self._stop_everything(state, parse, turn)
+
+        prefix = ""
+        if state.pending is not None:
+            pending = state.pending
+            if intent == "confirm":
+                state.pending = None
+                if time.monotonic() > pending.deadline:
+                    return turn("Too late: the confirmation timed out. Nothing was done.",
+                                "expired")
+                return self._execute(state, pending.intent, pending.slots, parse, turn,
+                                     decision="confirmed")
+            state.pending = None
+            self.audit.record(site.id, "cancelled", intent=pending.intent, reason=intent)
+            if intent == "cancel":
+                return turn(f"Cancelled. {self._action_words(pending)} was not done.",
+                            "cancelled")
+            prefix = "Cancelled the pending request. "
+
+        if intent == "confirm":
+            return turn(prefix + "There is nothing to confirm.", "nothing_pending")
+        if intent == "cancel":
+            return turn(prefix + "There is nothing to cancel.", "nothing_pending")
+        if intent == "repeat":
+            return turn(state.last_reply or "I have not said anything yet.", "repeated")
+        if intent == "help":
+            return turn(prefix + self._help(site), "help")
+        if intent == "acknowledge_alarm":
+            return turn(prefix + self._acknowledge(site), "acknowledged")
+
+        if intent not in ALWAYS_ALLOWED and not site.allows(intent):
+            words = INTENT_WORDS.get(intent, intent.replace("_", " ").capitalize())
+            return turn(prefix + f"{words} is not allowed at the {site.name or site.id}.",
+                        "refused")
+
+        skill = REGISTRY.get(intent)
+        if skill is None:
+            return turn(prefix + "I understood you, but I cannot do that yet.", "no_skill")
+        ctx = self._context(state, parse.text)
+        if skill.check is not None:
+            question = skill.check(ctx, parse.slots)
+            if question:
+                return turn(prefix + question, "clarify")
+        if skill.readback is not None and intent not in NEVER_GATED:
+            readback = skill.readback(ctx, parse.slots)
+            state.pending = Pending(intent, dict(parse.slots), readback,
+                                    time.monotonic() + self.config.timeouts.confirm_s,
+                                    parse.text, parse.confidence)
+            return turn(prefix + readback, "readback")
+        executed = self._execute(state, intent, parse.slots, parse, turn, decision="done")
+        executed.reply = prefix + executed.reply
+        return executed
+
+    def _execute(self, state: SiteState, intent: str, slots: dict[str, Any],
+                 parse: ParseResult, turn, decision: str) -> Turn:
+        site = state.site
+        if intent not in ALWAYS_ALLOWED and not site.allows(intent):  # policy may have changed
+            return turn(f"That is not allowed at the {site.name or site.id}.", "refused")
+        ctx = self._context(state, parse.text)
+        result = REGISTRY[intent].run(ctx, slots)
+        out = turn(result.text, decision if result.ok else "failed", result, ctx.commands)
+        out.intent, out.slots = intent, dict(slots)
+        return out
+
+    def _stop_everything(self, state: SiteState, parse: ParseResult, turn) -> Turn:
+        site = state.site
+        self.on_stop(site.id)  # cut speech first
+        dropped = state.pending
+        state.pending = None
+        ctx = self._context(state, parse.text)
+        tc = self.config.transfer_controller(site.room)
+        running = False
+        if tc is not None:
+            reading = self.instruments.reading("transfer", tc.id)
+            running = reading.state is not None and getattr(
+                reading.state, "state", "idle") in ("pressurising", "transferring")
+        if running:
+            result = REGISTRY["stop_transfer"].run(ctx, {})
+            out = turn(result.text, "stopped_transfer" if result.ok else "failed", result,
+                       ctx.commands)
+            out.intent = "stop"
+            return out
+        text = "Stopped." if dropped is None else "Stopped. Nothing was done."
+        out = turn(text, "stopped")
+        out.intent = "stop"
+        return out
+
+    def _context(self, state: SiteState, heard: str) -> SkillContext:
+        def add_alert(alert: dict[str, Any]) -> None:
+            state.alerts.append(alert)
+
+        return SkillContext(self.config, state.site, self.instruments, self.ledger, heard,
+                            state.memory, add_alert)
+
+    def _not_understood(self, parse: ParseResult) -> str:
+        reason = parse.reason or ""
+        if reason == "empty":
+            return ""
+        if reason == "negated":
+            return "Understood. I will not do anything."
+        if "out of range" in reason:
+            return f"I cannot do that: {reason}."
+        near = self.engine.catalog.intents.get(parse.near or "")
+        if near is not None and near.actuating:
+            return "I did not catch that clearly. Please say it again."
+        return "Sorry, I did not understand. Say help to hear what I can do."
+
+    def _action_words(self, pending: Pending) -> str:
+        return pending.readback.split(".")[0]
+
+    def _help(self, site: Site) -> str:
+        examples = []
+        intents = self.engine.catalog.intents
+        ordered = sorted(intents, key=lambda n: HELP_ORDER.index(n) if n in HELP_ORDER else 99)
+        for name in ordered:
+            intent = intents[name]
+            if name in ALWAYS_ALLOWED or not site.allows(name) or not intent.tests:
+                continue
+            examples.append(intent.tests[min(1, len(intent.tests) - 1)].text)
+        return ("You can say, for example: " + "; ".join(examples[:6])
+                + ". Say stop at any time.")
+
+    # -- time-outs, alerts, alarms -----------------------------------------------------------
+    def tick(self) -> None:
+        now = time.monotonic()
+        for state in list(self.sites.values()):
+            with state.lock:
+                pending = state.pending
+                if pending is not None and now > pending.deadline:
+                    state.pending = None
+                    text = (f"No confirmation: cancelled. {self._action_words(pending)} "
+                            "was not done.")
+                    state.last_reply = text
+            if pending is not None and state.pending is None and now > pending.deadline:
+                self.audit.record(state.site.id, "cancelled", intent=pending.intent,
+                                  reason="timeout")
+                self.speak(Reply(state.site.id, text, "notice", pending.intent))
+        with self._alarm_lock:
+            due = [a for a in self.alarms.values() if now >= a.next_repeat]
+            for active in due:
+                active.next_repeat = now + self.config.timeouts.alarm_repeat_s
+        for active in due:
+            for site in active.sites:
+                if site not in active.acknowledged:
+                    self.speak(Reply(site, active.alarm.message, "alarm"))
+
+    def _on_alarm(self, alarm: Alarm) -> None:
+        sites = [s.id for s in self.config.sites_in_room(alarm.room)] or [
+            s.id for s in self.config.sites] or ["default"]
+        with self._alarm_lock:
+            known = self.alarms.get(alarm.alarm_id)
+            if not alarm.active:
+                if known is None:
+                    return
+                del self.alarms[alarm.alarm_id]
+            elif known is not None and known.alarm.severity == alarm.severity:
+                return  # a repeat delivery (retained) of an alarm already being announced
+            else:
+                self.alarms[alarm.alarm_id] = ActiveAlarm(alarm, sites)
+        for site in sites:
+            self.audit.record(site, "alarm", alarm_id=alarm.alarm_id, kind=alarm.kind,
+                              active=alarm.active, value=alarm.value)
+        if not alarm.active:
+            room = self.config.room(alarm.room)
+            where = room.name if room and room.name else alarm.room
+            for site in sites:
+                self.speak(Reply(site, f"Cleared: {alarm.kind.replace('_', ' ')} in the "
+                                       f"{where}.", "notice"))
+        # active alarms are spoken by tick(), at once and then every alarm_repeat_s
+
+    def _acknowledge(self, site: Site) -> str:
+        with self._alarm_lock:
+            mine = [a for a in self.alarms.values()
+                    if site.id in a.sites and site.id not in a.acknowledged]
+            for active in mine:
+                active.acknowledged.add(site.id)
+        if not mine:
+            return "There is no active alarm here."
+        for active in mine:
+            self.audit.record(site.id, "alarm_acknowledged", alarm_id=active.alarm.alarm_id)
+        return ("Alarm acknowledged. I will stop repeating it here; it stays active until "
+                "the reading is back to normal.")
+
+    def _on_state(self, state: InstrumentState) -> None:
+        level = getattr(state, "level_pct", None)
+        if level is None:
+            return
+        for site_state in list(self.sites.values()):
+            fired = []
+            for alert in site_state.alerts:
+                if alert["kind"] != state.kind or alert["id"] != state.id:
+                    continue
+                crossed = (level <= alert["level"] if alert["direction"] == "below"
+                           else level >= alert["level"])
+                if crossed:
+                    fired.append(alert)
+            for alert in fired:
+                site_state.alerts.remove(alert)
+                word = "is down to" if alert["direction"] == "below" else "has reached"
+                text = f"{alert['label'].capitalize()} {word} {percent(level)}."
+                self.audit.record(site_state.site.id, "level_alert", **alert, value=level)
+                self.speak(Reply(site_state.site.id, text, "notice", "set_level_alert"))
+
+    def _on_event(self, event: InstrumentEvent) -> None:
+        if event.kind == "transfer" and event.event == "stopped":
+            site = event.detail.get("site")
+            reason = event.detail.get("reason", "")
+            if site in self.sites and reason != "stopped by voice":
+                moved = event.detail.get("moved_l")
+                text = f"The transfer has stopped: {reason}."
+                if moved is not None:
+                    text += f" {float(moved):.0f} litres moved."
+                self.speak(Reply(site, text, "notice", "transfer_status"))
