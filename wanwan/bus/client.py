@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import ssl
@@ -122,10 +123,8 @@ class Bus:
         if self._presence and self.connected:
             info = self.client.publish(self.topics.presence(self.client_id),
                                        b'{"status": "offline"}', qos=1, retain=True)
-            try:
+            with contextlib.suppress(ValueError, RuntimeError):  # broker gone meanwhile
                 info.wait_for_publish(1.0)
-            except (ValueError, RuntimeError):
-                pass
         self.client.disconnect()
         self.client.loop_stop()
 

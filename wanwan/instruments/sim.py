@@ -525,7 +525,8 @@ class LabSimulator:
         if source is None:
             return False, f"dewar {args.get('source')} is not connected", None
         if source.level_pct <= t.min_supply_pct:
-            return False, f"dewar {source.id} is nearly empty ({source.level_pct:.0f} percent)", None
+            level = f"{source.level_pct:.0f} percent"
+            return False, f"dewar {source.id} is nearly empty ({level})", None
         target_id = str(args.get("target")) if args.get("target") else None
         if target_id and target_id not in self.vessels and target_id not in self.dewars:
             return False, f"{target_id} is not connected", None

@@ -98,16 +98,18 @@ def skill(intent: str, *, readback=None, check=None):
 
 # --- spoken numbers -------------------------------------------------------------------------
 
+def _rounded(x: float) -> str:
+    """One decimal below ten ("2.5"), whole numbers above ("62"): what a person would say."""
+    return f"{x:.1f}".rstrip("0").rstrip(".") if abs(x) < 10 else f"{round(x):d}"
+
+
 def litres(x: float) -> str:
-    if abs(x) < 10:
-        value = f"{x:.1f}".rstrip("0").rstrip(".")
-    else:
-        value = f"{round(x):d}"
+    value = _rounded(x)
     return f"{value} {'litre' if value == '1' else 'litres'}"
 
 
 def cubic_metres(x: float) -> str:
-    value = f"{x:.1f}".rstrip("0").rstrip(".") if abs(x) < 10 else f"{round(x):d}"
+    value = _rounded(x)
     return f"{value} {'cubic metre' if value == '1' else 'cubic metres'}"
 
 
