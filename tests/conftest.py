@@ -28,3 +28,57 @@ def run_cli(*args: str, stdin: bytes | None = None, timeout: float = 60
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     return subprocess.run([sys.executable, "-m", "wanwan", *args], input=stdin,
                           capture_output=True, timeout=timeout, cwd=ROOT, env=env)
+
+
+# --- the lab: a real mosquitto, the simulated instruments and an assistant -----------------
+
+import time as _time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+
+from wanwan.assistant import Assistant  # noqa: E402
+from wanwan.broker import EmbeddedBroker  # noqa: E402
+from wanwan.bus.client import BrokerAddress  # noqa: E402
+from wanwan.config import SiteConfig, Timeouts, load_config  # noqa: E402
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 5.0, step: float = 0.02):
+    """Poll until ``predicate()`` is truthy; return its value or fail with a clear message."""
+    deadline = _time.monotonic() + timeout
+    while _time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        _time.sleep(step)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+@pytest.fixture
+def broker() -> Iterator[EmbeddedBroker]:
+    with EmbeddedBroker() as b:
+        yield b
+
+
+@pytest.fixture
+def site_config() -> SiteConfig:
+    """The example site with short time limits, so time-outs are testable."""
+    config = load_config(ROOT / "config")
+    return config.model_copy(update={"timeouts": Timeouts(confirm_s=0.8, ack_s=1.0,
+                                                          alarm_repeat_s=0.4)})
+
+
+def make_lab(config: SiteConfig, engine: IntentEngine, port: int, db: Path,
+             protocol: str = "5", speed: float = 60.0) -> Assistant:
+    config = config.model_copy(update={"broker": config.broker.model_copy(
+        update={"protocol": protocol})})
+    address = BrokerAddress(port=port, protocol=protocol)
+    assistant = Assistant(config, engine, address=address, simulate=True, speed=speed,
+                          store_path=db)
+    assert assistant.wait_ready(10), "simulated instruments did not report"
+    return assistant
+
+
+@pytest.fixture
+def lab(broker, site_config, engine, tmp_path) -> Iterator[Assistant]:
+    assistant = make_lab(site_config, engine, broker.port, tmp_path / "wanwan.sqlite3")
+    yield assistant
+    assistant.close()

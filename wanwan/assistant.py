@@ -75,12 +75,19 @@ class Assistant:
         self.dialogue.start()
 
     def wait_ready(self, timeout: float = 5.0) -> bool:
-        """Until every configured dewar has reported (or the timeout)."""
+        """Until every configured instrument has reported once (or the timeout)."""
+        c = self.config
+        wanted = [("dewar", d.id) for d in c.dewars] + [("vessel", v.id) for v in c.vessels]
+        wanted += [("transfer", t.id) for t in c.transfer_controllers]
+        wanted += [("oxygen", m.id) for m in c.oxygen_monitors]
+        for kind, part in (("gas_bag", c.gas_bag), ("compressor", c.compressor),
+                           ("storage", c.storage)):
+            if part is not None:
+                wanted.append((kind, part.id))
         deadline = time.monotonic() + timeout
-        wanted = [d.id for d in self.config.dewars]
         while time.monotonic() < deadline:
             if self.bus.connected and all(
-                    self.instruments.reading("dewar", d).state is not None for d in wanted):
+                    self.instruments.reading(k, i).state is not None for k, i in wanted):
                 return True
             time.sleep(0.02)
         return False

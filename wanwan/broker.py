@@ -47,17 +47,22 @@ def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
 class EmbeddedBroker:
     """``with EmbeddedBroker() as broker: broker.port``; restartable on the same port."""
 
-    def __init__(self, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1", *,
+                 persistence: bool = False) -> None:
+        """``persistence``: keep sessions and queued messages across restarts (saved every
+        second), as a production broker would."""
         self.host = host
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
         self._dir = Path(tempfile.mkdtemp(prefix="wanwan-mosquitto-"))
         self._conf = self._dir / "mosquitto.conf"
         self._log = self._dir / "mosquitto.log"
+        persist = (f"persistence true\npersistence_location {self._dir}/\nautosave_interval 1\n"
+                   if persistence else "persistence false\n")
         self._conf.write_text(
             f"listener {self.port} {self.host}\n"
             "allow_anonymous true\n"
-            "persistence false\n"
+            f"{persist}"
             f"log_dest file {self._log}\n"
             "log_type error\nlog_type warning\n"
             "max_inflight_messages 0\n"

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 NEVER_GATED = {"stop", "stop_transfer"}
 ALWAYS_ALLOWED = NEVER_GATED | {"confirm", "cancel", "repeat", "help", "acknowledge_alarm"}
 LOW_CONFIDENCE_STOP = 0.4
+STOP_WORDS = {"stop", "halt", "emergency"}  # heard in a sentence nothing else explains
 HELP_ORDER = ["read_level", "log_volume", "start_transfer", "transfer_status", "stock_query",
               "read_oxygen", "gas_status"]
 INTENT_WORDS = {
@@ -178,11 +179,11 @@ class Dialogue:
             return Turn(site.id, parse.text, parse, reply, decision, intent,
                         dict(parse.slots), commands or [])
 
-        # rule 3: a stop heard unsurely is still a stop
-        if intent is None and parse.near in NEVER_GATED and (
-                parse.reason or "").startswith("not sure") and (
-                parse.confidence >= LOW_CONFIDENCE_STOP):
-            intent = parse.near
+        # rule 3: a stop heard unsurely is still a stop ("when in doubt, stop")
+        if intent is None and parse.reason != "negated" and (
+                (parse.near in NEVER_GATED and parse.confidence >= LOW_CONFIDENCE_STOP)
+                or STOP_WORDS & {t.text for t in self.engine.catalog.normalise(parse.text)}):
+            intent = "stop"
             parse.slots = {}
 
         if intent is None:
@@ -389,7 +390,9 @@ class Dialogue:
                 site_state.alerts.remove(alert)
                 word = "is down to" if alert["direction"] == "below" else "has reached"
                 text = f"{alert['label'].capitalize()} {word} {percent(level)}."
-                self.audit.record(site_state.site.id, "level_alert", **alert, value=level)
+                self.audit.record(site_state.site.id, "level_alert", instrument=alert["id"],
+                                  level=alert["level"], direction=alert["direction"],
+                                  value=level)
                 self.speak(Reply(site_state.site.id, text, "notice", "set_level_alert"))
 
     def _on_event(self, event: InstrumentEvent) -> None:

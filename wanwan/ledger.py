@@ -130,8 +130,10 @@ class Audit:
         self.outbox = outbox
         self.topics = topics
 
-    def record(self, site: str, kind: str, *, intent: str | None = None,
+    def record(self, site: str, kind: str, /, *, intent: str | None = None,
                confidence: float | None = None, **detail: Any) -> None:
+        """``site`` and ``kind`` are positional-only so that any detail key (even "kind")
+        can be recorded."""
         key = uuid.uuid4().hex
         ts = time.time()
         detail = {k: v for k, v in detail.items() if v is not None}

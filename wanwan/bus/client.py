@@ -69,7 +69,10 @@ class BusStats:
 
 class Bus:
     def __init__(self, address: BrokerAddress, client_id: str | None = None,
-                 topics: Topics | None = None, *, presence: bool = True) -> None:
+                 topics: Topics | None = None, *, presence: bool = True,
+                 persistent_session: bool = False) -> None:
+        """``persistent_session``: the broker keeps this client's subscriptions and queues its
+        QoS 1 messages while it is away (for consumers that must see every record)."""
         self.address = address
         self.topics = topics or Topics()
         self.client_id = client_id or f"wanwan-{uuid.uuid4().hex[:8]}"
@@ -89,8 +92,16 @@ class Bus:
             callback_api_version=mqtt.CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=mqtt.MQTTv5 if v5 else mqtt.MQTTv311,
-            **({} if v5 else {"clean_session": True}),
+            **({} if v5 else {"clean_session": not persistent_session}),
         )
+        self._connect_options: dict[str, Any] = {}
+        if v5 and persistent_session:
+            from paho.mqtt.packettypes import PacketTypes
+            from paho.mqtt.properties import Properties
+
+            props = Properties(PacketTypes.CONNECT)
+            props.SessionExpiryInterval = 24 * 3600
+            self._connect_options = {"clean_start": False, "properties": props}
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(1000)
         self.client.reconnect_delay_set(min_delay=0.1, max_delay=5)
@@ -111,7 +122,7 @@ class Bus:
     def start(self, wait: float | None = 10.0) -> Bus:
         """Connect in the background (retrying for ever); optionally wait for the first connect."""
         self.client.connect_async(self.address.host, self.address.port,
-                                  keepalive=self.address.keepalive_s)
+                                  keepalive=self.address.keepalive_s, **self._connect_options)
         self.client.loop_start()
         if wait and not self._connected.wait(wait):
             log.warning("no broker at %s:%d yet; retrying in the background",

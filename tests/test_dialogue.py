@@ -1,0 +1,228 @@
+"""Dialogue scenarios end to end: a real mosquitto, the simulated lab, the assistant."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.conftest import make_lab, wait_for
+
+BAY, KIOSK = "bay-1", "kiosk-recovery"
+
+
+def transfer_state(lab):
+    return lab.instruments.reading("transfer", "tc1").state
+
+
+def test_read_level_answers_from_the_meter(lab):
+    turn = lab.ask("what's the level in dewar twelve", BAY)
+    assert turn.intent == "read_level" and turn.decision == "done"
+    assert turn.reply.startswith("Dewar 12 is at 6")  # 62 % minus a little boil-off
+    assert "litres" in turn.reply
+    assert [c.command for c in turn.commands] == []  # measure goes through the gateway
+
+
+def test_confirm_starts_the_transfer_only_after_ack(lab):
+    first = lab.ask("start the transfer from dewar seven into the nmr six hundred to "
+                    "eighty five percent", BAY)
+    assert first.decision == "readback"
+    assert first.reply == ("Start transfer from dewar 7 into NMR 600, target 85 percent. "
+                           "Say confirm or cancel.")
+    assert transfer_state(lab).state == "idle"  # nothing sent on first hearing
+    second = lab.ask("confirm", BAY)
+    assert second.decision == "confirmed" and second.intent == "start_transfer"
+    assert [(c.command, c.ok) for c in second.commands] == [("start", True)]
+    assert second.reply.startswith("Transfer started from dewar 7 into NMR 600")
+    wait_for(lambda: transfer_state(lab).state in ("pressurising", "transferring"))
+    audit = [r["kind"] for r in lab.audit.records(BAY)]
+    assert audit.count("heard") == 2 and "command" in audit
+
+
+def test_cancel(lab):
+    lab.ask("start the recovery compressor", KIOSK)
+    turn = lab.ask("cancel", KIOSK)
+    assert turn.decision == "cancelled"
+    assert "was not done" in turn.reply
+    assert lab.instruments.reading("compressor", "compressor1").state.mode == "auto"
+    assert lab.ask("confirm", KIOSK).reply == "There is nothing to confirm."
+
+
+def test_timeout_cancels_and_says_so(lab):
+    lab.ask("start transfer from dewar four", BAY)
+    notice = wait_for(lambda: lab.replies_for(BAY, "notice"), timeout=3)
+    assert notice[0].text.startswith("No confirmation: cancelled.")
+    late = lab.ask("confirm", BAY)
+    assert late.reply == "There is nothing to confirm."
+    assert transfer_state(lab).state == "idle"
+    assert any(r["detail"].get("reason") == "timeout" for r in lab.audit.records(BAY,
+                                                                              "cancelled"))
+
+
+def test_anything_else_cancels_the_pending_action(lab):
+    lab.ask("start transfer from dewar four", BAY)
+    turn = lab.ask("what's the level in dewar twelve", BAY)
+    assert turn.reply.startswith("Cancelled the pending request. Dewar 12 is at")
+    assert lab.ask("confirm", BAY).reply == "There is nothing to confirm."
+
+
+def test_stop_during_confirmation(lab):
+    lab.ask("start transfer from dewar seven", BAY)
+    turn = lab.ask("stop", BAY)
+    assert turn.decision == "stopped" and turn.reply == "Stopped. Nothing was done."
+    assert lab.ask("confirm", BAY).reply == "There is nothing to confirm."
+    assert transfer_state(lab).state == "idle"
+
+
+def test_stop_during_transfer_stops_it_without_confirmation(lab):
+    lab.ask("start transfer from dewar seven into magnet two", BAY)
+    lab.ask("yes", BAY)
+    wait_for(lambda: transfer_state(lab).state == "transferring", timeout=5)
+    wait_for(lambda: transfer_state(lab).moved_l > 0.5, timeout=5)
+    turn = lab.ask("stop", BAY)
+    assert turn.decision == "stopped_transfer"
+    assert [(c.command, c.ok) for c in turn.commands] == [("stop", True)]
+    assert turn.reply.startswith("Transfer stopped.")
+    assert transfer_state(lab).state == "stopped"
+
+
+def test_stop_transfer_from_another_room_is_never_refused(lab):
+    lab.ask("start transfer from dewar seven", BAY)
+    lab.ask("confirm", BAY)
+    wait_for(lambda: transfer_state(lab).state in ("pressurising", "transferring"))
+    turn = lab.ask("stop the transfer", KIOSK)  # the kiosk may not start, but may stop
+    assert turn.decision == "done" and turn.commands[0].ok
+    assert transfer_state(lab).state == "stopped"
+
+
+@pytest.mark.parametrize("heard", ["stop the bus", "stopp", "stop it now please wait"])
+def test_low_confidence_stop_is_acted_on(lab, heard):
+    turn = lab.ask(heard, BAY)
+    assert turn.intent == "stop" and turn.decision == "stopped"
+
+
+def test_negated_stop_is_not_a_stop(lab):
+    turn = lab.ask("don't stop the compressor", BAY)
+    assert turn.decision == "not_understood" and turn.intent is None
+
+
+def test_low_confidence_actuating_asks_to_repeat(lab):
+    turn = lab.ask("start the trans fur from do are seven", BAY)
+    assert turn.decision == "not_understood"
+    assert turn.reply == "I did not catch that clearly. Please say it again."
+    assert lab.dialogue.site_state(BAY).pending is None
+
+
+def test_refusal_by_site_policy(lab):
+    turn = lab.ask("start transfer from dewar seven", KIOSK)
+    assert turn.decision == "refused"
+    assert turn.reply == "Starting a transfer is not allowed at the recovery room kiosk."
+    assert lab.dialogue.site_state(KIOSK).pending is None
+
+
+def test_two_sites_at_once(lab):
+    lab.ask("start transfer from dewar seven", BAY)
+    lab.ask("start the compressor", KIOSK)
+    # a confirmation counts only at the site that was asked
+    assert lab.ask("what is the oxygen level", KIOSK).reply.startswith(
+        "Cancelled the pending request. Oxygen in the recovery room is")
+    assert lab.dialogue.site_state(BAY).pending is not None
+    assert lab.ask("confirm", KIOSK).reply == "There is nothing to confirm."
+    turn = lab.ask("confirm", BAY)
+    assert turn.decision == "confirmed" and turn.commands[0].ok
+
+
+def test_instrument_that_never_acknowledges(lab):
+    lab.sim.inject("no_ack", "compressor1")
+    lab.ask("start the compressor", KIOSK)
+    turn = lab.ask("confirm", KIOSK)
+    assert turn.decision == "failed"
+    assert turn.reply == "The recovery compressor did not answer. Nothing was changed."
+    assert turn.commands[0].ok is None
+    record = lab.audit.records(KIOSK, "command")[-1]
+    assert record["detail"]["acknowledged"] is False
+
+
+def test_offline_instrument_is_reported(lab):
+    lab.sim.inject("offline", "12")
+    wait_for(lambda: lab.instruments.reading("dewar", "12").status == "offline")
+    assert lab.ask("what's the level in dewar twelve", BAY).reply == (
+        "The level meter of dewar 12 is offline.")
+
+
+def test_dewar_reporting_140_percent(lab):
+    lab.sim.inject("level_reading", "12", value=140)
+    turn = lab.ask("what's the level in dewar twelve", BAY)
+    assert turn.reply == ("Dewar 12's level meter reports 140 percent, which cannot be right. "
+                          "Check the meter.")
+    assert "140" not in lab.ask("how much liquid helium do we have", BAY).reply
+
+
+def test_oxygen_alarm_announced_in_its_room_and_repeated_until_acknowledged(lab):
+    lab.sim.inject("oxygen_drop", "recovery", value=17.2)
+    first = wait_for(lambda: lab.replies_for(KIOSK, "alarm"), timeout=3)
+    assert first[0].text.startswith("Oxygen alarm: 17.2 percent, below 18.0 percent")
+    wait_for(lambda: len(lab.replies_for(KIOSK, "alarm")) >= 2, timeout=3)  # repeated
+    assert lab.replies_for(BAY, "alarm") == []  # the bay is in another room
+    assert lab.ask("acknowledge the alarm", KIOSK).reply.startswith("Alarm acknowledged.")
+    count = len(lab.replies_for(KIOSK, "alarm"))
+    time.sleep(1.0)
+    assert len(lab.replies_for(KIOSK, "alarm")) == count  # no more repeats there
+    lab.sim.inject("oxygen_drop", "recovery", value=20.9)  # ventilation restored
+    wait_for(lambda: any(r.text.startswith("Cleared: oxygen alarm")
+                         for r in lab.replies_for(KIOSK, "notice")), timeout=5)
+    kinds = [r["kind"] for r in lab.audit.records(KIOSK)]
+    assert "alarm" in kinds and "alarm_acknowledged" in kinds
+
+
+def test_level_alert_announces_the_crossing(lab):
+    reply = lab.ask("alert me when dewar three drops below thirty four percent", BAY).reply
+    assert reply.startswith("I will tell you when dewar 3 drops below 34 percent.")
+    lab.ask("start transfer from dewar three into magnet two", BAY)
+    lab.ask("confirm", BAY)
+    notice = wait_for(lambda: [r for r in lab.replies_for(BAY, "notice")
+                               if r.text.startswith("Dewar 3 is down to")], timeout=10)
+    assert "34 percent" in notice[0].text or "33 percent" in notice[0].text
+
+
+def test_repeat_and_help(lab):
+    said = lab.ask("what's the pressure in dewar seven", BAY).reply
+    assert lab.ask("say that again", BAY).reply == said
+    help_text = lab.ask("help", KIOSK).reply
+    assert help_text.startswith("You can say, for example:")
+    assert "start the transfer" not in help_text  # not allowed at the kiosk
+
+
+def test_log_undo_and_recovery_summary(lab):
+    assert lab.ask("log fifty litres to tanaka lab from dewar twelve", KIOSK).reply == (
+        "Logged 50 litres of liquid helium dispensed to Tanaka lab, dewar 12.")
+    lab.ask("record twenty cubic metres of recovered gas", KIOSK)
+    summary = lab.ask("how much did we recover this month", KIOSK).reply
+    assert summary == ("This month: 20 cubic metres of gas recovered, 50 litres of liquid "
+                       "supplied. Recovery rate 57 percent: recovered gas divided by supplied "
+                       "litres times 0.7.")
+    assert lab.ask("undo the last entry", KIOSK).decision == "readback"
+    assert lab.ask("confirm", KIOSK).reply.startswith("Undone: 20 cubic metres of helium gas")
+    entries = lab.ledger.entries()
+    assert [e.undone for e in entries] == [False, True]
+    assert lab.ask("undo", BAY).reply == "There is nothing to undo at this site."
+
+
+def test_stock_and_conversion_use_live_state_and_site_factor(lab):
+    reply = lab.ask("how much liquid helium do we have", BAY).reply
+    assert reply.startswith("About 49") and "in 6 dewars" in reply  # 492 L configured
+    assert lab.ask("convert three cubic metres to litres", BAY).reply == (
+        "3 cubic metres of gas is about 4.3 litres of liquid, at 0.7 cubic metres per litre.")
+
+
+@pytest.mark.parametrize("protocol", ["3.1.1", "5"])
+def test_both_mqtt_protocol_versions(broker, site_config, engine, tmp_path, protocol):
+    lab = make_lab(site_config, engine, broker.port, tmp_path / "db.sqlite3", protocol)
+    try:
+        assert lab.bus.client.protocol == (4 if protocol == "3.1.1" else 5)
+        lab.ask("start the compressor", "kiosk-recovery")
+        turn = lab.ask("confirm", "kiosk-recovery")
+        assert turn.commands[0].ok is True
+        assert lab.ask("what's the level in dewar seven", BAY).reply.startswith("Dewar 7 is at")
+    finally:
+        lab.close()
