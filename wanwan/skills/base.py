@@ -103,13 +103,14 @@ def _rounded(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".") if abs(x) < 10 else f"{round(x):d}"
 
 
-def litres(x: float) -> str:
-    value = _rounded(x)
+def litres(x: float, exact: bool = False) -> str:
+    """Rounded for readings ("about 62 litres"); ``exact`` for what was written down."""
+    value = number(x) if exact else _rounded(x)
     return f"{value} {'litre' if value == '1' else 'litres'}"
 
 
-def cubic_metres(x: float) -> str:
-    value = _rounded(x)
+def cubic_metres(x: float, exact: bool = False) -> str:
+    value = number(x) if exact else _rounded(x)
     return f"{value} {'cubic metre' if value == '1' else 'cubic metres'}"
 
 

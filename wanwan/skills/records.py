@@ -26,7 +26,7 @@ def lab_name(ctx: SkillContext, lab_id: str | None) -> str:
 
 def describe_entry(ctx: SkillContext, amount: float, unit: str, phase: str, direction: str,
                    lab: str | None, dewar: str | None) -> str:
-    quantity = litres(amount) if unit == "L" else cubic_metres(amount)
+    quantity = litres(amount, exact=True) if unit == "L" else cubic_metres(amount, exact=True)
     what = "liquid helium" if phase == "liquid" else "helium gas"
     to = (" to " if direction == "dispensed" else " from ") + lab_name(ctx, lab) if lab else ""
     source = f", dewar {dewar}" if dewar else ""
