@@ -62,6 +62,8 @@ class EmbeddedBroker:
         self._conf.write_text(
             f"listener {self.port} {self.host}\n"
             "allow_anonymous true\n"
+            # Nagle's algorithm against delayed ACKs stalls small request/ack pairs ~80 ms
+            "set_tcp_nodelay true\n"
             f"{persist}"
             f"log_dest file {self._log}\n"
             "log_type error\nlog_type warning\n"
