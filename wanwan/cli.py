@@ -19,6 +19,12 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
 
+def speech_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--engine", default="auto",
+                   help="auto (default), whisper, vosk, pocketsphinx, pocketsphinx-free")
+    p.add_argument("--model", default=None, help="model folder or name under models/")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="wanwan", description="Offline voice assistant for helium recovery labs.")
@@ -31,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the JSON of intents.md")
     p.add_argument("--intents", type=Path, default=None,
                    help="intent folder (default: intents/en)")
+    p.add_argument("--audio", default=None, metavar="FILE",
+                   help="recognise speech in a WAV/FLAC file ('-': raw 16-bit PCM on stdin)")
+    p.add_argument("--rate", type=int, default=16000, help="sample rate of raw PCM input")
+    speech_options(p)
 
     p = sub.add_parser("intents", help="intent catalogue tools")
     _add_common(p)
@@ -70,6 +80,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--intents", type=Path, default=None)
     lab_options(p)
 
+    p = sub.add_parser("say", help="speak text, or write it to a WAV file")
+    _add_common(p)
+    p.add_argument("text", nargs="+")
+    p.add_argument("-o", "--output", type=Path, default=None, help="write a WAV file")
+    p.add_argument("--voice", default="en-us")
+    p.add_argument("--rate", type=int, default=160, help="words per minute")
+
+    p = sub.add_parser("models", help="speech models: list, fetch NAME, verify")
+    _add_common(p)
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    msub.add_parser("list", help="known and installed models")
+    f = msub.add_parser("fetch", help="download, check and unpack a model")
+    f.add_argument("name")
+    msub.add_parser("verify", help="check every installed model")
+
+    p = sub.add_parser("listen", help="the kiosk: microphone in, speaker out")
+    _add_common(p)
+    p.add_argument("--site", default=None)
+    p.add_argument("--device", default=None, help="input device name or index")
+    p.add_argument("--intents", type=Path, default=None)
+    speech_options(p)
+    lab_options(p)
+
     p = sub.add_parser("ledger", help="the ledger of dispensed and recovered helium")
     _add_common(p)
     lsub = p.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
@@ -81,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    quiet = args.command in ("parse", "ask", "intents", "ledger")  # their output is the answer
+    # commands whose output is the answer log only warnings
+    quiet = args.command in ("parse", "ask", "intents", "ledger", "say", "models")
     logging.basicConfig(
         level=logging.DEBUG if getattr(args, "verbose", False) else (
             logging.WARNING if quiet else logging.INFO),
@@ -93,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "intents":
             from wanwan.commands.parse import run_intents
             return run_intents(args)
+        if args.command in ("say", "models", "listen"):
+            from wanwan.commands import voice
+            return getattr(voice, f"run_{args.command}")(args)
         if args.command in ("ask", "sim", "serve", "ledger"):
             from wanwan.commands import lab
             return getattr(lab, f"run_{args.command}")(args)

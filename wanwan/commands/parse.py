@@ -36,6 +36,10 @@ def describe(result: ParseResult) -> str:
 
 def run_parse(args: argparse.Namespace) -> int:
     engine = load_engine(args.intents, args.config)
+    if args.audio:
+        from wanwan.commands.voice import run_parse_audio
+
+        return run_parse_audio(args, engine)
 
     def emit(text: str) -> None:
         result = engine.parse(text)

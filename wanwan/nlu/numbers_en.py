@@ -125,3 +125,27 @@ def parse_number_at(words: list[str], i: int) -> tuple[float | int, int] | None:
         if len(rest) == 2 and rest[0] == "three" and rest[1] in ("quarter", "quarters"):
             return value + 0.75, end + 3
     return value, end
+
+
+_UNIT_WORDS = [w for w, v in sorted(UNITS.items(), key=lambda kv: kv[1]) if w not in ("oh",)]
+_TENS_WORDS = {v: w for w, v in TENS.items() if w != "fourty"}
+
+
+def number_to_words(value: float | int) -> str:
+    """12 -> "twelve", 125 -> "one hundred twenty five", 12.5 -> "twelve point five"."""
+    if isinstance(value, float) and not value.is_integer():
+        whole, frac = f"{value:.6f}".rstrip("0").split(".")
+        return (number_to_words(int(whole)) + " point "
+                + " ".join(_UNIT_WORDS[int(d)] for d in frac))
+    n = int(value)
+    if n < 20:
+        return _UNIT_WORDS[n]
+    if n < 100:
+        tens, unit = divmod(n, 10)
+        return _TENS_WORDS[tens * 10] + (f" {_UNIT_WORDS[unit]}" if unit else "")
+    if n < 1000:
+        hundreds, rest = divmod(n, 100)
+        return f"{_UNIT_WORDS[hundreds]} hundred" + (f" {number_to_words(rest)}" if rest else "")
+    thousands, rest = divmod(n, 1000)
+    return f"{number_to_words(thousands)} thousand" + (f" {number_to_words(rest)}"
+                                                      if rest else "")

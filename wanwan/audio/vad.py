@@ -1,0 +1,129 @@
+"""Voice activity and endpointing: where an utterance starts and ends in a stream of audio.
+
+webrtcvad classifies 30 ms frames; an utterance starts when most of the last few frames are
+voiced (with some audio kept from before, so the first consonant is not cut), and ends after a
+configurable stretch of silence or at a maximum length. The same code serves a live microphone
+and a file split into utterances.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from wanwan.audio.io import RATE
+
+FRAME_MS = 30
+FRAME = RATE * FRAME_MS // 1000  # 480 samples
+
+
+@dataclass
+class Utterance:
+    samples: np.ndarray
+    start: float  # seconds from the start of the stream
+    end: float
+    truncated: bool = False  # cut at the maximum length
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+@dataclass
+class EndpointerSettings:
+    aggressiveness: int = 2  # webrtcvad 0 (lenient) .. 3 (strict)
+    start_window: int = 6  # frames looked at to decide speech has started
+    start_voiced: int = 4  # voiced frames among them
+    end_silence_ms: int = 600
+    max_utterance_s: float = 10.0
+    min_utterance_ms: int = 200
+    pre_roll_ms: int = 300
+    min_rms: float = 80.0  # frames quieter than this are silence whatever webrtcvad says
+
+
+class Endpointer:
+    def __init__(self, settings: EndpointerSettings | None = None) -> None:
+        import webrtcvad
+
+        self.settings = settings or EndpointerSettings()
+        self.vad = webrtcvad.Vad(self.settings.aggressiveness)
+        self._buffer = np.zeros(0, dtype=np.int16)
+        self._frames_seen = 0
+        self._window: deque[bool] = deque(maxlen=self.settings.start_window)
+        self._pre_roll: deque[np.ndarray] = deque(
+            maxlen=max(1, self.settings.pre_roll_ms // FRAME_MS))
+        self._speech: list[np.ndarray] | None = None
+        self._speech_start = 0
+        self._silent_frames = 0
+
+    @property
+    def in_speech(self) -> bool:
+        return self._speech is not None
+
+    def _voiced(self, frame: np.ndarray) -> bool:
+        rms = float(np.sqrt(np.mean(frame.astype(np.float32) ** 2)))
+        return rms >= self.settings.min_rms and self.vad.is_speech(frame.tobytes(), RATE)
+
+    def feed(self, samples: np.ndarray) -> Iterator[Utterance]:
+        """Push audio; yields each utterance as soon as its end is heard."""
+        self._buffer = np.concatenate([self._buffer, samples.astype(np.int16)])
+        s = self.settings
+        while len(self._buffer) >= FRAME:
+            frame, self._buffer = self._buffer[:FRAME], self._buffer[FRAME:]
+            index = self._frames_seen
+            self._frames_seen += 1
+            voiced = self._voiced(frame)
+            if self._speech is None:
+                self._window.append(voiced)
+                self._pre_roll.append(frame)
+                if sum(self._window) >= s.start_voiced:
+                    self._speech = list(self._pre_roll)
+                    self._speech_start = index + 1 - len(self._pre_roll)
+                    self._silent_frames = 0
+                    self._window.clear()
+                    self._pre_roll.clear()
+                continue
+            self._speech.append(frame)
+            self._silent_frames = 0 if voiced else self._silent_frames + 1
+            too_long = len(self._speech) * FRAME_MS >= s.max_utterance_s * 1000
+            if self._silent_frames * FRAME_MS >= s.end_silence_ms or too_long:
+                done = self._close(trailing=self._silent_frames, truncated=too_long)
+                if done is not None:
+                    yield done
+
+    def flush(self) -> Iterator[Utterance]:
+        """End of stream: an utterance still open ends here."""
+        if self._speech is not None:
+            done = self._close(trailing=self._silent_frames, truncated=False)
+            if done is not None:
+                yield done
+
+    def _close(self, trailing: int, truncated: bool) -> Utterance | None:
+        frames = self._speech or []
+        self._speech = None
+        keep = len(frames) - max(0, trailing - 3)  # keep ~90 ms of the trailing silence
+        frames = frames[:keep]
+        if len(frames) * FRAME_MS < self.settings.min_utterance_ms:
+            return None
+        start = self._speech_start * FRAME_MS / 1000
+        samples = np.concatenate(frames)
+        return Utterance(samples, start, start + len(samples) / RATE, truncated)
+
+
+def split_utterances(samples: np.ndarray, settings: EndpointerSettings | None = None,
+                     chunk: int = 1600) -> list[Utterance]:
+    """Every utterance in a recording (fed in 100 ms chunks, as a microphone would)."""
+    endpointer = Endpointer(settings)
+    out: list[Utterance] = []
+    for start in range(0, len(samples), chunk):
+        out.extend(endpointer.feed(samples[start:start + chunk]))
+    out.extend(endpointer.flush())
+    return out
+
+
+def chunks(samples: np.ndarray, size: int = 1600) -> Iterable[np.ndarray]:
+    for start in range(0, len(samples), size):
+        yield samples[start:start + size]

@@ -1,0 +1,94 @@
+"""The microphone path, from audio to intent: endpointing, recognition, wake phrase, intent.
+
+The same code serves a live microphone (``listen``), a file (``parse --audio``) and the demo:
+audio arrives in chunks, the endpointer cuts utterances, the recogniser transcribes each, the
+wake phrase is found at its start (tolerantly: recognisers write "one one", "when when"), and
+the intent engine understands the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from wanwan.asr.base import Recognizer, Transcript
+from wanwan.audio.vad import Endpointer, EndpointerSettings, Utterance, chunks
+from wanwan.nlu import IntentEngine, ParseResult
+from wanwan.nlu.text import normalise, phonetic_key
+
+WAKE_SOUNDALIKES = {"wan", "one", "won", "when", "wang", "juan", "wa", "want", "wand", "on",
+                    "van", "ran", "wun", "what"}
+
+
+@dataclass
+class Heard:
+    utterance: Utterance
+    transcript: Transcript
+    woke: bool  # the wake phrase was said
+    command: str  # the text after the wake phrase
+    parse: ParseResult
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.parse.to_json()
+        out["text"] = self.command
+        out.update({"transcript": self.transcript.text, "start": round(self.utterance.start, 2),
+                    "end": round(self.utterance.end, 2), "wake": self.woke,
+                    "asr_confidence": round(self.transcript.confidence, 3),
+                    "engine": self.transcript.engine})
+        return out
+
+
+def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
+    """(said the wake phrase, the rest of the text)."""
+    words = text.split()
+    if not wake or not words:
+        return False, text
+    wake_words = [t.text for t in normalise(wake, engine.language)]
+    clean = [t.text for t in normalise(" ".join(words[:len(wake_words) + 1]), engine.language)]
+    joined = "".join(wake_words)
+    if clean and clean[0] in (joined, joined + "s"):
+        return True, " ".join(words[1:])
+
+    def sounds_like(heard: str, wanted: str) -> bool:
+        return heard == wanted or heard in WAKE_SOUNDALIKES or (
+            len(heard) > 2 and phonetic_key(heard) == phonetic_key(wanted))
+
+    n = len(wake_words)
+    if len(clean) >= n and all(sounds_like(h, w) for h, w in zip(clean, wake_words,
+                                                                 strict=False)):
+        return True, " ".join(words[n:])
+    return False, text
+
+
+class VoicePipeline:
+    def __init__(self, engine: IntentEngine, recognizer: Recognizer, *, wake: str = "wan wan",
+                 endpointing: EndpointerSettings | None = None) -> None:
+        self.engine = engine
+        self.recognizer = recognizer
+        self.wake = wake
+        self.endpointing = endpointing or EndpointerSettings()
+
+    def understand(self, utterance: Utterance, intents: set[str] | None = None) -> Heard:
+        started = time.perf_counter()
+        transcript = self.recognizer.transcribe(utterance.samples)
+        recognised = time.perf_counter()
+        woke, command = split_wake(transcript.text, self.wake, self.engine)
+        parse = self.engine.parse(command, intents)
+        done = time.perf_counter()
+        return Heard(utterance, transcript, woke, command, parse,
+                     {"asr": (recognised - started) * 1000, "nlu": (done - recognised) * 1000})
+
+    def utterances(self, samples: np.ndarray) -> list[Utterance]:
+        endpointer = Endpointer(self.endpointing)
+        out: list[Utterance] = []
+        for chunk in chunks(samples, 1600):  # 100 ms at a time, as a microphone delivers
+            out.extend(endpointer.feed(chunk))
+        out.extend(endpointer.flush())
+        return out
+
+    def hear_all(self, samples: np.ndarray) -> list[Heard]:
+        return [self.understand(u) for u in self.utterances(samples)]
