@@ -380,3 +380,13 @@ def test_listen_without_a_microphone_is_one_sentence():
     proc = run_cli("listen")
     assert proc.returncode == 2 and b"no microphone available" in proc.stderr
     assert b"Traceback" not in proc.stderr
+
+
+def test_demo_runs_the_whole_system(tmp_path):
+    proc = run_cli("demo", "--out", str(tmp_path), timeout=240)
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, out + proc.stderr.decode()
+    assert "demo: every step did what it should" in out
+    assert "(unprompted alarm)" in out and "Transfer stopped." in out
+    replies = sorted(tmp_path.glob("reply-*.wav"))
+    assert len(replies) == 9 and all(load_audio(p).duration > 0.5 for p in replies)

@@ -87,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--voice", default="en-us")
     p.add_argument("--rate", type=int, default=160, help="words per minute")
 
+    p = sub.add_parser("demo", help="zero-set-up spoken session: private broker, simulated "
+                       "lab, speech in, replies to WAV files; exit 0 when every step worked")
+    _add_common(p)
+    p.add_argument("--out", default=None, help="folder for the WAV files (default: a new "
+                   "temporary folder)")
+    speech_options(p)
+
     p = sub.add_parser("models", help="speech models: list, fetch NAME, verify")
     _add_common(p)
     msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
@@ -115,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     # commands whose output is the answer log only warnings
-    quiet = args.command in ("parse", "ask", "intents", "ledger", "say", "models")
+    quiet = args.command in ("parse", "ask", "intents", "ledger", "say", "models", "demo")
     logging.basicConfig(
         level=logging.DEBUG if getattr(args, "verbose", False) else (
             logging.WARNING if quiet else logging.INFO),
@@ -127,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "intents":
             from wanwan.commands.parse import run_intents
             return run_intents(args)
+        if args.command == "demo":
+            from wanwan.demo import main as demo_main
+            return demo_main(args)
         if args.command in ("say", "models", "listen"):
             from wanwan.commands import voice
             return getattr(voice, f"run_{args.command}")(args)

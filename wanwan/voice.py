@@ -48,7 +48,9 @@ def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
     if not wake or not words:
         return False, text
     wake_words = [t.text for t in normalise(wake, engine.language)]
-    clean = [t.text for t in normalise(" ".join(words[:len(wake_words) + 1]), engine.language)]
+    # "1, 1," is how Whisper often writes "wan wan"
+    clean = ["one" if t.value == 1 and t.source in ("1", "one") else t.text
+             for t in normalise(" ".join(words[:len(wake_words) + 1]), engine.language)]
     joined = "".join(wake_words)
     if clean and clean[0] in (joined, joined + "s"):
         return True, " ".join(words[1:])
@@ -92,3 +94,32 @@ class VoicePipeline:
 
     def hear_all(self, samples: np.ndarray) -> list[Heard]:
         return [self.understand(u) for u in self.utterances(samples)]
+
+
+class TurnTaking:
+    """Whether an utterance is addressed to wanwan at a site.
+
+    The wake phrase opens a turn. Without it wanwan still listens to: the answer to a pending
+    confirmation, anything within ``follow_up_s`` of its last reply, and "stop" while a transfer
+    runs at the site or while it speaks.
+    """
+
+    def __init__(self, follow_up_s: float = 6.0) -> None:
+        self.follow_up_s = follow_up_s
+        self.last_reply_at: dict[str, float] = {}
+
+    def replied(self, site: str) -> None:
+        self.last_reply_at[site] = time.monotonic()
+
+    def addressed(self, heard: Heard, site: str, *, pending: bool, transfer_running: bool,
+                  speaking: bool) -> tuple[bool, str]:
+        if heard.woke:
+            return True, "wake phrase"
+        if pending:
+            return True, "answering a confirmation"
+        if heard.parse.intent in ("stop", "stop_transfer") and (transfer_running or speaking):
+            return True, "stop during a transfer" if transfer_running else "stop while speaking"
+        last = self.last_reply_at.get(site)
+        if last is not None and time.monotonic() - last <= self.follow_up_s:
+            return True, "follow-up"
+        return False, "no wake phrase"

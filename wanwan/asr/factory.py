@@ -14,15 +14,36 @@ log = logging.getLogger(__name__)
 ENGINES = ("auto", "whisper", "vosk", "pocketsphinx", "pocketsphinx-free")
 
 
-def whisper_prompt(engine: IntentEngine, limit: int = 40) -> str:
-    """A short prompt of the catalogue's own words (Whisper reads about 224 tokens of it)."""
-    words: list[str] = []
-    for name in ("dewar", "vessel", "lab"):
-        for phrase in list(engine.lists.get(name).phrases if name in engine.lists else [])[:6]:
-            if not phrase.startswith("#"):
-                words.append(phrase.replace("#", ""))
-    common = ["litres", "transfer", "dewar", "helium", "level", "compressor", "confirm"]
-    return "Helium lab commands: " + ", ".join(dict.fromkeys(common + words[:limit])) + "."
+def whisper_prompt(engine: IntentEngine, wake: str = "wan wan", max_words: int = 60) -> str:
+    """A short prompt that reads like earlier transcript: example sentences of the catalogue
+    chosen greedily for the most words not yet covered (Whisper follows a prompt's words and
+    style; it reads about 224 tokens of it)."""
+    candidates = [t.text.rstrip(".?!") for i in engine.catalog.intents.values()
+                  for t in i.tests]
+    chosen: list[str] = []
+    covered: set[str] = set()
+    words = 0
+    while candidates and words < max_words:
+        best = max(candidates, key=lambda c: len(set(c.lower().split()) - covered))
+        gain = set(best.lower().split()) - covered
+        if len(gain) < 2:
+            break
+        chosen.append(best)
+        covered |= gain
+        words += len(best.split())
+        candidates.remove(best)
+    opener = f"{wake.capitalize()}, " if wake else ""
+    prompt = " ".join(f"{opener}{c}." for c in chosen)
+    # the site's names are the words a general model knows least
+    names = []
+    for name, slot_list in engine.lists.items():
+        if slot_list.is_range or not slot_list.from_site:
+            continue
+        for value in slot_list.values:
+            spoken = value.spoken.strip("()").split("|")[-1 if name == "vessel" else 0]
+            if not any(ch.isdigit() for ch in spoken) and len(spoken) > 3:
+                names.append(spoken.title() if name == "lab" else spoken)
+    return prompt + (" " + ", ".join(dict.fromkeys(names[:30])) + "." if names else "")
 
 
 def find_whisper_model(configured: str | None = None) -> Path | None:
@@ -46,7 +67,7 @@ def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None
             try:
                 from wanwan.asr.whisper import WhisperRecognizer
 
-                return WhisperRecognizer(path, prompt=whisper_prompt(engine))
+                return WhisperRecognizer(path, prompt=whisper_prompt(engine, wake))
             except UserError:
                 if name == "whisper":
                     raise

@@ -90,6 +90,35 @@ class WhisperRecognizer:
             logprobs.append(seg.avg_logprob)
             for w in seg.words or []:
                 words.append(Word(w.word.strip(), w.start, w.end, float(w.probability)))
+        text = " ".join(texts).strip()
+        kept = _drop_trailing_hallucination(words)
+        if len(kept) < len(words):
+            log.debug("dropped %s after the sentence ended", [w.word for w in words[len(kept):]])
+            words = kept
+            text = " ".join(w.word for w in words)
         confidence = math.exp(sum(logprobs) / len(logprobs)) if logprobs else 0.0
-        return Transcript(" ".join(texts).strip(), confidence, words, self.name,
-                          len(audio) / 16000, time.perf_counter() - started)
+        return Transcript(text, confidence, words, self.name, len(audio) / 16000,
+                          time.perf_counter() - started)
+
+
+TRAILING_PROBABILITY = 0.3
+# What Whisper says over silence, learnt from subtitles; dropped when they trail a sentence
+KNOWN_TAILS = {"thank you", "thanks for watching", "thank you for watching", "bye", "you",
+               "thank you very much", "please subscribe"}
+
+
+def _drop_trailing_hallucination(words: list[Word]) -> list[Word]:
+    """Whisper adds a word or two on the silence after a sentence ("... NMR 600. with."):
+    words after the last sentence end, all of low probability, are dropped."""
+    ends = [i for i, w in enumerate(words) if w.word.endswith((".", "?", "!"))]
+    if len(ends) < 1:
+        return words
+    if len(ends) >= 2:
+        tail = " ".join(w.word for w in words[ends[-2] + 1:]).lower().strip(" .?!,")
+        if tail in KNOWN_TAILS:
+            return words[:ends[-2] + 1]
+    for cut in ends[:-1] + ends[-1:]:
+        tail = words[cut + 1:]
+        if tail and all(w.confidence < TRAILING_PROBABILITY for w in tail):
+            return words[:cut + 1]
+    return words

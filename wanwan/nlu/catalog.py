@@ -52,6 +52,7 @@ class SlotList:
     decimals: bool = False
     unit: str = ""
     external: bool = False
+    from_site: bool = False  # values supplied by the site configuration (names of things)
     path: Path | None = None
     line: int = 0
     # compiled: spoken form (normalised token text) -> value
@@ -217,6 +218,7 @@ class _Loader:
             if key not in LIST_KEYS:
                 self.error(f"list {{{name}}}: unknown key {key!r}", path, _line(body, key))
         slot_list.external = bool(body.get("external", False))
+        slot_list.from_site = slot_list.external
         if "range" in body:
             self.read_range(slot_list, body["range"], path, _line(body, "range"))
         values = body.get("values", [])
@@ -281,6 +283,7 @@ class _Loader:
                 continue  # the site knows lists this intent folder does not use
             target.values = list(values)
             target.external = False
+            target.from_site = True
         for slot_list in self.lists.values():
             self.compile_list(slot_list, language)
 

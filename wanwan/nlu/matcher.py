@@ -43,7 +43,7 @@ DEL_COST_FUNCTION = 0.6
 UNEXPLAINED_WORD_COST = 2.0  # an extra word that sounds like nothing the catalogue says
 SPLIT_MERGE_PENALTY = 0.3
 HOMOPHONE_COST = 0.5
-MIN_WORD_SIM = 0.7
+MIN_WORD_SIM = 0.65
 MIN_SPLIT_MERGE_SIM = 0.85
 MIN_JOINED_SIM = 0.85
 
