@@ -118,17 +118,25 @@ def run_listen(args: argparse.Namespace) -> int:
     from wanwan.commands.lab import _assistant
     from wanwan.commands.parse import load_engine
     from wanwan.tts import Speaker, Synthesizer
-    from wanwan.voice import VoicePipeline
+    from wanwan.voice import TurnTaking, VoicePipeline
 
     engine = load_engine(None, args.config)
     speaker = Speaker(Synthesizer())
-    assistant = _assistant(args, on_reply=lambda r: speaker.say(r.text)
-                           if r.site == site else None)
+    turns = TurnTaking()
+    site = ""
+
+    def speak(reply) -> None:
+        if reply.site == site:
+            speaker.say(reply.text)
+            turns.replied(site)
+
+    assistant = _assistant(args, on_reply=speak)
     site = assistant.config.site(args.site).id
     pipeline = VoicePipeline(engine, make_recognizer(args.engine, engine, model=args.model))
     endpointer = Endpointer(pipeline.endpointing)
-    print(f"listening on {device['name']!r} at site {site}; say 'wan wan' and a command; "
-          "Ctrl-C stops", file=sys.stderr)
+    tc = assistant.config.transfer_controller(assistant.config.site(site).room)
+    print(f"listening on {device['name']!r} at site {site} with {pipeline.recognizer.name}; "
+          "say 'wan wan' and a command; Ctrl-C stops", file=sys.stderr)
     try:
         with sd.InputStream(samplerate=16000, channels=1, dtype="int16", blocksize=1600,
                             device=args.device) as stream:
@@ -136,12 +144,20 @@ def run_listen(args: argparse.Namespace) -> int:
                 block, _ = stream.read(1600)
                 for utterance in endpointer.feed(block[:, 0]):
                     heard = pipeline.understand(utterance)
-                    free = assistant.dialogue.site_state(site).pending is not None
-                    if heard.woke or free or heard.parse.intent in ("stop", "stop_transfer"):
-                        if heard.parse.intent in ("stop", "stop_transfer"):
-                            speaker.interrupt()
-                        print(f"heard: {heard.command!r}", file=sys.stderr)
-                        assistant.ask(heard.command, site)
+                    transfer = assistant.instruments.reading("transfer", tc.id).state \
+                        if tc else None
+                    addressed, why = turns.addressed(
+                        heard, site,
+                        pending=assistant.dialogue.site_state(site).pending is not None,
+                        transfer_running=getattr(transfer, "state", "") in (
+                            "pressurising", "transferring"),
+                        speaking=speaker.speaking.is_set())
+                    if not addressed:
+                        continue
+                    if heard.parse.intent in ("stop", "stop_transfer"):
+                        speaker.interrupt()  # "stop" cuts speech at once
+                    print(f"heard ({why}): {heard.command!r}", file=sys.stderr)
+                    assistant.ask(heard.command, site)
     except KeyboardInterrupt:
         return 0
     finally:
