@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 
-from wanwan.asr.base import Transcript, Word
+from wanwan.asr.base import Transcript, Word, transcribe_by_streaming
 from wanwan.asr.grammar import Grammar, build_grammar
 from wanwan.nlu.matcher import IntentEngine
 
@@ -86,7 +86,4 @@ class SphinxRecognizer:
         return SphinxStream(self)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
-        stream = self.stream()
-        for i in range(0, len(samples), 4000):
-            stream.accept(samples[i:i + 4000])
-        return stream.result()
+        return transcribe_by_streaming(self, samples)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wanwan.asr.base import Transcript, Word
+from wanwan.asr.base import Transcript, Word, transcribe_by_streaming
 from wanwan.asr.grammar import build_grammar
 from wanwan.errors import UserError
 from wanwan.nlu.matcher import IntentEngine
@@ -92,7 +92,4 @@ class VoskRecognizer:
         return VoskStream(self)
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
-        stream = self.stream()
-        for i in range(0, len(samples), 4000):
-            stream.accept(samples[i:i + 4000])
-        return stream.result()
+        return transcribe_by_streaming(self, samples)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from wanwan.bus.messages import DewarState
+from wanwan.instruments.gateway import Reading
 from wanwan.skills.base import (
     SkillContext,
     SkillResult,
@@ -38,13 +39,22 @@ def dewar_reading(ctx: SkillContext, dewar_id: str):
     return ctx.measure(room, "dewar", dewar_id)
 
 
-@skill("read_level", check=ask_dewar)
-def read_level(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
-    dewar_id = _dewar(ctx, slots)
-    reading = dewar_reading(ctx, dewar_id)  # type: ignore[arg-type]
+def live_dewar(ctx: SkillContext, slots: dict[str, Any]
+               ) -> tuple[str, Reading, DewarState] | SkillResult:
+    """The dewar asked about with a fresh reading, or the reply saying why there is none."""
+    dewar_id: str = _dewar(ctx, slots)  # type: ignore[assignment]
+    reading = dewar_reading(ctx, dewar_id)
     if not reading.usable:
         return SkillResult(not_answering("dewar", f"dewar {dewar_id}", reading), ok=False)
-    state: DewarState = reading.state  # type: ignore[assignment]
+    return dewar_id, reading, reading.state  # type: ignore[return-value]
+
+
+@skill("read_level", check=ask_dewar)
+def read_level(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
+    live = live_dewar(ctx, slots)
+    if isinstance(live, SkillResult):
+        return live
+    dewar_id, reading, state = live
     if not state.plausible:
         return SkillResult(f"Dewar {dewar_id}'s level meter reports {number(state.level_pct)} "
                            "percent, which cannot be right. Check the meter.", ok=False)
@@ -63,11 +73,10 @@ def read_level(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
 
 @skill("read_pressure", check=ask_dewar)
 def read_pressure(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
-    dewar_id = _dewar(ctx, slots)
-    reading = dewar_reading(ctx, dewar_id)  # type: ignore[arg-type]
-    if not reading.usable:
-        return SkillResult(not_answering("dewar", f"dewar {dewar_id}", reading), ok=False)
-    state: DewarState = reading.state  # type: ignore[assignment]
+    live = live_dewar(ctx, slots)
+    if isinstance(live, SkillResult):
+        return live
+    dewar_id, reading, state = live
     if state.pressure_kpa is None:
         return SkillResult(f"Dewar {dewar_id} has no pressure gauge connected.", ok=False)
     return SkillResult(f"Dewar {dewar_id} is at {state.pressure_kpa:.1f} kilopascals."
@@ -76,11 +85,10 @@ def read_pressure(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
 
 @skill("days_until_empty", check=ask_dewar)
 def days_until_empty(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
-    dewar_id = _dewar(ctx, slots)
-    reading = dewar_reading(ctx, dewar_id)  # type: ignore[arg-type]
-    if not reading.usable:
-        return SkillResult(not_answering("dewar", f"dewar {dewar_id}", reading), ok=False)
-    state: DewarState = reading.state  # type: ignore[assignment]
+    live = live_dewar(ctx, slots)
+    if isinstance(live, SkillResult):
+        return live
+    dewar_id, reading, state = live
     cfg = ctx.config.dewar(dewar_id)  # type: ignore[arg-type]
     rate = state.boiloff_pct_per_day or (cfg.boiloff_pct_per_day if cfg else 1.0)
     if not state.plausible:
