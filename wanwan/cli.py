@@ -20,8 +20,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
 
 
 def speech_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--engine", default="auto",
-                   help="auto (default), whisper, vosk, pocketsphinx, pocketsphinx-free")
+    p.add_argument("--engine", default=None,
+                   help="auto, whisper, vosk, pocketsphinx, pocketsphinx-free "
+                   "(default: speech.engine of the config, auto)")
     p.add_argument("--model", default=None, help="model folder or name under models/")
 
 
@@ -128,6 +129,14 @@ def main(argv: list[str] | None = None) -> int:
             logging.WARNING if quiet else logging.INFO),
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
     try:
+        if getattr(args, "engine", "unset") is None or getattr(args, "model", "unset") is None:
+            from wanwan.config import load_config
+
+            speech = load_config(args.config).speech
+            if getattr(args, "engine", "unset") is None:
+                args.engine = speech.engine
+            if getattr(args, "model", "unset") is None:
+                args.model = speech.model
         if args.command == "parse":
             from wanwan.commands.parse import run_parse
             return run_parse(args)

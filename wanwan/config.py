@@ -135,6 +135,21 @@ class Broker(_Model):
     keepalive_s: int = Field(30, ge=5)
 
 
+class Speech(_Model):
+    """Speech in and out at the kiosks."""
+
+    engine: Literal["auto", "whisper", "vosk", "pocketsphinx", "pocketsphinx-free"] = "auto"
+    model: str | None = Field(None, description="model folder or name under models/")
+    wake_phrase: str = "wan wan"
+    end_silence_ms: int = Field(600, ge=100, le=5000)
+    max_utterance_s: float = Field(10, gt=0, le=60)
+    follow_up_s: float = Field(6, ge=0, le=60)
+    voice: str = "en-us"
+    rate_wpm: int = Field(160, ge=60, le=400)
+    input_device: str | int | None = None
+    output_device: str | int | None = None
+
+
 class Timeouts(_Model):
     confirm_s: float = Field(10, gt=0)
     ack_s: float = Field(3, gt=0)
@@ -149,6 +164,7 @@ class SiteConfig(_Model):
     litres_to_m3: float = Field(0.7, gt=0, le=1, description="m3 of gas per litre of liquid")
     broker: Broker = Broker()
     timeouts: Timeouts = Timeouts()
+    speech: Speech = Speech()
     rooms: list[Room] = []
     sites: list[Site] = []
     dewars: list[Dewar] = []

@@ -57,12 +57,17 @@ def synthesise(text: str, voice: str, path: Path, rate: int = 150) -> np.ndarray
 
 
 def run_demo(assistant, engine, recognizer, out_dir: Path, log=print) -> bool:
-    from wanwan.tts import Speaker, Synthesizer
+    from wanwan.audio.vad import EndpointerSettings
+    from wanwan.tts import Speaker, Synthesizer, Voice
 
+    speech = assistant.config.speech
     out_dir.mkdir(parents=True, exist_ok=True)
-    speaker = Speaker(Synthesizer(), out_dir=out_dir)
-    pipeline = VoicePipeline(engine, recognizer)
-    turns = TurnTaking()
+    speaker = Speaker(Synthesizer(Voice(speech.voice, speech.rate_wpm)), out_dir=out_dir)
+    pipeline = VoicePipeline(engine, recognizer, wake=speech.wake_phrase,
+                             endpointing=EndpointerSettings(
+                                 end_silence_ms=speech.end_silence_ms,
+                                 max_utterance_s=speech.max_utterance_s))
+    turns = TurnTaking(speech.follow_up_s)
     replies_seen = {site: 0 for site in ("bay-1", "kiosk-recovery")}
     ok_all = True
     log(f"engine: {recognizer.name}; replies are written to {out_dir}/")
@@ -148,7 +153,8 @@ def main(args) -> int:
         update={"host": None})})  # the demo always brings its own broker and lab
     engine = load_engine(None, args.config)
     started = time.perf_counter()
-    recognizer = make_recognizer(args.engine, engine, model=args.model)
+    recognizer = make_recognizer(args.engine, engine, model=args.model,
+                                 wake=config.speech.wake_phrase)
     out_dir = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="wanwan-demo-"))
     with tempfile.TemporaryDirectory() as tmp:
         assistant = Assistant(config, engine, simulate=True, speed=60.0,

@@ -114,15 +114,18 @@ def run_listen(args: argparse.Namespace) -> int:
         raise UserError(f"no microphone available ({str(exc).strip() or 'no input device'}); "
                         "try `wanwan parse --audio FILE` for recorded speech") from None
     from wanwan.asr.factory import make_recognizer
-    from wanwan.audio.vad import Endpointer
+    from wanwan.audio.vad import Endpointer, EndpointerSettings
     from wanwan.commands.lab import _assistant
     from wanwan.commands.parse import load_engine
-    from wanwan.tts import Speaker, Synthesizer
+    from wanwan.config import load_config
+    from wanwan.tts import Speaker, Synthesizer, Voice
     from wanwan.voice import TurnTaking, VoicePipeline
 
+    speech = load_config(args.config).speech
     engine = load_engine(None, args.config)
-    speaker = Speaker(Synthesizer())
-    turns = TurnTaking()
+    speaker = Speaker(Synthesizer(Voice(speech.voice, speech.rate_wpm)),
+                      device=speech.output_device)
+    turns = TurnTaking(speech.follow_up_s)
     site = ""
 
     def speak(reply) -> None:
@@ -132,7 +135,10 @@ def run_listen(args: argparse.Namespace) -> int:
 
     assistant = _assistant(args, on_reply=speak)
     site = assistant.config.site(args.site).id
-    pipeline = VoicePipeline(engine, make_recognizer(args.engine, engine, model=args.model))
+    pipeline = VoicePipeline(
+        engine, make_recognizer(args.engine, engine, model=args.model, wake=speech.wake_phrase),
+        wake=speech.wake_phrase, endpointing=EndpointerSettings(
+            end_silence_ms=speech.end_silence_ms, max_utterance_s=speech.max_utterance_s))
     endpointer = Endpointer(pipeline.endpointing)
     tc = assistant.config.transfer_controller(assistant.config.site(site).room)
     print(f"listening on {device['name']!r} at site {site} with {pipeline.recognizer.name}; "
