@@ -31,7 +31,7 @@ from wanwan.nlu.text import Token, phonetic_key
 MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 SHORTLIST = 48  # expansions scored by overlap before alignment
 ALIGN_PER_TEMPLATE = 3
-ALIGN_MAX = 14
+ALIGN_MAX = 10
 AMBIGUITY_MARGIN = 0.03
 PRUNE_MARGIN = 1.0  # keep aligning candidates this much worse than the best, for margins
 
