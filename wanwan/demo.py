@@ -45,7 +45,7 @@ SESSION = [
     Step("bay-1", "stop", "stop", "stopped_transfer", "en-us+m3"),
     Step("kiosk-recovery", "wan wan, how much liquid helium do we have", "stock_query", "done",
          "en-us+f3"),
-    Step("kiosk-recovery", "wan wan, alarm received", "acknowledge_alarm",
+    Step("kiosk-recovery", "wan wan, we heard the alarm", "acknowledge_alarm",
          "acknowledged", "en-us", before="oxygen_drop"),
 ]
 

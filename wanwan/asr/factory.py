@@ -32,8 +32,9 @@ def whisper_prompt(engine: IntentEngine, wake: str = "wan wan", max_words: int =
         covered |= gain
         words += len(best.split())
         candidates.remove(best)
+    # the wake phrase once: repeated before every example, Whisper wrote it on plain noise
     opener = f"{wake.capitalize()}, " if wake else ""
-    prompt = " ".join(f"{opener}{c}." for c in chosen)
+    prompt = opener + " ".join(f"{c[0].upper()}{c[1:]}." for c in chosen)
     # the site's names are the words a general model knows least
     names = []
     for name, slot_list in engine.lists.items():
