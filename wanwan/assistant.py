@@ -5,7 +5,6 @@ mosquitto, and with ``simulate`` the simulated lab, so it runs on a fresh machin
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 import uuid
@@ -54,8 +53,7 @@ class Assistant:
         self.sim: LabSimulator | None = None
         if self.simulate:
             self.sim = LabSimulator(config, self.address, speed=speed).start()
-        path = store_path or os.environ.get("WANWAN_DB") or default_store_path(
-            config.ledger_path)
+        path = store_path or default_store_path(config.ledger_path)
         self.store = Store(path)
         self.outbox = Outbox(self.store)
         self.bus = Bus(self.address, client_id or f"wanwan-assistant-{uuid.uuid4().hex[:6]}",

@@ -3,6 +3,7 @@ that a ledger entry and its outgoing message are written in one transaction."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -96,6 +97,10 @@ class Store:
 
 
 def default_store_path(configured: str | None = None) -> Path:
+    """Where the database lives: ``WANWAN_DB``, else the config's ``ledger_path``, else the
+    user's data folder (one rule, so ``ask`` and ``ledger export`` read the same file)."""
+    if os.environ.get("WANWAN_DB"):
+        return Path(os.environ["WANWAN_DB"]).expanduser()
     if configured:
         return Path(configured).expanduser()
     from platformdirs import user_data_dir

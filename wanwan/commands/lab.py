@@ -119,15 +119,13 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def run_ledger(args: argparse.Namespace) -> int:
-    import os
-
     from wanwan.bus.outbox import Outbox
     from wanwan.bus.topics import Topics
     from wanwan.ledger import Ledger
     from wanwan.store import Store, default_store_path
 
     config = load_config(args.config)
-    store = Store(os.environ.get("WANWAN_DB") or default_store_path(config.ledger_path))
+    store = Store(default_store_path(config.ledger_path))
     ledger = Ledger(store, Outbox(store), Topics(config.topic_prefix))
     if args.csv:
         ledger.export_csv(sys.stdout)
