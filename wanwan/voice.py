@@ -19,8 +19,8 @@ from wanwan.audio.vad import Endpointer, EndpointerSettings, Utterance, chunks
 from wanwan.nlu import IntentEngine, ParseResult
 from wanwan.nlu.text import normalise, phonetic_key
 
-WAKE_SOUNDALIKES = {"wan", "one", "won", "when", "wang", "juan", "wa", "want", "wand", "on",
-                    "van", "ran", "wun", "what"}
+WAKE_SOUNDALIKES = {"wan", "one", "won", "when", "wang", "juan", "wa", "want", "wand", "on", "swan",
+                    "van", "ran", "wun", "what", "why", "w"}
 
 
 @dataclass

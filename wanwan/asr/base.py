@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,6 +26,9 @@ class Transcript:
     engine: str = ""
     seconds: float = 0.0  # audio length
     elapsed: float = 0.0  # decoding time
+    # how the engine got there, for logs and benchmarks (Whisper: its free text, the grammar's
+    # margin)
+    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def rtf(self) -> float:

@@ -11,7 +11,7 @@ from wanwan.errors import UserError
 from wanwan.nlu.matcher import IntentEngine
 
 log = logging.getLogger(__name__)
-ENGINES = ("auto", "whisper", "vosk", "pocketsphinx", "pocketsphinx-free")
+ENGINES = ("auto", "whisper", "whisper-free", "vosk", "pocketsphinx", "pocketsphinx-free")
 
 
 def whisper_prompt(engine: IntentEngine, wake: str = "wan wan", max_words: int = 60) -> str:
@@ -62,17 +62,19 @@ def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None
                     wake: str = "wan wan"):
     if name not in ENGINES:
         raise UserError(f"unknown speech engine {name!r}; one of {', '.join(ENGINES)}")
-    if name in ("auto", "whisper"):
-        path = find_whisper_model(model if name == "whisper" else None)
+    if name in ("auto", "whisper", "whisper-free"):
+        path = find_whisper_model(model if name != "auto" else None)
         if path is not None:
             try:
                 from wanwan.asr.whisper import WhisperRecognizer
 
-                return WhisperRecognizer(path, prompt=whisper_prompt(engine, wake))
+                # whisper-free: no grammar pass, for comparison in the benchmark
+                return WhisperRecognizer(path, engine=None if name == "whisper-free" else engine,
+                                         wake=wake, prompt=whisper_prompt(engine, wake))
             except UserError:
-                if name == "whisper":
+                if name != "auto":
                     raise
-        elif name == "whisper":
+        elif name != "auto":
             raise UserError("no Whisper model installed: run `wanwan models fetch "
                             "whisper-tiny.en`")
     if name in ("auto", "vosk"):

