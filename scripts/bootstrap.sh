@@ -5,7 +5,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-debs=(mosquitto espeak-ng libespeak-ng1 libportaudio2 sox)
+debs=(mosquitto espeak-ng libespeak-ng1 libportaudio2 sox pocketsphinx-testdata
+      asterisk-core-sounds-en-wav asterisk-core-sounds-en)
 missing=()
 for deb in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$deb" 2>/dev/null | grep -q "install ok installed" || missing+=("$deb")

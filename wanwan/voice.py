@@ -66,6 +66,22 @@ def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
     return False, text
 
 
+def interpret(transcript: Transcript, wake: str, engine: IntentEngine,
+              recognizer: Recognizer | None = None,
+              intents: set[str] | None = None) -> tuple[bool, str, ParseResult]:
+    """(said the wake phrase, the command text, what it means). A command that acts on the lab
+    also needs the recogniser's own confidence to reach its ``min_confidence_actuating``: a
+    grammar-bound decoder finds *some* command in any speech."""
+    woke, command = split_wake(transcript.text, wake, engine)
+    parse = engine.parse(command, intents)
+    floor = getattr(recognizer, "min_confidence_actuating", 0.0)
+    if parse.actuating and transcript.confidence < floor:
+        parse = ParseResult(command, None, confidence=parse.confidence, near=parse.intent,
+                            reason=f"not sure what was heard ({transcript.engine} confidence "
+                                   f"{transcript.confidence:.2f} < {floor})")
+    return woke, command, parse
+
+
 class VoicePipeline:
     def __init__(self, engine: IntentEngine, recognizer: Recognizer, *, wake: str = "wan wan",
                  endpointing: EndpointerSettings | None = None) -> None:
@@ -78,8 +94,8 @@ class VoicePipeline:
         started = time.perf_counter()
         transcript = self.recognizer.transcribe(utterance.samples)
         recognised = time.perf_counter()
-        woke, command = split_wake(transcript.text, self.wake, self.engine)
-        parse = self.engine.parse(command, intents)
+        woke, command, parse = interpret(transcript, self.wake, self.engine, self.recognizer,
+                                         intents)
         done = time.perf_counter()
         return Heard(utterance, transcript, woke, command, parse,
                      {"asr": (recognised - started) * 1000, "nlu": (done - recognised) * 1000})

@@ -86,6 +86,7 @@ class TokenGrammar:
             self.symbols.setdefault(spoken.strip(), []).append(symbol)
         self._encoded: dict[str, tuple[int, ...]] = {}
         self._tries: dict[State, dict[tuple[int, ...], dict[int, list[State | None]]]] = {}
+        self._allowed: dict[frozenset[Head], dict[int, frozenset[Head]]] = {}
         self._number_units = self._units_of(NUMBER_WORDS, spaced=True) + [
             self._encode(f"-{w}", spaced=False) for w in NUMBER_WORDS[2:28]]
         self.wake_units = self._units_of(wake_forms)
@@ -202,7 +203,16 @@ class TokenGrammar:
         return frozenset({(self.root if after_wake else ("s", self.root[1]), ())})
 
     def allowed(self, heads: frozenset[Head]) -> dict[int, frozenset[Head]]:
-        """Every token that may come next, and the heads it leads to."""
+        """Every token that may come next, and the heads it leads to (remembered: beams
+        meet the same places again and again)."""
+        known = self._allowed.get(heads)
+        if known is None:
+            known = self._allowed[heads] = self._allowed_uncached(heads)
+            if len(self._allowed) > 200_000:  # a bound on memory for a long-running kiosk
+                self._allowed.clear()
+        return known
+
+    def _allowed_uncached(self, heads: frozenset[Head]) -> dict[int, frozenset[Head]]:
         out: dict[int, set[Head]] = {}
         for state, partial in heads:
             for token, targets in self._trie(state).get(partial, {}).items():

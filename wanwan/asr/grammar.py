@@ -46,7 +46,8 @@ NUMBER_WORDS = frozenset(re.findall(r"[a-z]+", re.sub(r"<[^>]+>", " ", NUMBER_RU
 @dataclass
 class Grammar:
     jsgf: str
-    phrases: list[str]
+    phrases: list[str]  # each expansion once, slots filled in turn
+    corpus: list[str]  # sentences for a language model: phrases, articles, test sentences
     vocabulary: set[str]
     dropped: set[str] = field(default_factory=set)
     wake: list[str] = field(default_factory=list)
@@ -163,13 +164,40 @@ def build_grammar(engine: IntentEngine, known: Lookup, wake: str = "wan wan",
     lines.append(f"public <utterance> = {prefix}<command>;")
 
     phrases = _sample_phrases(engine, c, list_forms, phrase_limit)
-    return Grammar("\n".join(lines) + "\n", phrases, c.vocabulary, c.dropped, wake_words)
+    corpus = _corpus(engine, c, list_forms, articles)
+    if wake_words:  # said before most commands
+        corpus += [f"{' '.join(wake_words)} {s}" for s in corpus]
+    return Grammar("\n".join(lines) + "\n", phrases, corpus, c.vocabulary, c.dropped,
+                   wake_words)
+
+
+def _corpus(engine: IntentEngine, c: _Compiler, list_forms: dict[str, list[str]],
+            articles: tuple[str, ...], samples: int = 2) -> list[str]:
+    """Sentences for a language model: every expansion twice with other slot values and an
+    article before some slots (the engine drops "the", people say it), and the catalogue's
+    test sentences as people wrote them."""
+    out = []
+    for seed in range(samples):
+        out += _sample_phrases(engine, c, list_forms, 10**9, seed=seed,
+                               article=articles[0] if articles else "")
+    for intent in engine.catalog.intents.values():
+        for test in intent.tests:
+            words = []
+            for word in test.text.replace(",", " ").replace("?", " ").split():
+                spelled = c.spell(word)
+                if spelled == "" and c.known(word.lower()):
+                    spelled = word.lower()  # "the": the intent engine ignores it, not speech
+                words.append(spelled)
+            if all(w is not None for w in words):
+                out.append(" ".join(w for w in words if w))
+    return out
 
 
 def _sample_phrases(engine: IntentEngine, c: _Compiler, list_forms: dict[str, list[str]],
-                    limit: int) -> list[str]:
-    """Sentences for phrase-list recognisers: each expansion once, slots filled in turn."""
-    rng = random.Random(0)
+                    limit: int, seed: int = 0, article: str = "") -> list[str]:
+    """Sentences for phrase-list recognisers: each expansion once, slots filled in turn
+    (``article``: said before a list slot half of the time)."""
+    rng = random.Random(seed)
     out: dict[str, None] = {}
     for exp in engine.expansions:
         words: list[str] = []
@@ -184,6 +212,8 @@ def _sample_phrases(engine: IntentEngine, c: _Compiler, list_forms: dict[str, li
                     forms = list_forms.get(element.list_name) or []
                     if not forms:
                         break
+                    if article and rng.random() < 0.5:
+                        words.append(article)
                     words.append(rng.choice(forms))
             else:
                 spelled = c._spell_token(element)

@@ -63,7 +63,7 @@ class GrammarSettings:
     free text. Chosen on held-out audio by ``scripts/bench_speech.py``; see
     docs/benchmarks.md."""
 
-    beam: int = 16
+    beam: int = 8
     max_margin: float = 10.0
     max_margin_per_token: float = 1.2
     strict_margin: float = 3.0

@@ -115,8 +115,9 @@ class DecoderState:
     of the prefix (the prompt), both shared by every beam, and each beam's own cache."""
 
     def __init__(self, cross: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        self.cross = cross  # per layer: keys, values [heads, frames, head_dim]
-        self.prefix: list[tuple[np.ndarray, np.ndarray]] = []  # per layer [1, heads, n, dim]
+        self.cross = cross  # per layer: keys [heads, head_dim, frames], values [h, frames, hd]
+        self.prefix: list[tuple[np.ndarray, np.ndarray]] = []  # the same layout, tokens for
+        #                                                        frames
         self.keys: list[np.ndarray] = []  # per layer: [beams, heads, tokens, head_dim]
         self.values: list[np.ndarray] = []
         self.prefix_length = 0
@@ -197,11 +198,14 @@ class WhisperDecoder:
         for layer in self.layers:
             w, b = layer.cross_kv
             kv = encoded @ w + b
-            cross.append((self._split(kv[:, :self.dim]), self._split(kv[:, self.dim:])))
+            keys = self._split(kv[:, :self.dim])  # [heads, frames, hd]
+            cross.append((np.ascontiguousarray(keys.swapaxes(-1, -2)),
+                          np.ascontiguousarray(self._split(kv[:, self.dim:]))))
         state = DecoderState(cross)
         state.last_hidden = self._forward(state, np.array([prefix]))[-1:]
         logprobs = log_softmax(state.last_hidden @ self.projection)
-        state.prefix = list(zip(state.keys, state.values, strict=True))
+        state.prefix = [(np.ascontiguousarray(k[0].swapaxes(-1, -2)), np.ascontiguousarray(v[0]))
+                        for k, v in zip(state.keys, state.values, strict=True)]
         state.keys, state.values = [], []
         state.prefix_length = state.length
         return state, logprobs
@@ -214,22 +218,36 @@ class WhisperDecoder:
         return log_softmax(self._forward(state, tokens) @ self.projection).reshape(beams, n, -1)
 
     def _forward(self, state: DecoderState, tokens: np.ndarray) -> np.ndarray:
-        """The decoder's output states [beams * n, dim] for ``tokens`` [beams, n]."""
+        """The decoder's output states [beams * n, dim] for ``tokens`` [beams, n].
+
+        Keys every beam shares (the audio's, the prefix's) are multiplied heads-first, one
+        GEMM per head for all beams, not one tiny product per beam and head."""
         beams, n = tokens.shape
         if state.length + n > self.max_tokens:
             raise ValueError("Whisper reads at most 448 tokens")
+        rows = beams * n
+        heads, head_dim = self.heads, self.head_dim
         # activations stay 2-D [beams * n, dim]: numpy runs one GEMM instead of a loop
         x = (self.embeddings[tokens] + self.positions[state.length:state.length + n]).reshape(
-            beams * n, self.dim)
-        scale = self.head_dim ** -0.5
+            rows, self.dim)
+        scale = head_dim ** -0.5
         own = state.length - state.prefix_length  # this beam's tokens before these
         causal = None
         if n > 1:
             causal = np.triu(np.full((n, own + n), -np.inf, np.float32), own + 1)
+
+        def heads_first(y: np.ndarray) -> np.ndarray:  # [rows, dim] -> [heads, rows, hd]
+            return y.reshape(rows, heads, head_dim).transpose(1, 0, 2)
+
+        def heads_last(y: np.ndarray) -> np.ndarray:  # [heads, rows, hd] -> [rows, dim]
+            return y.transpose(1, 0, 2).reshape(rows, self.dim)
+
         for i, layer in enumerate(self.layers):
             h = _layer_norm(x, *layer.self_ln)
-            qkv = (h @ layer.self_qkv[0] + layer.self_qkv[1]).reshape(beams, n, 3 * self.dim)
-            q, k, v = (self._split(qkv[..., j * self.dim:(j + 1) * self.dim]) for j in range(3))
+            qkv = h @ layer.self_qkv[0] + layer.self_qkv[1]
+            q = qkv[:, :self.dim] * scale
+            k = self._split(qkv[:, self.dim:2 * self.dim].reshape(beams, n, self.dim))
+            v = self._split(qkv[:, 2 * self.dim:].reshape(beams, n, self.dim))
             if len(state.keys) > i:  # this beam's earlier tokens
                 k = np.concatenate([state.keys[i], k], axis=2)
                 v = np.concatenate([state.values[i], v], axis=2)
@@ -237,27 +255,30 @@ class WhisperDecoder:
             else:
                 state.keys.append(k)
                 state.values.append(v)
-            q = q * scale
-            scores = q @ k.swapaxes(-1, -2)
+            q_beams = self._split(q.reshape(beams, n, self.dim))  # [beams, heads, n, hd]
+            scores = q_beams @ k.swapaxes(-1, -2)  # [beams, heads, n, own tokens]
             if causal is not None:
                 scores += causal
             if state.prefix:  # the shared prefix, read by every beam without copying it
-                pk, pv = state.prefix[i]
-                prefix_scores = q @ pk.swapaxes(-1, -2)
+                prefix_keys_t, prefix_values = state.prefix[i]
+                prefix_scores = heads_first(q) @ prefix_keys_t  # [heads, rows, prefix]
+                scores = scores.transpose(1, 0, 2, 3).reshape(heads, rows, -1)
                 top = np.maximum(prefix_scores.max(-1, keepdims=True),
                                  scores.max(-1, keepdims=True))
                 ep, eb = np.exp(prefix_scores - top), np.exp(scores - top)
                 total = ep.sum(-1, keepdims=True) + eb.sum(-1, keepdims=True)
-                attn = (ep @ pv + eb @ v) / total
+                eb = eb.reshape(heads, beams, n, -1).transpose(1, 0, 2, 3)
+                own_part = (eb @ v).transpose(1, 0, 2, 3).reshape(heads, rows, head_dim)
+                attn = heads_last((ep @ prefix_values + own_part) / total)
             else:
-                attn = _softmax(scores) @ v
-            x = x + self._merge(attn) @ layer.self_out[0] + layer.self_out[1]
+                attn = self._merge(_softmax(scores) @ v)
+            x = x + attn @ layer.self_out[0] + layer.self_out[1]
 
             h = _layer_norm(x, *layer.cross_ln)
-            q = self._split((h @ layer.cross_q[0] + layer.cross_q[1]).reshape(beams, n, -1))
-            ck, cv = state.cross[i]
-            attn = _softmax((q * scale) @ ck.swapaxes(-1, -2)) @ cv
-            x = x + self._merge(attn) @ layer.cross_out[0] + layer.cross_out[1]
+            q = heads_first((h @ layer.cross_q[0] + layer.cross_q[1]) * scale)
+            cross_keys_t, cross_values = state.cross[i]
+            attn = heads_last(_softmax(q @ cross_keys_t) @ cross_values)
+            x = x + attn @ layer.cross_out[0] + layer.cross_out[1]
 
             h = _layer_norm(x, *layer.ffn_ln)
             h = _gelu(h @ layer.ffn_in[0] + layer.ffn_in[1])
