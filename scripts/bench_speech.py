@@ -168,8 +168,11 @@ def run_engine(name: str, manifest: Path) -> dict:
         for item in items:
             path = Path(item["path"])
             # pocketsphinx-testdata's .raw: 16 kHz 16-bit mono, no header
-            samples = read_pcm(path.read_bytes()) if path.suffix == ".raw" else \
-                load_audio(path).samples
+            if path.suffix == ".raw":
+                with path.open("rb") as raw:
+                    samples = read_pcm(raw).samples
+            else:
+                samples = load_audio(path).samples
             t0 = time.perf_counter()
             transcript = recognizer.transcribe(samples)
             woke, _command, result = interpret(transcript, "wan wan", engine, recognizer)

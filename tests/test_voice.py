@@ -389,4 +389,36 @@ def test_demo_runs_the_whole_system(tmp_path):
     assert "demo: every step did what it should" in out
     assert "(unprompted alarm)" in out and "Transfer stopped." in out
     replies = sorted(tmp_path.glob("reply-*.wav"))
-    assert len(replies) == 9 and all(load_audio(p).duration > 0.5 for p in replies)
+    assert len(replies) == 10 and all(load_audio(p).duration > 0.4 for p in replies)
+    assert "listening" in out  # the bare wake phrase, then the command without it
+
+
+def test_turn_taking(engine):
+    import time as _time
+
+    from wanwan.asr.base import Transcript
+    from wanwan.audio.vad import Utterance
+    from wanwan.voice import Heard, TurnTaking, split_wake
+
+    def heard(text: str) -> Heard:
+        woke, command = split_wake(text, "wan wan", engine)
+        utterance = Utterance(np.zeros(1600, np.int16), 0.0, 0.1)
+        return Heard(utterance, Transcript(text, 0.9), woke, command, engine.parse(command))
+
+    turns = TurnTaking(follow_up_s=0.3)
+    idle = {"pending": False, "transfer_running": False, "speaking": False}
+    assert turns.addressed(heard("wan wan, what's the level in dewar twelve"), "s", **idle)[0]
+    assert not turns.addressed(heard("what's the level in dewar twelve"), "s", **idle)[0]
+    assert turns.addressed(heard("yes"), "s", **idle | {"pending": True}) == (
+        True, "answering a confirmation")
+    assert turns.addressed(heard("stop"), "s", **idle | {"transfer_running": True})[0]
+    assert not turns.addressed(heard("stop"), "s", **idle)[0]
+    bare = heard("Wan wan.")
+    assert bare.bare_wake and turns.addressed(bare, "s", **idle)[0]
+    turns.replied("s")  # "Yes?": the command may follow without the wake phrase
+    assert turns.addressed(heard("how much helium do we have"), "s", **idle) == (
+        True, "follow-up")
+    assert not turns.addressed(heard("how much helium do we have"), "other-site", **idle)[0]
+    _time.sleep(0.35)
+    assert not turns.addressed(heard("how much helium do we have"), "s", **idle)[0]
+    assert not heard("wan wan, stop").bare_wake

@@ -43,7 +43,8 @@ SESSION = [
     Step("bay-1", "wan wan, how is the transfer going", "transfer_status", "done", "en-gb",
          before="wait_transfer"),
     Step("bay-1", "stop", "stop", "stopped_transfer", "en-us+m3"),
-    Step("kiosk-recovery", "wan wan, how much liquid helium do we have", "stock_query", "done",
+    Step("kiosk-recovery", "wan wan", None, "listening", "en-us+f3"),
+    Step("kiosk-recovery", "how much liquid helium do we have", "stock_query", "done",
          "en-us+f3"),
     Step("kiosk-recovery", "wan wan, we heard the alarm", "acknowledge_alarm",
          "acknowledged", "en-us", before="oxygen_drop"),
@@ -117,6 +118,19 @@ def run_demo(assistant, engine, recognizer, out_dir: Path, log=print) -> bool:
         if not addressed:
             ok_all = False
             log(f"{step.site:15} {heard.transcript.text!r}: ignored ({why})")
+            continue
+        if heard.bare_wake:  # the command follows in the next breath, without the wake phrase
+            t0 = time.perf_counter()
+            speaker.say("Yes?")
+            speaker.wait_idle(30)
+            turns.replied(step.site)
+            good = step.intent is None and step.decision == "listening"
+            ok_all &= good
+            log(f"{step.site:15} {heard.transcript.text[:48]:48} {'-':18} {'listening':17} "
+                f"{heard.timings_ms['asr']:5.0f}ms {heard.timings_ms['nlu']:4.0f}ms {'':>6} "
+                f"{(time.perf_counter() - t0) * 1000:5.0f}ms  Yes?{'' if good else '  <-- FAILED'}")
+            step.result = {"heard": heard.transcript.text, "why": why, "intent": None,
+                           "decision": "listening", "reply": "Yes?"}
             continue
         turn = assistant.ask(heard.command, step.site)
         t0 = time.perf_counter()

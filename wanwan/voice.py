@@ -32,6 +32,11 @@ class Heard:
     parse: ParseResult
     timings_ms: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def bare_wake(self) -> bool:
+        """Only the wake phrase: the command comes in the next breath, without it."""
+        return self.woke and not self.command.strip(" ,.?!")
+
     def to_json(self) -> dict[str, Any]:
         out = self.parse.to_json()
         out["text"] = self.command

@@ -160,6 +160,10 @@ def run_listen(args: argparse.Namespace) -> int:
                         speaking=speaker.speaking.is_set())
                     if not addressed:
                         continue
+                    if heard.bare_wake:  # "wan wan" ... "what's the level in dewar 12"
+                        speaker.say("Yes?")
+                        turns.replied(site)  # the command may follow without the wake phrase
+                        continue
                     if heard.parse.intent in ("stop", "stop_transfer"):
                         speaker.interrupt()  # "stop" cuts speech at once
                     print(f"heard ({why}): {heard.command!r}", file=sys.stderr)
