@@ -38,7 +38,7 @@ def test_numpy_decoder_agrees_with_ctranslate2(whisper, tmp_path):
     encoded, _ = whisper._encode(audio)
     import ctranslate2
 
-    start = whisper.start_tokens
+    start = whisper.prompt_tokens + whisper.start_tokens
     result = whisper.whisper.model.generate(ctranslate2.StorageView.from_array(encoded),
                                             [start], beam_size=1)[0]
     tokens = [t for t in result.sequences_ids[0] if t < whisper.tokenizer.eot]

@@ -87,6 +87,7 @@ class TokenGrammar:
         self._encoded: dict[str, tuple[int, ...]] = {}
         self._tries: dict[State, dict[tuple[int, ...], dict[int, list[State | None]]]] = {}
         self._allowed: dict[frozenset[Head], dict[int, frozenset[Head]]] = {}
+        self._interned: dict[frozenset[Head], frozenset[Head]] = {}
         self._number_units = self._units_of(NUMBER_WORDS, spaced=True) + [
             self._encode(f"-{w}", spaced=False) for w in NUMBER_WORDS[2:28]]
         self.wake_units = self._units_of(wake_forms)
@@ -207,9 +208,10 @@ class TokenGrammar:
         meet the same places again and again)."""
         known = self._allowed.get(heads)
         if known is None:
-            known = self._allowed[heads] = self._allowed_uncached(heads)
-            if len(self._allowed) > 200_000:  # a bound on memory for a long-running kiosk
+            if len(self._allowed) >= 2000:  # a bound on memory for a long-running kiosk
                 self._allowed.clear()
+                self._interned.clear()
+            known = self._allowed[heads] = self._allowed_uncached(heads)
         return known
 
     def _allowed_uncached(self, heads: frozenset[Head]) -> dict[int, frozenset[Head]]:
@@ -219,7 +221,8 @@ class TokenGrammar:
                 bucket = out.setdefault(token, set())
                 for target in targets:
                     bucket.add((target, ()) if target is not None else (state, (*partial, token)))
-        return {t: frozenset(h) for t, h in out.items()}
+        # one object for equal sets: a thousand digit tokens lead to the same place
+        return {t: self._interned.setdefault(frozenset(h), frozenset(h)) for t, h in out.items()}
 
     def final(self, heads: frozenset[Head]) -> bool:
         return any(not partial and self.nodes[state[1]].ends for state, partial in heads)

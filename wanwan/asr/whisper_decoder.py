@@ -9,6 +9,7 @@ made a step cost 20-50 ms; here a step costs a few).
 
 from __future__ import annotations
 
+import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 def read_ct2_variables(path: Path, prefix: str = "") -> dict[str, np.ndarray]:
     """The variables of a CTranslate2 model file (format version 6) whose names start with
     ``prefix``; aliases resolved."""
-    data = Path(path).read_bytes()
+    with Path(path).open("rb") as file:  # mapped: only the decoder's pages are read
+        data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     offset = 0
 
     def take(fmt: str) -> tuple:
@@ -57,7 +59,7 @@ def read_ct2_variables(path: Path, prefix: str = "") -> dict[str, np.ndarray]:
             else:
                 dtype = _DTYPES[dtype_id]
                 out[name] = np.frombuffer(data, dtype, nbytes // np.dtype(dtype).itemsize,
-                                          offset).reshape(dims)
+                                          offset).reshape(dims).copy()
         offset += nbytes
     (aliases,) = take("<I")
     for _ in range(aliases):
@@ -153,7 +155,9 @@ class WhisperDecoder:
             return f32(name + "/gamma"), f32(name + "/beta")
 
         self.heads = int(v["decoder/num_heads"])
-        self.embeddings = f32("decoder/embeddings/weight")
+        # kept in half precision (40 MB, not 80): rows are widened when looked up
+        self.embeddings = np.ascontiguousarray(v["decoder/embeddings/weight"],
+                                               dtype=np.float16)
         self.vocab_size = self.embeddings.shape[0]
         self.use_vocabulary(range(self.vocab_size))
         self.positions = f32("decoder/position_encodings/encodings")
@@ -183,7 +187,8 @@ class WhisperDecoder:
         self.vocabulary = np.asarray(sorted(set(ids)), dtype=np.int64)
         self.column = np.full(self.vocab_size, -1, dtype=np.int64)
         self.column[self.vocabulary] = np.arange(len(self.vocabulary))
-        self.projection = np.ascontiguousarray(self.embeddings[self.vocabulary].T)  # tied
+        self.projection = np.ascontiguousarray(  # tied to the embeddings, as in Whisper
+            self.embeddings[self.vocabulary].astype(np.float32).T)
 
     def _split(self, x: np.ndarray) -> np.ndarray:
         """[..., tokens, dim] -> [..., heads, tokens, head_dim]"""
@@ -228,8 +233,8 @@ class WhisperDecoder:
         rows = beams * n
         heads, head_dim = self.heads, self.head_dim
         # activations stay 2-D [beams * n, dim]: numpy runs one GEMM instead of a loop
-        x = (self.embeddings[tokens] + self.positions[state.length:state.length + n]).reshape(
-            rows, self.dim)
+        x = (self.embeddings[tokens].astype(np.float32)
+             + self.positions[state.length:state.length + n]).reshape(rows, self.dim)
         scale = head_dim ** -0.5
         own = state.length - state.prefix_length  # this beam's tokens before these
         causal = None
@@ -309,6 +314,6 @@ class WhisperDecoder:
             if column >= 0:
                 total += float(logits[row, column] - log_z[row])
             else:
-                logit = float(hidden[row] @ self.embeddings[token])
+                logit = float(hidden[row] @ self.embeddings[token].astype(np.float32))
                 total += logit - float(np.logaddexp(log_z[row], logit))
         return total
