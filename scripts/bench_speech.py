@@ -182,7 +182,8 @@ def run_engine(name: str, manifest: Path) -> dict:
                 rtfs.append(elapsed / (len(samples) / 16000))
             row = {"kind": item["kind"], "snr": item.get("snr"), "woke": woke,
                    "intent": result.intent, "actuating": result.actuating,
-                   "text": transcript.text, "grammar": transcript.notes.get("source") == "grammar",
+                   "text": transcript.text, "said": item["text"],
+                   "grammar": transcript.notes.get("source") == "grammar",
                    "samples": len(samples)}
             if item["kind"] in ("synthetic", "real_command"):
                 row["ok"] = result.intent == item["intent"] and result.slots == item["slots"]
@@ -204,8 +205,9 @@ def run_engine(name: str, manifest: Path) -> dict:
 def summarise(res: dict, noise_seconds: float, ood_speech_seconds: float) -> dict[str, str]:
     rows = res["results"]
 
-    def rate(kind: str, snr=..., ok=True) -> str:
-        chosen = [r for r in rows if r["kind"] == kind and (snr is ... or r["snr"] == snr)]
+    def rate(kind: str, snr=..., ok=True, words: tuple[str, ...] = ()) -> str:
+        chosen = [r for r in rows if r["kind"] == kind and (snr is ... or r["snr"] == snr)
+                  and (not words or r["said"] in words)]
         if not chosen:
             return "–"
         return f"{100 * sum(r['ok'] == ok for r in chosen) / len(chosen):.1f} %"
@@ -241,7 +243,8 @@ def summarise(res: dict, noise_seconds: float, ood_speech_seconds: float) -> dic
         "noise clips accepted": f"{sum(not r['ok'] for r in noise)} of {len(noise)}",
         "  actuating false accepts (all of the above)":
             str(sum(r["actuating"] for r in ood + ood_wake + real_ood + noise)),
-        "real 'stop/yes/no/go' (Speech Commands)": rate("real_command"),
+        "real 'stop/yes/no' (Speech Commands)": rate("real_command", words=("stop", "yes", "no")),
+        "real 'go' (Speech Commands)": rate("real_command", words=("go",)),
         "real digits (FSDD, word heard)": rate("real_digit"),
         "grammar pass taken (synthetic)":
             f"{100 * sum(r['grammar'] for r in synth) / max(1, len(synth)):.1f} %",

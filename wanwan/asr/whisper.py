@@ -22,6 +22,7 @@ tokens, computed when first read.
 from __future__ import annotations
 
 import ctypes
+import functools
 import logging
 import math
 import re
@@ -205,11 +206,16 @@ class WhisperRecognizer:
         # (memory grew 100 MB over 300 commands of different lengths)
         frames = min(MAX_FRAMES, -(-(speech_frames + SILENCE_FRAMES) // WINDOW_STEP)
                      * WINDOW_STEP)
-        window = self.whisper.feature_extractor(np.zeros(frames * 160, np.float32))[:, :frames]
+        window = self._silence(frames).copy()
         window[:, :speech_frames] = mel[:, :speech_frames]
         encoded = self.whisper.model.encode(
             self._ct2.StorageView.from_array(np.ascontiguousarray(window[None])), to_cpu=True)
         return np.asarray(encoded), speech_frames
+
+    @functools.lru_cache(maxsize=16)  # noqa: B019 - one recogniser per process
+    def _silence(self, frames: int) -> np.ndarray:
+        """The log-mel window of silence that the speech is laid over."""
+        return self.whisper.feature_extractor(np.zeros(frames * 160, np.float32))[:, :frames]
 
     def _transcribe(self, audio: np.ndarray) -> Transcript:
         encoded, speech_frames = self._encode(audio)
