@@ -162,11 +162,11 @@ class WhisperRecognizer:
 
             self.grammar = TokenGrammar(engine, self.whisper.hf_tokenizer,
                                         wake_forms=_wake_forms(wake))
-            self.decoder = WhisperDecoder(self.model_path)
             special = {self.tokenizer.eot, self.tokenizer.sot_prev, self.tokenizer.no_timestamps,
                        *self.tokenizer.sot_sequence}
-            self.decoder.use_vocabulary(set(range(COMMON_TOKENS)) | self.grammar.token_ids()
-                                        | set(self.prompt_tokens) | special)
+            self.decoder = WhisperDecoder(self.model_path, set(range(COMMON_TOKENS))
+                                          | self.grammar.token_ids() | set(self.prompt_tokens)
+                                          | special)
         self.lock = threading.Lock()
         self._warm_up()
         self.load_seconds = time.perf_counter() - started

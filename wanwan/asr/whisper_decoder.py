@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import mmap
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,7 +143,9 @@ class DecoderState:
 
 
 class WhisperDecoder:
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, vocabulary: Iterable[int] | None = None) -> None:
+        """``vocabulary``: the tokens to compute probabilities over (all when None); see
+        ``use_vocabulary``."""
         v = read_ct2_variables(Path(model_dir) / "model.bin", "decoder/")
 
         def f32(name: str) -> np.ndarray:
@@ -159,7 +162,7 @@ class WhisperDecoder:
         self.embeddings = np.ascontiguousarray(v["decoder/embeddings/weight"],
                                                dtype=np.float16)
         self.vocab_size = self.embeddings.shape[0]
-        self.use_vocabulary(range(self.vocab_size))
+        self.use_vocabulary(range(self.vocab_size) if vocabulary is None else vocabulary)
         self.positions = f32("decoder/position_encodings/encodings")
         self.final_ln = norm("decoder/layer_norm")
         self.layers = []
@@ -177,7 +180,7 @@ class WhisperDecoder:
         self.head_dim = self.dim // self.heads
         self.max_tokens = self.positions.shape[0]
 
-    def use_vocabulary(self, ids) -> None:
+    def use_vocabulary(self, ids: Iterable[int]) -> None:
         """Compute next-token probabilities over these tokens only (sorted ids).
 
         The output projection reads the whole 51864 x 384 embedding matrix every step and was
