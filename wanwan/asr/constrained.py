@@ -43,6 +43,7 @@ CONTRACTIONS = ("s", "t", "m", "d", "re", "ve", "ll")
 _DIGITS_START = re.compile(r"^Ġ\d+$")  # byte-level BPE writes a leading space as Ġ
 _DIGITS = re.compile(r"^\d+$")
 MAX_NUMBER_WORDS = 7  # "one thousand two hundred and fifty five"
+CACHE_LIMIT = 400  # places of the grammar whose next tokens are remembered
 
 
 @dataclass
@@ -208,9 +209,10 @@ class TokenGrammar:
         meet the same places again and again)."""
         known = self._allowed.get(heads)
         if known is None:
-            if len(self._allowed) >= 2000:  # a bound on memory for a long-running kiosk
-                self._allowed.clear()
+            if len(self._allowed) >= CACHE_LIMIT:  # a bound on memory for a kiosk that runs
+                self._allowed.clear()                # for weeks (about 100 kB an entry)
                 self._interned.clear()
+                self._tries.clear()
             known = self._allowed[heads] = self._allowed_uncached(heads)
         return known
 

@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 
 SILENCE_FRAMES = 700  # 7 s of log-mel silence after the speech (10 ms frames)
 MAX_FRAMES = 3000  # Whisper's own 30 s window
+# A command is over in 15 s (the endpointer cuts live utterances at 10 s); reading more would
+# only raise the memory peak (30 s windows: +90 MB)
+MAX_SPEECH_FRAMES = 1500
 WINDOW_STEP = 250  # window sizes are multiples of 2.5 s
 COMMON_TOKENS = 10_000  # the commonest BPE tokens, kept in the grammar decoder's vocabulary
 
@@ -200,8 +203,11 @@ class WhisperRecognizer:
 
     # -- the three steps ------------------------------------------------------------------------
     def _encode(self, audio: np.ndarray) -> tuple[np.ndarray, int]:
-        mel = self.whisper.feature_extractor(audio[:MAX_FRAMES * 160])
-        speech_frames = min(mel.shape[1], MAX_FRAMES)
+        if len(audio) > MAX_SPEECH_FRAMES * 160:
+            log.info("only the first %d s of a %.0f s utterance are read",
+                     MAX_SPEECH_FRAMES // 100, len(audio) / 16000)
+        mel = self.whisper.feature_extractor(audio[:MAX_SPEECH_FRAMES * 160])
+        speech_frames = min(mel.shape[1], MAX_SPEECH_FRAMES)
         # a few window sizes only: CTranslate2 keeps buffers for every input shape it has seen
         # (memory grew 100 MB over 300 commands of different lengths)
         frames = min(MAX_FRAMES, -(-(speech_frames + SILENCE_FRAMES) // WINDOW_STEP)
