@@ -31,11 +31,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from wanwan.asr.base import Transcript, Word
 from wanwan.errors import UserError
+
+if TYPE_CHECKING:
+    from wanwan.nlu.matcher import IntentEngine
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +133,14 @@ class WhisperStream:
 
 
 class WhisperRecognizer:
-    name = "whisper"
 
-    def __init__(self, model: str | Path, *, engine=None, wake: str = "wan wan",
+    def __init__(self, model: str | Path, *, engine: IntentEngine | None = None,
+                 wake: str = "wan wan",
                  prompt: str = "", threads: int = 2,
                  grammar: GrammarSettings | None = None) -> None:
         """``engine``: the intent engine whose templates narrow recognition (None: free
-        decoding only)."""
+        decoding only, the benchmark's "whisper-free")."""
+        self.name = "whisper" if engine is not None else "whisper-free"
         try:
             import ctranslate2
             from faster_whisper import WhisperModel
