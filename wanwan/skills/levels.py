@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from wanwan.bus.messages import DewarState
@@ -39,22 +41,28 @@ def dewar_reading(ctx: SkillContext, dewar_id: str):
     return ctx.measure(room, "dewar", dewar_id)
 
 
-def live_dewar(ctx: SkillContext, slots: dict[str, Any]
-               ) -> tuple[str, Reading, DewarState] | SkillResult:
-    """The dewar asked about with a fresh reading, or the reply saying why there is none."""
-    dewar_id: str = _dewar(ctx, slots)  # type: ignore[assignment]
-    reading = dewar_reading(ctx, dewar_id)
-    if not reading.usable:
-        return SkillResult(not_answering("dewar", f"dewar {dewar_id}", reading), ok=False)
-    return dewar_id, reading, reading.state  # type: ignore[return-value]
+DewarAnswer = Callable[[SkillContext, dict[str, Any], str, Reading, DewarState], SkillResult]
+
+
+def on_live_dewar(answer: DewarAnswer) -> Callable[[SkillContext, dict[str, Any]], SkillResult]:
+    """A skill about the dewar asked for, run with a fresh usable reading of it; without one,
+    the reply says why and the skill does not run."""
+
+    @functools.wraps(answer)
+    def run(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
+        dewar_id: str = _dewar(ctx, slots)  # type: ignore[assignment]
+        reading = dewar_reading(ctx, dewar_id)
+        if not reading.usable:
+            return SkillResult(not_answering("dewar", f"dewar {dewar_id}", reading), ok=False)
+        return answer(ctx, slots, dewar_id, reading, reading.state)  # type: ignore[arg-type]
+
+    return run
 
 
 @skill("read_level", check=ask_dewar)
-def read_level(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
-    live = live_dewar(ctx, slots)
-    if isinstance(live, SkillResult):
-        return live
-    dewar_id, reading, state = live
+@on_live_dewar
+def read_level(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, reading: Reading,
+               state: DewarState) -> SkillResult:
     if not state.plausible:
         return SkillResult(f"Dewar {dewar_id}'s level meter reports {number(state.level_pct)} "
                            "percent, which cannot be right. Check the meter.", ok=False)
@@ -72,11 +80,9 @@ def read_level(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
 
 
 @skill("read_pressure", check=ask_dewar)
-def read_pressure(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
-    live = live_dewar(ctx, slots)
-    if isinstance(live, SkillResult):
-        return live
-    dewar_id, reading, state = live
+@on_live_dewar
+def read_pressure(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, reading: Reading,
+                  state: DewarState) -> SkillResult:
     if state.pressure_kpa is None:
         return SkillResult(f"Dewar {dewar_id} has no pressure gauge connected.", ok=False)
     return SkillResult(f"Dewar {dewar_id} is at {state.pressure_kpa:.1f} kilopascals."
@@ -84,11 +90,9 @@ def read_pressure(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
 
 
 @skill("days_until_empty", check=ask_dewar)
-def days_until_empty(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
-    live = live_dewar(ctx, slots)
-    if isinstance(live, SkillResult):
-        return live
-    dewar_id, reading, state = live
+@on_live_dewar
+def days_until_empty(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, reading: Reading,
+                     state: DewarState) -> SkillResult:
     cfg = ctx.config.dewar(dewar_id)  # type: ignore[arg-type]
     rate = state.boiloff_pct_per_day or (cfg.boiloff_pct_per_day if cfg else 1.0)
     if not state.plausible:
