@@ -96,13 +96,7 @@ class TokenGrammar:
     def token_ids(self) -> set[int]:
         """Every token this grammar can write."""
         ids = set(self.digit_start) | set(self.digit_plain) | {self.comma, self.point}
-        words: set[str] = set()
-        stack = [self.engine.trie]
-        while stack:
-            node = stack.pop()
-            words.update(node.words)
-            stack.extend(node.words.values())
-            stack.extend(node.slots.values())
+        words = {word for node in self.nodes.values() for word in node.words}
         forms = [f for w in words for f in self.word_forms(w)]
         forms += [f for sl in self.engine.lists.values() for p in sl.phrases
                   for f in self.phrase_forms(p)]
@@ -224,7 +218,11 @@ class TokenGrammar:
                 for target in targets:
                     bucket.add((target, ()) if target is not None else (state, (*partial, token)))
         # one object for equal sets: a thousand digit tokens lead to the same place
-        return {t: self._interned.setdefault(frozenset(h), frozenset(h)) for t, h in out.items()}
+        allowed = {}
+        for token, heads_after in out.items():
+            frozen = frozenset(heads_after)
+            allowed[token] = self._interned.setdefault(frozen, frozen)
+        return allowed
 
     def final(self, heads: frozenset[Head]) -> bool:
         return any(not partial and self.nodes[state[1]].ends for state, partial in heads)
@@ -246,24 +244,25 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
     ``slack`` of the best finished one and above ``floor`` (below it the answer would be
     refused anyway: that bounds the time spent on speech the grammar cannot explain)."""
 
-    def rank(hyp: Hypothesis) -> float:
+    def finish(hyp: Hypothesis, end_logprob: float) -> Hypothesis:
         words = sum(grammar.starts_word[t] for t in hyp.tokens if t < len(grammar.starts_word))
-        hyp.penalty = missing_word_cost * max(0, expected_words - words)
-        return hyp.score - hyp.penalty
+        return Hypothesis([*hyp.tokens, end_token], hyp.score + end_logprob, hyp.heads,
+                          missing_word_cost * max(0, expected_words - words))
 
     logprobs = first
     end_column = decoder.column[end_token]
     beams = [Hypothesis([], 0.0, grammar.start(after_wake))]
     finished: list[Hypothesis] = []
+    best_done = -np.inf  # the best finished sentence's score less its penalty
     for _ in range(max_tokens):
         candidates: list[tuple[float, int, int, frozenset[Head] | None]] = []
         for b, hyp in enumerate(beams):
             allowed = grammar.allowed(hyp.heads)
             ids = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
             if grammar.final(hyp.heads):
-                finished.append(Hypothesis([*hyp.tokens, end_token],
-                                           hyp.score + float(logprobs[b, end_column]),
-                                           hyp.heads))
+                done = finish(hyp, float(logprobs[b, end_column]))
+                finished.append(done)
+                best_done = max(best_done, done.score - done.penalty)
             if not len(ids):
                 continue
             columns = decoder.column[ids]
@@ -272,7 +271,6 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
             top = np.argsort(-scores)[:beam]
             candidates += [(hyp.score + float(scores[i]), b, int(ids[i]), allowed[int(ids[i])])
                            for i in top]
-        best_done = max((rank(h) for h in finished), default=-np.inf)
         candidates = [c for c in candidates if c[0] > max(best_done - slack, floor)]
         if not candidates:
             break
@@ -291,10 +289,7 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
         state.select([c[1] for c in chosen])
         beams = [Hypothesis([*beams[b].tokens, t], s, heads) for s, b, t, heads in chosen]
         logprobs = decoder.step(state, np.array([[c[2]] for c in chosen]))[:, -1]
-    best = max(finished, key=rank, default=None)
-    if best is not None:
-        rank(best)
-    return best
+    return max(finished, key=lambda h: h.score - h.penalty, default=None)
 
 
 def _place(heads: frozenset[Head]) -> frozenset[tuple[str, int, bool]]:
