@@ -155,7 +155,6 @@ class WhisperRecognizer:
                                     cpu_threads=threads)
         self.tokenizer = Tokenizer(self.whisper.hf_tokenizer, self.whisper.model.is_multilingual,
                                    task="transcribe", language="en")
-        self.prompt = prompt
         self.prompt_tokens = ([self.tokenizer.sot_prev,
                                *self.tokenizer.encode(" " + prompt.strip())[-200:]]
                               if prompt else [])
