@@ -21,6 +21,12 @@ from wanwan.errors import UserError
 SILENCE = np.zeros(16000, dtype=np.int16)
 
 
+def trimmed(samples: np.ndarray) -> np.ndarray:
+    """Without the silence espeak-ng puts around what it says."""
+    loud = np.flatnonzero(np.abs(samples) > 300)
+    return samples[loud[0]:loud[-1] + 1]
+
+
 def speak(tmp: pathlib.Path, text: str, name: str, voice: str = "en-us",
           rate: int = 150) -> pathlib.Path:
     path = tmp / f"{name}.wav"
@@ -123,6 +129,37 @@ def test_endpointer_in_noise(clips):
     assert any(u.start < 1.3 and u.end > 1.0 + len(speech) / 16000 - 0.3 for u in utterances)
 
 
+def test_a_pause_offers_the_final_utterance_early(clips):
+    from wanwan.audio.vad import Endpointer, chunks
+
+    speech = load_audio(clips["level"]).samples
+    endpointer = Endpointer()
+    pauses, finals = [], []
+    for block in chunks(np.concatenate([SILENCE, speech, SILENCE]), 1600):
+        finals += endpointer.feed(block)
+        if (pause := endpointer.take_pause()) is not None:
+            pauses.append((pause, len(finals)))
+    assert len(finals) == 1
+    # offered before the end was declared, with the very samples of the final utterance
+    assert pauses[-1][1] == 0 and np.array_equal(pauses[-1][0].samples, finals[0].samples)
+
+
+def test_speech_after_a_pause_voids_the_early_utterance(clips):
+    from wanwan.audio.vad import Endpointer, chunks
+
+    level, stock = (trimmed(load_audio(clips[k]).samples) for k in ("level", "stock"))
+    gap = np.zeros(16000 * 4 // 10, dtype=np.int16)  # 400 ms: a pause, not an end
+    endpointer = Endpointer()
+    pauses, finals = [], []
+    for block in chunks(np.concatenate([SILENCE, level, gap, stock, SILENCE]), 1600):
+        finals += endpointer.feed(block)
+        if (pause := endpointer.take_pause()) is not None:
+            pauses.append(pause)
+    assert len(finals) == 1 and len(pauses) >= 2
+    assert len(pauses[0].samples) < len(finals[0].samples)  # the first pause was not the end
+    assert np.array_equal(pauses[-1].samples, finals[0].samples)
+
+
 # --- recognisers ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -181,6 +218,34 @@ def test_whisper_on_noise_actuates_nothing(whisper, engine):
         text = whisper.transcribe(noise).text
         result = engine.parse(text)
         assert not result.actuating, (name, text)
+
+
+def test_live_hearing_recognises_during_the_pause(whisper, engine, clips):
+    """The microphone path starts recognising at the first pause; what it hears is exactly what
+    recognising the final utterance gives, and speech after a pause is not lost."""
+    from wanwan.audio.vad import chunks
+    from wanwan.voice import LiveHearing, VoicePipeline
+
+    pipeline = VoicePipeline(engine, whisper)
+    wake_log = load_audio(clips["wake_log"]).samples
+    with LiveHearing(pipeline) as hearing:
+        heard = [h for b in chunks(np.concatenate([SILENCE, wake_log, SILENCE]), 1600)
+                 for h in hearing.feed(b)] + hearing.flush()
+        assert len(heard) == 1 and hearing.guesses_used == 1
+        assert heard[0].timings_ms["guessed"] == 1.0
+        direct = pipeline.understand(heard[0].utterance)
+        assert heard[0].transcript.text == direct.transcript.text
+        assert (heard[0].parse.intent, heard[0].parse.slots) == (
+            "log_volume", {"amount": 50, "unit": "L", "lab": "tanaka"})
+        # "wan wan" ... 400 ms ... "log fifty litres to tanaka lab": one utterance, heard whole
+        wake = trimmed(load_audio(speak(clips["tmp"], "wan wan", "wake")).samples)
+        rest = trimmed(load_audio(speak(clips["tmp"], "log fifty litres to tanaka lab",
+                                        "log")).samples)
+        gap = np.zeros(16000 * 4 // 10, dtype=np.int16)
+        heard = [h for b in chunks(np.concatenate([SILENCE, wake, gap, rest, SILENCE]), 1600)
+                 for h in hearing.feed(b)] + hearing.flush()
+        assert len(heard) == 1 and hearing.guesses_dropped >= 1
+        assert heard[0].parse.intent == "log_volume", heard[0].transcript.text
 
 
 def test_vosk_path_for_real_with_the_korean_model(engine):

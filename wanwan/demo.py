@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from wanwan.audio.io import load_audio
-from wanwan.audio.vad import Endpointer, chunks
-from wanwan.voice import TurnTaking, VoicePipeline
+from wanwan.audio.vad import chunks
+from wanwan.voice import LiveHearing, TurnTaking, VoicePipeline
 
 
 @dataclass
@@ -101,15 +101,15 @@ def run_demo(assistant, engine, recognizer, out_dir: Path, log=print) -> bool:
                 log(f"{step.site:15} FAILED: no oxygen alarm was announced")
         heard_audio = synthesise(step.say, step.voice, out_dir / f"heard-{n:02d}.wav")
         stream = np.concatenate([silence, heard_audio, silence, silence])
-        endpointer = Endpointer(pipeline.endpointing)
-        utterances = [u for c in chunks(stream, 1600) for u in endpointer.feed(c)]
-        utterances += list(endpointer.flush())
-        if len(utterances) != 1:
+        with LiveHearing(pipeline) as hearing:
+            heards = [h for c in chunks(stream, 1600) for h in hearing.feed(c)]
+            heards += hearing.flush()
+        if len(heards) != 1:
             ok_all = False
-            log(f"{step.site:15} {step.say!r}: FAILED, endpointer found {len(utterances)} "
+            log(f"{step.site:15} {step.say!r}: FAILED, endpointer found {len(heards)} "
                 "utterances")
             continue
-        heard = pipeline.understand(utterances[0])
+        heard = heards[0]
         state = assistant.dialogue.site_state(step.site)
         transfer = assistant.instruments.reading("transfer", "tc1").state
         running = transfer is not None and transfer.state in ("pressurising", "transferring")

@@ -9,6 +9,7 @@ the intent engine understands the rest.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,6 +116,69 @@ class VoicePipeline:
 
     def hear_all(self, samples: np.ndarray) -> list[Heard]:
         return [self.understand(u) for u in self.utterances(samples)]
+
+
+class LiveHearing:
+    """Live audio in, block by block as a microphone delivers it; what was heard out, as soon
+    as each utterance ends.
+
+    Recognition starts at an utterance's first pause (``EndpointerSettings.pause_ms``), on a
+    worker thread, while the endpointer waits out the rest of ``end_silence_ms`` to be sure the
+    speaker has finished. When no voice comes back the final utterance is the very same audio,
+    and its result is ready, or nearly, the moment the end is declared; when the speaker goes
+    on, the guess is dropped and the whole utterance is recognised at its end. Every call into
+    the recogniser runs on that one worker, so a recogniser never serves two threads at once.
+    ``timings_ms["wait"]`` of each result is what the speaker waited after the end was declared.
+    """
+
+    def __init__(self, pipeline: VoicePipeline, *, speculate: bool = True) -> None:
+        self.pipeline = pipeline
+        self.speculate = speculate
+        self.endpointer = Endpointer(pipeline.endpointing)
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="wanwan-asr")
+        self._guess: tuple[np.ndarray, Future[Heard]] | None = None
+        self.guesses_used = 0
+        self.guesses_dropped = 0
+
+    @property
+    def in_speech(self) -> bool:
+        return self.endpointer.in_speech
+
+    def feed(self, block: np.ndarray) -> list[Heard]:
+        out = [self._finish(u) for u in self.endpointer.feed(block)]
+        pause = self.endpointer.take_pause()
+        if pause is not None and self.speculate:
+            if self._guess is not None:
+                self.guesses_dropped += 1
+            self._guess = (pause.samples, self._worker.submit(self.pipeline.understand, pause))
+        return out
+
+    def flush(self) -> list[Heard]:
+        return [self._finish(u) for u in self.endpointer.flush()]
+
+    def _finish(self, utterance: Utterance) -> Heard:
+        ended = time.perf_counter()
+        guess, self._guess = self._guess, None
+        if guess is not None and np.array_equal(guess[0], utterance.samples):
+            heard = guess[1].result()
+            heard.utterance = utterance
+            heard.timings_ms["guessed"] = 1.0
+            self.guesses_used += 1
+        else:
+            if guess is not None:
+                self.guesses_dropped += 1
+            heard = self._worker.submit(self.pipeline.understand, utterance).result()
+        heard.timings_ms["wait"] = (time.perf_counter() - ended) * 1000
+        return heard
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> LiveHearing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class TurnTaking:

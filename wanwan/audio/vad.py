@@ -42,6 +42,10 @@ class EndpointerSettings:
     min_utterance_ms: int = 200
     pre_roll_ms: int = 300
     min_rms: float = 80.0  # frames quieter than this are silence whatever webrtcvad says
+    # A pause this long inside speech is offered as a provisional utterance: recognition can
+    # start while the endpointer waits out end_silence_ms, and if no voice comes back the final
+    # utterance holds the very same samples (0: no provisional utterances)
+    pause_ms: int = 210
 
 
 class Endpointer:
@@ -58,6 +62,13 @@ class Endpointer:
         self._speech: list[np.ndarray] | None = None
         self._speech_start = 0
         self._silent_frames = 0
+        self._pause: Utterance | None = None
+
+    def take_pause(self) -> Utterance | None:
+        """The utterance so far, once, when a pause of ``pause_ms`` has just begun in speech
+        that has not ended yet: what the final utterance will be if no voice comes back."""
+        pause, self._pause = self._pause, None
+        return pause
 
     @property
     def in_speech(self) -> bool:
@@ -88,6 +99,11 @@ class Endpointer:
                 continue
             self._speech.append(frame)
             self._silent_frames = 0 if voiced else self._silent_frames + 1
+            if voiced:
+                self._pause = None  # speech came back: the provisional utterance is void
+            elif s.pause_ms and self._silent_frames == -(-s.pause_ms // FRAME_MS) \
+                    and s.pause_ms < s.end_silence_ms:
+                self._pause = self._cut(self._speech, self._silent_frames)
             too_long = len(self._speech) * FRAME_MS >= s.max_utterance_s * 1000
             if self._silent_frames * FRAME_MS >= s.end_silence_ms or too_long:
                 done = self._close(trailing=self._silent_frames, truncated=too_long)
@@ -104,6 +120,11 @@ class Endpointer:
     def _close(self, trailing: int, truncated: bool) -> Utterance | None:
         frames = self._speech or []
         self._speech = None
+        self._pause = None
+        return self._cut(frames, trailing, truncated)
+
+    def _cut(self, frames: list[np.ndarray], trailing: int,
+             truncated: bool = False) -> Utterance | None:
         keep = len(frames) - max(0, trailing - 3)  # keep ~90 ms of the trailing silence
         frames = frames[:keep]
         if len(frames) * FRAME_MS < self.settings.min_utterance_ms:

@@ -114,12 +114,12 @@ def run_listen(args: argparse.Namespace) -> int:
         raise UserError(f"no microphone available ({str(exc).strip() or 'no input device'}); "
                         "try `wanwan parse --audio FILE` for recorded speech") from None
     from wanwan.asr.factory import make_recognizer
-    from wanwan.audio.vad import Endpointer, EndpointerSettings
+    from wanwan.audio.vad import EndpointerSettings
     from wanwan.commands.lab import _assistant
     from wanwan.commands.parse import load_engine
     from wanwan.config import load_config
     from wanwan.tts import Speaker, Synthesizer, Voice
-    from wanwan.voice import TurnTaking, VoicePipeline
+    from wanwan.voice import LiveHearing, TurnTaking, VoicePipeline
 
     speech = load_config(args.config).speech
     engine = load_engine(None, args.config)
@@ -139,7 +139,7 @@ def run_listen(args: argparse.Namespace) -> int:
         engine, make_recognizer(args.engine, engine, model=args.model, wake=speech.wake_phrase),
         wake=speech.wake_phrase, endpointing=EndpointerSettings(
             end_silence_ms=speech.end_silence_ms, max_utterance_s=speech.max_utterance_s))
-    endpointer = Endpointer(pipeline.endpointing)
+    hearing = LiveHearing(pipeline)
     tc = assistant.config.transfer_controller(assistant.config.site(site).room)
     print(f"listening on {device['name']!r} at site {site} with {pipeline.recognizer.name}; "
           "say 'wan wan' and a command; Ctrl-C stops", file=sys.stderr)
@@ -148,8 +148,7 @@ def run_listen(args: argparse.Namespace) -> int:
                             device=args.device) as stream:
             while True:
                 block, _ = stream.read(1600)
-                for utterance in endpointer.feed(block[:, 0]):
-                    heard = pipeline.understand(utterance)
+                for heard in hearing.feed(block[:, 0]):
                     transfer = assistant.instruments.reading("transfer", tc.id).state \
                         if tc else None
                     addressed, why = turns.addressed(
@@ -171,5 +170,6 @@ def run_listen(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
+        hearing.close()
         speaker.close()
         assistant.close()

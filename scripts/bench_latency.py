@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""End of speech to the intent on MQTT: the microphone path in real time, engines side by side.
+
+    WANWAN_EXTRAS=test bash scripts/bootstrap.sh && .venv/bin/python scripts/bench_latency.py
+
+Commands from the catalogue, said after the wake phrase by espeak-ng voices (clean, or with
+``--snr`` every other one mixed with ../shared/noise's pink noise), are fed in 100 ms blocks at
+the pace a microphone delivers them (a block is fed no earlier than the moment its last sample
+would have been captured) through ``LiveHearing``: endpointer, recogniser, wake phrase, intent
+engine. Each turn then goes through the dialogue policy and the simulated lab (a private
+mosquitto), and the assistant publishes it on ``{prefix}/site/{site}/intent``; a subscriber on
+its own connection timestamps each message's arrival.
+
+Measured per engine, with recognition started at the first pause (the default) and only at
+the declared end:
+- end of speech to MQTT: from the moment the endpointer could declare the end (the block that
+  completes ``end_silence_ms`` of silence was captured) to the intent message's arrival;
+- from the last sound: the same, from the end of the spoken audio (what the speaker lives
+  through, ``end_silence_ms`` included);
+- the recogniser's own time per utterance, and how often the early guess was used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared"
+VOICES = ["en-us", "en-gb", "en-us+f3", "en-us+m3"]
+WAKE = "wan wan, "
+BLOCK = 1600  # 100 ms, as the kiosk reads its microphone
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))] if ordered else 0.0
+
+
+def build_clips(n: int, seed: int, snr_db: float | None) -> list[dict]:
+    """n commands, spoken, each with 0.5 s of silence before and 1.2 s after."""
+    from wanwan.audio.io import load_audio
+    from wanwan.commands.parse import load_engine
+    from wanwan.progress import Progress
+
+    rng = random.Random(seed)
+    catalog = load_engine(None, None).catalog
+    cases = [t for i in catalog.intents.values() for t in i.tests
+             if i.name not in ("confirm", "cancel", "stop")]  # those answer a running turn
+    rng.shuffle(cases)
+    noise = None
+    if snr_db is not None and (SHARED / "noise" / "pink_noise.wav").exists():
+        noise = load_audio(SHARED / "noise" / "pink_noise.wav").samples.astype(np.float32)
+    clips = []
+    with tempfile.TemporaryDirectory() as tmp, Progress(n, "synthesising") as bar:
+        for k, case in enumerate(cases[:n]):
+            wav = Path(tmp) / f"{k}.wav"
+            subprocess.run(["espeak-ng", "-v", VOICES[k % len(VOICES)], "-s", "160", "-w",
+                            str(wav), WAKE + case.text], check=True, capture_output=True)
+            speech = load_audio(wav).samples
+            loud = np.flatnonzero(np.abs(speech) > 300)
+            speech = speech[loud[0]:loud[-1] + 1]
+            stream = np.concatenate([np.zeros(8000), speech, np.zeros(19200)]).astype(np.float32)
+            snr = snr_db if k % 2 and noise is not None else None
+            if snr is not None:
+                start = rng.randrange(len(noise) - len(stream))
+                segment = noise[start:start + len(stream)]
+                gain = np.sqrt(np.mean(speech.astype(np.float32) ** 2)
+                               / (np.mean(segment ** 2) * 10 ** (snr / 10)))
+                stream = stream + segment * gain
+            clips.append({"samples": np.clip(stream, -32768, 32767).astype(np.int16),
+                          "speech_end": 8000 + len(speech), "text": case.text, "snr": snr,
+                          "intent": case.intent, "slots": case.slots})
+            bar.update()
+    return clips
+
+
+def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
+    import paho.mqtt.client as mqtt
+
+    from wanwan.asr.factory import make_recognizer
+    from wanwan.assistant import Assistant
+    from wanwan.audio.vad import EndpointerSettings, chunks
+    from wanwan.commands.parse import load_engine
+    from wanwan.config import load_config
+    from wanwan.progress import Progress
+    from wanwan.voice import LiveHearing, VoicePipeline
+
+    config = load_config(ROOT / "config")
+    engine = load_engine(None, None)
+    recognizer = make_recognizer(engine_name, engine, wake=config.speech.wake_phrase)
+    pipeline = VoicePipeline(engine, recognizer, wake=config.speech.wake_phrase,
+                             endpointing=EndpointerSettings(
+                                 end_silence_ms=config.speech.end_silence_ms))
+    site = "bay-1"
+    arrivals: queue.Queue[tuple[float, dict]] = queue.Queue()
+    end_to_mqtt, from_sound, asr_ms, misses = [], [], [], 0
+    with tempfile.TemporaryDirectory() as tmp:
+        assistant = Assistant(config, engine, simulate=True, speed=1.0,
+                              store_path=Path(tmp) / "bench.sqlite3")
+        listener = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="bench-latency")
+        listener.on_message = lambda _c, _u, m: arrivals.put(
+            (time.perf_counter(), json.loads(m.payload)))
+        try:
+            assistant.wait_ready(10)
+            listener.connect("127.0.0.1", assistant.address.port)
+            listener.subscribe(f"{config.topic_prefix}/site/{site}/intent", qos=1)
+            listener.loop_start()
+            time.sleep(0.3)
+            label = f"{engine_name}{'' if speculate else ' at end'}"
+            with LiveHearing(pipeline, speculate=speculate) as hearing, \
+                    Progress(len(clips), f"{label:>22}") as bar:
+                for clip in clips:
+                    assistant.dialogue.site_state(site).pending = None  # one turn at a time
+                    started = time.perf_counter()
+                    heard_any = False
+                    for k, block in enumerate(chunks(clip["samples"], BLOCK)):
+                        captured = started + (k * BLOCK + len(block)) / 16000
+                        time.sleep(max(0.0, captured - time.perf_counter()))
+                        for heard in hearing.feed(block):
+                            heard_any = True
+                            assistant.ask(heard.command, site)
+                            arrived, message = arrivals.get(timeout=10)
+                            end_to_mqtt.append((arrived - captured) * 1000)
+                            from_sound.append(
+                                (arrived - started - clip["speech_end"] / 16000) * 1000)
+                            asr_ms.append(heard.timings_ms["asr"])
+                            misses += message.get("intent") != clip["intent"]
+                    if not heard_any:
+                        misses += 1
+                    bar.update()
+                used, dropped = hearing.guesses_used, hearing.guesses_dropped
+        finally:
+            listener.loop_stop()
+            listener.disconnect()
+            assistant.close()
+    return {"engine": recognizer.name, "speculate": speculate, "n": len(end_to_mqtt),
+            "end_p50": statistics.median(end_to_mqtt), "end_p95": pct(end_to_mqtt, 95),
+            "end_max": max(end_to_mqtt), "sound_p50": statistics.median(from_sound),
+            "sound_p95": pct(from_sound, 95), "asr_p50": statistics.median(asr_ms),
+            "asr_p95": pct(asr_ms, 95), "used": used, "dropped": dropped, "misses": misses}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--engines", default="whisper,pocketsphinx")
+    ap.add_argument("--utterances", type=int, default=40)
+    ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--snr", type=float, default=None,
+                    help="mix every other command with pink noise at this SNR (dB)")
+    args = ap.parse_args()
+    clips = build_clips(args.utterances, args.seed, args.snr)
+    seconds = sum(len(c["samples"]) for c in clips) / 16000
+    print(f"{len(clips)} commands ({sum(c['snr'] is None for c in clips)} clean, "
+          f"{sum(c['snr'] is not None for c in clips)} at {args.snr} dB), "
+          f"{seconds / 60:.1f} min of audio per run, fed in real time\n", file=sys.stderr)
+    rows = [run(e, s, clips) for e in args.engines.split(",") for s in (True, False)]
+    when = {True: "from the first pause", False: "at the end"}
+    print("| | " + " | ".join(f"{r['engine']} ({when[r['speculate']]})" for r in rows) + " |")
+    print("|---|" + "---|" * len(rows))
+    lines = [
+        ("end of speech to intent on MQTT, p50 / p95",
+         lambda r: f"{r['end_p50']:.0f} / {r['end_p95']:.0f} ms"),
+        ("  worst", lambda r: f"{r['end_max']:.0f} ms"),
+        ("last sound to intent on MQTT, p50 / p95",
+         lambda r: f"{r['sound_p50']:.0f} / {r['sound_p95']:.0f} ms"),
+        ("recogniser time, p50 / p95", lambda r: f"{r['asr_p50']:.0f} / {r['asr_p95']:.0f} ms"),
+        ("early guesses used / dropped", lambda r: f"{r['used']} / {r['dropped']}"
+         if r["speculate"] else "–"),
+        ("wrong or missing intent", lambda r: f"{r['misses']} of {len(clips)}"),
+    ]
+    for name, cell in lines:
+        print(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
