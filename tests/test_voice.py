@@ -487,3 +487,23 @@ def test_turn_taking(engine):
     _time.sleep(0.35)
     assert not turns.addressed(heard("how much helium do we have"), "s", **idle)[0]
     assert not heard("wan wan, stop").bare_wake
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("When when, what's the level in dewar 12?", (True, "what's the level in dewar 12?")),
+    ("1, 1, stop.", (True, "stop.")),
+    ("Wanwan log fifty litres", (True, "log fifty litres")),
+    # Whisper writes a quick "wan wan" as a stammer
+    ("W-w-w", (True, "")),
+    ("W-w-w-w-go ahead.", (True, "go ahead.")),
+    ("W-w-w-a, proceed.", (True, "proceed.")),
+    ("Waa, Waa, quiet.", (True, "quiet.")),
+    # a stammered word is not the wake phrase, nor is one word
+    ("W-w-what is it", (False, "W-w-what is it")),
+    ("What is the level", (False, "What is the level")),
+    ("Well, stop", (False, "Well, stop")),
+])
+def test_wake_phrase_as_recognisers_write_it(engine, text, expected):
+    from wanwan.voice import split_wake
+
+    assert split_wake(text, "wan wan", engine) == expected

@@ -80,6 +80,11 @@ def test_grammar_spells_words_the_way_whisper_writes_them(whisper):
     ("wan wan, undo the last entry", "en-us+f3", "undo_log", {}),
     ("wan wan, recovery summary for this week", "en-us+f3", "recovery_summary",
      {"period": "this_week"}),
+    # Whisper writes "not" for a mumbled "the": a negation only blocks a sentence that acts
+    ("wan wan, is the transfer done yet", "en-us+f3", "transfer_status", {}),
+    ("wan wan, i didn't catch that", "en-us", "repeat", {}),
+    # "W-w-w-w-go ahead.": the wake phrase as a stammer
+    ("wan wan, go ahead", "en-us+m3", "confirm", {}),
 ])
 def test_grammar_pass_recovers_what_free_decoding_mishears(whisper, engine, tmp_path, said,
                                                            voice, intent, slots):

@@ -8,6 +8,7 @@ the intent engine understands the rest.
 
 from __future__ import annotations
 
+import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from wanwan.nlu import IntentEngine, ParseResult
 from wanwan.nlu.text import normalise, phonetic_key
 
 WAKE_SOUNDALIKES = {"wan", "one", "won", "when", "wang", "juan", "wa", "want", "wand", "on", "swan",
-                    "van", "ran", "wun", "what", "why", "w"}
+                    "van", "ran", "wun", "what", "why", "w", "waa"}
 
 
 @dataclass
@@ -53,6 +54,12 @@ def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
     words = text.split()
     if not wake or not words:
         return False, text
+    # Whisper writes a quick "wan wan" as a stammer: "W-w-w", "W-w-w-w-go ahead.", "W-w-w-a, ..."
+    initial = re.escape(wake.strip()[0])
+    stammer = re.match(rf"\s*{initial}(?:-{initial}){{2,}}(?![a-z])(?:-a\b)?[-,.!?\s]*", text,
+                       re.IGNORECASE)
+    if stammer:
+        return True, text[stammer.end():]
     wake_words = [t.text for t in normalise(wake, engine.language)]
     # "1, 1," is how Whisper often writes "wan wan"
     clean = ["one" if t.value == 1 and t.source in ("1", "one") else t.text
@@ -66,8 +73,10 @@ def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
             len(heard) > 2 and phonetic_key(heard) == phonetic_key(wanted))
 
     n = len(wake_words)
-    if len(clean) >= n and all(sounds_like(h, w) for h, w in zip(clean, wake_words,
-                                                                 strict=False)):
+    # the first n written words must be the first n heard ones ("W-w-what" is one word)
+    one_to_one = len(normalise(" ".join(words[:n]), engine.language)) == n
+    if one_to_one and len(clean) >= n and all(sounds_like(h, w) for h, w in zip(
+            clean, wake_words, strict=False)):
         return True, " ".join(words[n:])
     return False, text
 

@@ -13,7 +13,8 @@ One utterance (the endpointer feeds whole ones) goes through three steps:
    copy of the decoder. Its answer replaces the free text only when Whisper finds it nearly as
    likely as its own: a misheard word ("the mermaid at" for "above eighty") costs a little,
    speech the grammar cannot explain costs a lot, and a negation heard in the free text ("don't
-   stop the compressor") never gets forced into a command.
+   stop the compressor") never gets forced into a command that acts. After a bare wake phrase
+   the grammar is tried too: Whisper sometimes writes nothing of a short command after it.
 
 Word timestamps and probabilities come from Whisper's cross-attention alignment of the final
 tokens, computed when first read.
@@ -82,19 +83,30 @@ class GrammarSettings:
     """When the grammar's sentence replaces Whisper's free text.
 
     A margin is free minus grammar log-probability of the utterance (nats; the grammar's
-    sentence also pays for words it has fewer than the free text). Loose limits apply after
-    the wake phrase to queries; strict ones to commands that act on the lab and to anything
-    said without the wake phrase (a follow-up, or speech not meant for wanwan). Without the
-    wake phrase the grammar is tried only when the intent engine already half recognises the
-    free text. Chosen on held-out audio by ``scripts/bench_speech.py``; see
-    docs/benchmarks.md."""
+    sentence also pays for words it has fewer than the free text), in total and per token.
+    Three sets of limits: loose after the wake phrase for what only informs (a query, a log
+    entry); tighter after the wake phrase for what acts (an actuating command, or a yes to a
+    read-back: ``acting_intents``); strict for anything said without the wake phrase (a
+    follow-up, or speech not meant for wanwan), which is tried only when the intent engine
+    already half recognises the free text. Chosen on one half of the benchmark's sentences
+    and checked on the other (``scripts/bench_speech.py``; docs/benchmarks.md)."""
 
     beam: int = 8
-    max_margin: float = 10.0
-    max_margin_per_token: float = 1.2
+    max_margin: float = 20.0
+    max_margin_per_token: float = 2.0
+    acting_margin: float = 10.0
+    acting_margin_per_token: float = 0.9
     strict_margin: float = 3.0
     strict_margin_per_token: float = 0.5
     min_confidence_without_wake: float = 0.5
+    acting_intents: frozenset[str] = frozenset({"confirm"})
+
+    def limits(self, woke: bool, acts: bool) -> tuple[float, float]:
+        if not woke:
+            return self.strict_margin, self.strict_margin_per_token
+        if acts:
+            return self.acting_margin, self.acting_margin_per_token
+        return self.max_margin, self.max_margin_per_token
 
 
 class AlignedTranscript(Transcript):
@@ -267,13 +279,13 @@ class WhisperRecognizer:
         settings = self.settings
         woke, command = split_wake(free_text, self.wake, self.engine)
         parsed = self.engine.parse(command)
-        if parsed.exact or not command.strip():
-            return None  # already a sentence of the grammar, or nothing after the wake phrase
+        if parsed.exact:
+            return None  # already a sentence of the grammar
         if not woke and parsed.confidence < settings.min_confidence_without_wake:
             return None  # not meant for wanwan, or nothing like a command
-        if any(t.text in self.engine.language.negations
-               for t in self.engine.catalog.normalise(command)):
-            return None  # "don't stop the compressor" must not become "stop the compressor"
+        # Whisper writes "not" for a mumbled "that"; a negation only blocks a sentence that acts
+        negated = any(t.text in self.engine.language.negations
+                      for t in self.engine.catalog.normalise(command))
         wake_tokens = _wake_prefix(self.tokenizer, free_tokens, command) if woke else 0
         prefix = self.prompt_tokens + self.start_tokens + free_tokens[:wake_tokens]
         state, first = self.decoder.start(encoded, prefix)
@@ -297,10 +309,12 @@ class WhisperRecognizer:
         text = f"{text}{'' if said[:1] in ',.?!' else ' '}{said}".strip()
         notes.update(grammar_text=text, margin=round(margin, 3),
                      margin_per_token=round(per_token, 3))
-        strict = grammar_parse.actuating or not woke
-        limit = settings.strict_margin if strict else settings.max_margin
-        limit_per_token = (settings.strict_margin_per_token if strict
-                           else settings.max_margin_per_token)
+        acts = grammar_parse.actuating or grammar_parse.intent in settings.acting_intents
+        if negated and acts:
+            return None  # "don't stop the compressor" must not become "stop the compressor"
+        # after a bare wake phrase the free text gives little to compare with ("wan wan" is
+        # nearly as likely followed by "no"): the tighter limits
+        limit, limit_per_token = settings.limits(woke, acts or not command.strip())
         accepted = margin <= limit and per_token <= limit_per_token
         log.debug("grammar %s %r for %r (margin %.2f, %.2f per token)",
                   "took" if accepted else "refused", text, free_text, margin, per_token)
