@@ -162,8 +162,9 @@ def main() -> int:
     args = ap.parse_args()
     clips = build_clips(args.utterances, args.seed, args.snr)
     seconds = sum(len(c["samples"]) for c in clips) / 16000
-    print(f"{len(clips)} commands ({sum(c['snr'] is None for c in clips)} clean, "
-          f"{sum(c['snr'] is not None for c in clips)} at {args.snr} dB), "
+    noisy = sum(c["snr"] is not None for c in clips)
+    print(f"{len(clips)} commands ({len(clips) - noisy} clean"
+          f"{f', {noisy} at {args.snr:g} dB' if noisy else ''}), "
           f"{seconds / 60:.1f} min of audio per run, fed in real time\n", file=sys.stderr)
     rows = [run(e, s, clips) for e in args.engines.split(",") for s in (True, False)]
     when = {True: "from the first pause", False: "at the end"}
