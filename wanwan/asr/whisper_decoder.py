@@ -22,7 +22,9 @@ _DTYPES = {0: np.float32, 1: np.int8, 2: np.int16, 3: np.int32, 4: np.float16}
 
 def read_ct2_variables(path: Path, prefix: str = "") -> dict[str, np.ndarray]:
     """The variables of a CTranslate2 model file (format version 6) whose names start with
-    ``prefix``; aliases resolved."""
+    ``prefix``; aliases resolved. Arrays stored as they are used are views of the mapped file:
+    only the pages read count in memory (the embedding table: 40 MB, of which a step reads a
+    few rows)."""
     with Path(path).open("rb") as file:  # mapped: only the decoder's pages are read
         data = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
     offset = 0
@@ -60,7 +62,7 @@ def read_ct2_variables(path: Path, prefix: str = "") -> dict[str, np.ndarray]:
             else:
                 dtype = _DTYPES[dtype_id]
                 out[name] = np.frombuffer(data, dtype, nbytes // np.dtype(dtype).itemsize,
-                                          offset).reshape(dims).copy()
+                                          offset).reshape(dims)
         offset += nbytes
     (aliases,) = take("<I")
     for _ in range(aliases):
@@ -68,6 +70,19 @@ def read_ct2_variables(path: Path, prefix: str = "") -> dict[str, np.ndarray]:
         if alias.startswith(prefix) and target in out:
             out[alias] = out[target]
     return out
+
+
+def _forget_pages(array: np.ndarray) -> None:
+    """Let go of the pages of the mapped model file that loading read (the layers were widened
+    into copies): the file stays in the page cache, and the few embedding rows a step reads
+    come back on their own."""
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    if isinstance(base, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED"):
+        base.madvise(mmap.MADV_DONTNEED)
 
 
 def _layer_norm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray) -> np.ndarray:
@@ -158,7 +173,7 @@ class WhisperDecoder:
             return f32(name + "/gamma"), f32(name + "/beta")
 
         self.heads = int(v["decoder/num_heads"])
-        # kept in half precision (40 MB, not 80): rows are widened when looked up
+        # half precision as stored, read from the mapped file: rows are widened when looked up
         self.embeddings = np.ascontiguousarray(v["decoder/embeddings/weight"],
                                                dtype=np.float16)
         self.vocab_size = self.embeddings.shape[0]
@@ -179,6 +194,7 @@ class WhisperDecoder:
         self.dim = self.embeddings.shape[1]
         self.head_dim = self.dim // self.heads
         self.max_tokens = self.positions.shape[0]
+        _forget_pages(self.embeddings)
 
     def use_vocabulary(self, ids: Iterable[int]) -> None:
         """Compute next-token probabilities over these tokens only (sorted ids).

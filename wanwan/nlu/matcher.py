@@ -159,7 +159,9 @@ class IntentEngine:
         self.intent_of = [e.intent.name for e in self.expansions]
         self.template_of = [id(e.template) for e in self.expansions]
         self._similar_words = lru_cache(maxsize=20_000)(self._similar_words_uncached)
-        self._word_sim = lru_cache(maxsize=200_000)(self._word_sim_uncached)
+        # (template word, heard word) pairs: a long-running kiosk fills any bound; 200k pairs
+        # held 43 MB after ~3000 recognised sentences, 30k parse just as fast
+        self._word_sim = lru_cache(maxsize=30_000)(self._word_sim_uncached)
         self._list_match = lru_cache(maxsize=50_000)(self._list_match_uncached)
         self._sounds_known = lru_cache(maxsize=20_000)(self._sounds_known_uncached)
         known = set(self.vocab)
