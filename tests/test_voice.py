@@ -129,6 +129,26 @@ def test_endpointer_in_noise(clips):
     assert any(u.start < 1.3 and u.end > 1.0 + len(speech) / 16000 - 0.3 for u in utterances)
 
 
+@pytest.mark.skipif(not (SHARED / "noise").exists(), reason="shared/noise is missing")
+@pytest.mark.parametrize("name", ["running_tap", "exercise_bike", "white_noise"])
+def test_endpointer_ends_utterances_in_steady_loud_noise(clips, name):
+    """webrtcvad calls a running tap speech; without the noise floor every utterance in it ran
+    to the 10 s cap and the commands ran together."""
+    said = [trimmed(load_audio(clips[k]).samples).astype(np.float32)
+            for k in ("level", "wake_log")]
+    gap = np.zeros(16000 * 2, np.float32)
+    stream = np.concatenate([gap, said[0], gap, said[1], gap])
+    noise = load_audio(SHARED / "noise" / f"{name}.wav").samples.astype(np.float32)
+    noise = np.tile(noise, 1 + len(stream) // len(noise))[:len(stream)]
+    gain = np.sqrt(np.mean(np.concatenate(said) ** 2) / (np.mean(noise ** 2) * 10 ** 0.5))
+    utterances = split_utterances(np.clip(stream + noise * gain, -32768, 32767)
+                                  .astype(np.int16))  # 5 dB SNR, noise throughout
+    ends = [2 + len(said[0]) / 16000, 4 + (len(said[0]) + len(said[1])) / 16000]
+    assert len(utterances) == 2, [(u.start, u.end) for u in utterances]
+    for utterance, end in zip(utterances, ends, strict=True):
+        assert not utterance.truncated and abs(utterance.end - end) < 0.5
+
+
 def test_a_pause_offers_the_final_utterance_early(clips):
     from wanwan.audio.vad import Endpointer, chunks
 

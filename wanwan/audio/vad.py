@@ -42,6 +42,10 @@ class EndpointerSettings:
     min_utterance_ms: int = 200
     pre_roll_ms: int = 300
     min_rms: float = 80.0  # frames quieter than this are silence whatever webrtcvad says
+    # Steady noise (a compressor, a running tap) is "speech" to webrtcvad: a frame must also be
+    # this many times louder than the noise floor, the quietest frame of the last few seconds
+    noise_ratio: float = 2.0
+    noise_window_s: float = 3.0
     # A pause this long inside speech is offered as a provisional utterance: recognition can
     # start while the endpointer waits out end_silence_ms, and if no voice comes back the final
     # utterance holds the very same samples (0: no provisional utterances)
@@ -63,6 +67,8 @@ class Endpointer:
         self._speech_start = 0
         self._silent_frames = 0
         self._pause: Utterance | None = None
+        self._recent_rms: deque[float] = deque(
+            maxlen=max(1, int(self.settings.noise_window_s * 1000 / FRAME_MS)))
 
     def take_pause(self) -> Utterance | None:
         """The utterance so far, once, when a pause of ``pause_ms`` has just begun in speech
@@ -76,7 +82,10 @@ class Endpointer:
 
     def _voiced(self, frame: np.ndarray) -> bool:
         rms = float(np.sqrt(np.mean(frame.astype(np.float32) ** 2)))
-        return rms >= self.settings.min_rms and self.vad.is_speech(frame.tobytes(), RATE)
+        self._recent_rms.append(rms)
+        floor = min(self._recent_rms) * self.settings.noise_ratio
+        return rms >= max(self.settings.min_rms, floor) and self.vad.is_speech(frame.tobytes(),
+                                                                             RATE)
 
     def feed(self, samples: np.ndarray) -> Iterator[Utterance]:
         """Push audio; yields each utterance as soon as its end is heard."""
