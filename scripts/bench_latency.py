@@ -4,12 +4,12 @@
     WANWAN_EXTRAS=test bash scripts/bootstrap.sh && .venv/bin/python scripts/bench_latency.py
 
 Commands from the catalogue, said after the wake phrase by espeak-ng voices (clean, or with
-``--snr`` every other one mixed with ../shared/noise's pink noise), are fed in 100 ms blocks at
-the pace a microphone delivers them (a block is fed no earlier than the moment its last sample
-would have been captured) through ``LiveHearing``: endpointer, recogniser, wake phrase, intent
-engine. Each turn then goes through the dialogue policy and the simulated lab (a private
-mosquitto), and the assistant publishes it on ``{prefix}/site/{site}/intent``; a subscriber on
-its own connection timestamps each message's arrival.
+``--snr`` in ../shared/noise's pink noise throughout, silences included), are fed in 100 ms
+blocks at the pace a microphone delivers them (a block is fed no earlier than the moment its
+last sample would have been captured) through ``LiveHearing``: endpointer, recogniser, wake
+phrase, intent engine. Each turn then goes through the dialogue policy and the simulated lab
+(a private mosquitto), and the assistant publishes it on ``{prefix}/site/{site}/intent``; a
+subscriber on its own connection timestamps each message's arrival.
 
 Measured per engine, with recognition started at the first pause (the default) and only at
 the declared end:
@@ -72,7 +72,7 @@ def build_clips(n: int, seed: int, snr_db: float | None) -> list[dict]:
             loud = np.flatnonzero(np.abs(speech) > 300)
             speech = speech[loud[0]:loud[-1] + 1]
             stream = np.concatenate([np.zeros(8000), speech, np.zeros(19200)]).astype(np.float32)
-            snr = snr_db if k % 2 and noise is not None else None
+            snr = snr_db if noise is not None else None  # a noisy room is noisy throughout
             if snr is not None:
                 start = rng.randrange(len(noise) - len(stream))
                 segment = noise[start:start + len(stream)]
@@ -158,7 +158,7 @@ def main() -> int:
     ap.add_argument("--utterances", type=int, default=40)
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--snr", type=float, default=None,
-                    help="mix every other command with pink noise at this SNR (dB)")
+                    help="pink noise throughout, at this SNR (dB) to the speech")
     args = ap.parse_args()
     clips = build_clips(args.utterances, args.seed, args.snr)
     seconds = sum(len(c["samples"]) for c in clips) / 16000
