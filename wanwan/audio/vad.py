@@ -66,15 +66,18 @@ class Endpointer:
         self._speech: list[np.ndarray] | None = None
         self._speech_start = 0
         self._silent_frames = 0
-        self._pause: Utterance | None = None
+        self._paused = False  # a pause of pause_ms has begun in the open utterance, not taken yet
         self._recent_rms: deque[float] = deque(
             maxlen=max(1, int(self.settings.noise_window_s * 1000 / FRAME_MS)))
 
     def take_pause(self) -> Utterance | None:
         """The utterance so far, once, when a pause of ``pause_ms`` has just begun in speech
         that has not ended yet: what the final utterance will be if no voice comes back."""
-        pause, self._pause = self._pause, None
-        return pause
+        if not self._paused or self._speech is None:
+            return None
+        self._paused = False
+        # the same cut as _close: it keeps ~90 ms after the last voice however long the silence
+        return self._cut(self._speech, self._silent_frames)
 
     @property
     def in_speech(self) -> bool:
@@ -109,10 +112,10 @@ class Endpointer:
             self._speech.append(frame)
             self._silent_frames = 0 if voiced else self._silent_frames + 1
             if voiced:
-                self._pause = None  # speech came back: the provisional utterance is void
+                self._paused = False  # speech came back: the provisional utterance is void
             elif s.pause_ms and self._silent_frames == -(-s.pause_ms // FRAME_MS) \
                     and s.pause_ms < s.end_silence_ms:
-                self._pause = self._cut(self._speech, self._silent_frames)
+                self._paused = True
             too_long = len(self._speech) * FRAME_MS >= s.max_utterance_s * 1000
             if self._silent_frames * FRAME_MS >= s.end_silence_ms or too_long:
                 done = self._close(trailing=self._silent_frames, truncated=too_long)
@@ -129,7 +132,7 @@ class Endpointer:
     def _close(self, trailing: int, truncated: bool) -> Utterance | None:
         frames = self._speech or []
         self._speech = None
-        self._pause = None
+        self._paused = False
         return self._cut(frames, trailing, truncated)
 
     def _cut(self, frames: list[np.ndarray], trailing: int,
