@@ -149,10 +149,6 @@ class LiveHearing:
         self.guesses_used = 0
         self.guesses_dropped = 0
 
-    @property
-    def in_speech(self) -> bool:
-        return self.endpointer.in_speech
-
     def feed(self, block: np.ndarray) -> list[Heard]:
         out = [self._finish(u) for u in self.endpointer.feed(block)]
         pause = self.endpointer.take_pause()
