@@ -68,7 +68,7 @@ def test_broker_killed_and_restarted_while_logging_200_entries(site_config, engi
     finally:
         assistant.close()
         mirror.bus.stop()
-        broker.stop()
+        broker.close()
 
 
 GARBAGE = [
@@ -111,3 +111,14 @@ def test_garbage_on_every_subscribed_topic(broker, site_config, engine, tmp_path
         assert lab.ask("confirm", KIOSK).commands[0].ok is True
     finally:
         lab.close()
+
+
+def test_embedded_broker_restarts_on_its_port_and_cleans_up_when_closed():
+    broker = EmbeddedBroker().start()
+    folder, port = broker._dir, broker.port
+    broker.stop()
+    assert folder.exists()  # stopped, not closed: it may start again on the same port
+    broker.start()
+    assert broker.running and broker.port == port
+    broker.close()
+    assert not broker.running and not folder.exists()

@@ -132,7 +132,7 @@ class Assistant:
             self.sim.stop()
         self.store.close()
         if self.broker:
-            self.broker.stop()
+            self.broker.close()
 
     def __enter__(self) -> Assistant:
         return self

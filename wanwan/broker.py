@@ -71,7 +71,7 @@ class EmbeddedBroker:
             "max_queued_messages 100000\n"
             "message_size_limit 2000000\n"
         )
-        atexit.register(self.stop)
+        atexit.register(self.close)
 
     def start(self, timeout: float = 10.0) -> EmbeddedBroker:
         if self.running:
@@ -120,6 +120,11 @@ class EmbeddedBroker:
     def __enter__(self) -> EmbeddedBroker:
         return self.start()
 
-    def __exit__(self, *exc: object) -> None:
+    def close(self) -> None:
+        """Stop for good and remove the configuration and log (fixtures that only start and
+        stop left a folder in /tmp per broker)."""
         self.stop()
         shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -102,7 +102,7 @@ def run_sim(args: argparse.Namespace) -> int:
     finally:
         sim.stop()
         if broker:
-            broker.stop()
+            broker.close()
     return 0
 
 
