@@ -42,6 +42,7 @@ PUNCTUATION = (",", ".", "?", "!")
 CONTRACTIONS = ("s", "t", "m", "d", "re", "ve", "ll")
 _DIGITS_START = re.compile(r"^Ġ\d+$")  # byte-level BPE writes a leading space as Ġ
 _DIGITS = re.compile(r"^\d+$")
+_ACRONYM = re.compile(r"^[b-df-hj-np-tv-xz]{2,5}$")  # no vowel: "nmr", "ppms"
 MAX_NUMBER_WORDS = 7  # "one thousand two hundred and fifty five"
 CACHE_LIMIT = 400  # places of the grammar whose next tokens are remembered
 
@@ -89,6 +90,8 @@ class TokenGrammar:
         self._tries: dict[State, dict[tuple[int, ...], dict[int, list[State | None]]]] = {}
         self._allowed: dict[frozenset[Head], dict[int, frozenset[Head]]] = {}
         self._interned: dict[frozenset[Head], frozenset[Head]] = {}
+        self._choices: dict[frozenset[Head], tuple[np.ndarray, np.ndarray]] = {}
+        self._place_codes: dict[frozenset, int] = {}
         self._number_units = self._units_of(NUMBER_WORDS, spaced=True) + [
             self._encode(f"-{w}", spaced=False) for w in NUMBER_WORDS[2:28]]
         self.wake_units = self._units_of(wake_forms)
@@ -119,8 +122,10 @@ class TokenGrammar:
         out: dict[tuple[int, ...], None] = {}
         for form in forms:
             cased = [form, form[:1].upper() + form[1:]]
-            if names:  # "Tanaka Lab", "NMR"
+            if names:  # "Tanaka Lab", "NMR", "the NMR magnet"
                 cased += [form.title()] + [form.upper()] * (len(form) <= 3)
+                cased.append(" ".join(w.upper() if _ACRONYM.match(w) else w
+                                      for w in form.split()))
             for variant in cased:
                 out[self._encode(variant, spaced)] = None
         return list(out)
@@ -205,6 +210,8 @@ class TokenGrammar:
         if known is None:
             if len(self._allowed) >= CACHE_LIMIT:  # a bound on memory for a kiosk that runs
                 self._allowed.clear()                # for weeks (about 100 kB an entry)
+                self._choices.clear()
+                self._place_codes.clear()
                 self._interned.clear()
                 self._tries.clear()
             known = self._allowed[heads] = self._allowed_uncached(heads)
@@ -223,6 +230,18 @@ class TokenGrammar:
             frozen = frozenset(heads_after)
             allowed[token] = self._interned.setdefault(frozen, frozen)
         return allowed
+
+    def choices(self, heads: frozenset[Head]) -> tuple[np.ndarray, np.ndarray]:
+        """The tokens ``allowed`` after these heads as an array, with the place in the grammar
+        each leads to as an integer (see ``_place``)."""
+        known = self._choices.get(heads)
+        if known is None:
+            allowed = self.allowed(heads)
+            ids = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+            codes = np.fromiter((self._place_codes.setdefault(_place(h), len(self._place_codes))
+                                 for h in allowed.values()), dtype=np.int64, count=len(allowed))
+            known = self._choices[heads] = (ids, codes)
+        return known
 
     def final(self, heads: frozenset[Head]) -> bool:
         return any(not partial and self.nodes[state[1]].ends for state, partial in heads)
@@ -258,7 +277,7 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
         candidates: list[tuple[float, int, int, frozenset[Head] | None]] = []
         for b, hyp in enumerate(beams):
             allowed = grammar.allowed(hyp.heads)
-            ids = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+            ids, codes = grammar.choices(hyp.heads)
             if grammar.final(hyp.heads):
                 done = finish(hyp, float(logprobs[b, end_column]))
                 finished.append(done)
@@ -266,9 +285,10 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
             if not len(ids):
                 continue
             columns = decoder.column[ids]
-            ids, columns = ids[columns >= 0], columns[columns >= 0]
+            known = columns >= 0
+            ids, codes, columns = ids[known], codes[known], columns[known]
             scores = logprobs[b, columns]
-            top = np.argsort(-scores)[:beam]
+            top = _best_per_place(scores, codes, same_place)[:beam]
             candidates += [(hyp.score + float(scores[i]), b, int(ids[i]), allowed[int(ids[i])])
                            for i in top]
         candidates = [c for c in candidates if c[0] > max(best_done - slack, floor)]
@@ -292,8 +312,21 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
     return max(finished, key=lambda h: h.score - h.penalty, default=None)
 
 
-def _place(heads: frozenset[Head]) -> frozenset[tuple[str, int, bool]]:
-    """Where in the grammar a hypothesis stands, blind to spelling: every way of writing a
-    number is one place, a word begun is another than a word ended."""
-    return frozenset(("w" if kind in ("s", "t", "f", "g") else "num", node, bool(partial))
+def _best_per_place(scores: np.ndarray, codes: np.ndarray, per_place: int) -> np.ndarray:
+    """Indices of ``scores``, best first, at most ``per_place`` for each place code: after the
+    wake phrase a thousand spellings of numbers (" 15", " 150", " 2015") outrank every word,
+    and "dewar fifteen pressure" never got its " de" into the beam."""
+    order = np.lexsort((-scores, codes))
+    grouped = codes[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    kept = order[rank < per_place]
+    return kept[np.argsort(-scores[kept], kind="stable")]
+
+
+def _place(heads: frozenset[Head]) -> frozenset[tuple[str, int, tuple[int, ...]]]:
+    """Where in the grammar a hypothesis stands, blind to how a number is spelled: every way
+    of writing a number is one place; a word begun is its own place (" de" of "dewar" is not
+    " E" of "enter")."""
+    return frozenset(("w" if kind in ("s", "t", "f", "g") else "num", node, partial)
                      for (kind, node), partial in heads)
