@@ -124,3 +124,39 @@ def test_whisper_loops_are_cut(whisper):
     assert cut(" Nice to meet you. Nice to meet you. Nice to") == "Nice to meet you."
     assert _cut_loop(tok, []) == []
     assert _wake_forms("wan wan")[:2] == ["wan wan", "wan, wan"]
+
+
+def _resident_mb(path) -> float:
+    """Resident memory of this process's mappings of ``path`` (Linux)."""
+    total, inside = 0, False
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if fields and "-" in fields[0] and not fields[0].endswith(":"):
+                inside = len(fields) > 5 and fields[5] == str(path)
+            elif inside and fields[0] == "Rss:":
+                total += int(fields[1])
+    return total / 1024
+
+
+def test_grammar_decoder_leaves_the_model_file_alone(whisper, tmp_path):
+    """Rows the search feeds back come from the decoder's own table, and rows read for free
+    text outside it are let go after each utterance: reading the mapped file added 17 MB of
+    resident memory over 400 commands."""
+    decoder = whisper.decoder
+    inside = decoder.vocabulary[[5, 500, -1]]
+    outside = np.array([t for t in range(decoder.vocab_size) if decoder.column[t] < 0][:3])
+    for tokens in (inside, outside):
+        assert np.array_equal(decoder._embed(tokens[None]),
+                              decoder.embeddings[tokens[None]].astype(np.float32))
+    for said in ("wan wan, how much pressure is in dewar twenty",
+                 "the archipelago's philharmonic orchestra rehearsed"):
+        whisper.transcribe(say(tmp_path, said))
+        assert _resident_mb(whisper.model_path / "model.bin") < 2
+
+
+def test_whisper_reads_no_more_than_the_endpointer_lets_through(whisper):
+    """An utterance is at most ``speech.max_utterance_s`` long (10 s): reading more of a long
+    file only raised the memory peak (the encoder's attention grows with the window's square)."""
+    _, frames = whisper._encode(np.zeros(16000 * 14, np.float32))
+    assert frames == 1000

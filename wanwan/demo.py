@@ -168,7 +168,8 @@ def main(args) -> int:
     engine = load_engine(None, args.config)
     started = time.perf_counter()
     recognizer = make_recognizer(args.engine, engine, model=args.model,
-                                 wake=config.speech.wake_phrase)
+                                 wake=config.speech.wake_phrase,
+                                 max_speech_s=config.speech.max_utterance_s)
     out_dir = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="wanwan-demo-"))
     with tempfile.TemporaryDirectory() as tmp:
         assistant = Assistant(config, engine, simulate=True, speed=60.0,

@@ -59,7 +59,9 @@ def find_whisper_model(configured: str | None = None) -> Path | None:
 
 
 def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None,
-                    wake: str = "wan wan"):
+                    wake: str = "wan wan", max_speech_s: float = 10.0):
+    """``max_speech_s``: the longest utterance the endpointer lets through
+    (``speech.max_utterance_s``); Whisper reads no more of one."""
     if name not in ENGINES:
         raise UserError(f"unknown speech engine {name!r}; one of {', '.join(ENGINES)}")
     if name in ("auto", "whisper", "whisper-free"):
@@ -70,7 +72,8 @@ def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None
 
                 # whisper-free: no grammar pass, for comparison in the benchmark
                 return WhisperRecognizer(path, engine=None if name == "whisper-free" else engine,
-                                         wake=wake, prompt=whisper_prompt(engine, wake))
+                                         wake=wake, prompt=whisper_prompt(engine, wake),
+                                         max_speech_s=max_speech_s)
             except UserError:
                 if name != "auto":
                     raise

@@ -46,9 +46,8 @@ log = logging.getLogger(__name__)
 
 SILENCE_FRAMES = 700  # 7 s of log-mel silence after the speech (10 ms frames)
 MAX_FRAMES = 3000  # Whisper's own 30 s window
-# A command is over in 15 s (the endpointer cuts live utterances at 10 s); reading more would
-# only raise the memory peak (30 s windows: +90 MB)
-MAX_SPEECH_FRAMES = 1500
+# Whisper reads at most 30 s, and the silence after the speech must fit in the window
+MAX_SPEECH_FRAMES = MAX_FRAMES - SILENCE_FRAMES
 WINDOW_STEP = 250  # window sizes are multiples of 2.5 s
 COMMON_TOKENS = 10_000  # the commonest BPE tokens, kept in the grammar decoder's vocabulary
 
@@ -148,10 +147,14 @@ class WhisperRecognizer:
 
     def __init__(self, model: str | Path, *, engine: IntentEngine | None = None,
                  wake: str = "wan wan",
-                 prompt: str = "", threads: int = 2,
+                 prompt: str = "", threads: int = 2, max_speech_s: float = 10.0,
                  grammar: GrammarSettings | None = None) -> None:
         """``engine``: the intent engine whose templates narrow recognition (None: free
-        decoding only, the benchmark's "whisper-free")."""
+        decoding only, the benchmark's "whisper-free"). ``max_speech_s``: what is read of an
+        utterance, as long as the endpointer lets one run (``speech.max_utterance_s``): the
+        encoder's attention grows with the square of the window (a 22 s window cost 40 MB
+        more than a 10 s one)."""
+        self.max_speech_frames = min(MAX_SPEECH_FRAMES, round(max_speech_s * 100))
         self.name = "whisper" if engine is not None else "whisper-free"
         try:
             import ctranslate2
@@ -215,15 +218,18 @@ class WhisperRecognizer:
             transcript = self._transcribe(audio)
         transcript.elapsed = time.perf_counter() - started
         _release_freed_memory()
+        if self.decoder is not None:
+            self.decoder.forget_pages()
         return transcript
 
     # -- the three steps ------------------------------------------------------------------------
     def _encode(self, audio: np.ndarray) -> tuple[np.ndarray, int]:
-        if len(audio) > MAX_SPEECH_FRAMES * 160:
-            log.info("only the first %d s of a %.0f s utterance are read",
-                     MAX_SPEECH_FRAMES // 100, len(audio) / 16000)
-        mel = self.whisper.feature_extractor(audio[:MAX_SPEECH_FRAMES * 160])
-        speech_frames = min(mel.shape[1], MAX_SPEECH_FRAMES)
+        most = self.max_speech_frames
+        if len(audio) > most * 160:
+            log.info("only the first %.0f s of a %.0f s utterance are read",
+                     most / 100, len(audio) / 16000)
+        mel = self.whisper.feature_extractor(audio[:most * 160])
+        speech_frames = min(mel.shape[1], most)
         # a few window sizes only: CTranslate2 keeps buffers for every input shape it has seen
         # (memory grew 100 MB over 300 commands of different lengths)
         frames = min(MAX_FRAMES, -(-(speech_frames + SILENCE_FRAMES) // WINDOW_STEP)

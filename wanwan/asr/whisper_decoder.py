@@ -194,6 +194,11 @@ class WhisperDecoder:
         self.dim = self.embeddings.shape[1]
         self.head_dim = self.dim // self.heads
         self.max_tokens = self.positions.shape[0]
+        self.forget_pages()
+
+    def forget_pages(self) -> None:
+        """Drop the pages of the mapped file read so far (free text outside the table reads
+        rows of it)."""
         _forget_pages(self.embeddings)
 
     def use_vocabulary(self, ids: Iterable[int]) -> None:
@@ -206,8 +211,17 @@ class WhisperDecoder:
         self.vocabulary = np.asarray(sorted(set(ids)), dtype=np.int64)
         self.column = np.full(self.vocab_size, -1, dtype=np.int64)
         self.column[self.vocabulary] = np.arange(len(self.vocabulary))
-        self.projection = np.ascontiguousarray(  # tied to the embeddings, as in Whisper
-            self.embeddings[self.vocabulary].astype(np.float32).T)
+        # the rows of these tokens widened once: they are also what the search feeds back, so
+        # steps look them up here and leave the mapped file alone (reading its rows kept
+        # adding pages to resident memory, 17 MB over 400 commands)
+        self.table = self.embeddings[self.vocabulary].astype(np.float32)
+        self.projection = self.table.T  # tied to the embeddings, as in Whisper
+
+    def _embed(self, tokens: np.ndarray) -> np.ndarray:
+        columns = self.column[tokens]
+        if (columns >= 0).all():
+            return self.table[columns]
+        return self.embeddings[tokens].astype(np.float32)  # a prompt word outside the table
 
     def _split(self, x: np.ndarray) -> np.ndarray:
         """[..., tokens, dim] -> [..., heads, tokens, head_dim]"""
@@ -252,7 +266,7 @@ class WhisperDecoder:
         rows = beams * n
         heads, head_dim = self.heads, self.head_dim
         # activations stay 2-D [beams * n, dim]: numpy runs one GEMM instead of a loop
-        x = (self.embeddings[tokens].astype(np.float32)
+        x = (self._embed(tokens)
              + self.positions[state.length:state.length + n]).reshape(rows, self.dim)
         scale = head_dim ** -0.5
         own = state.length - state.prefix_length  # this beam's tokens before these

@@ -136,7 +136,8 @@ def run_listen(args: argparse.Namespace) -> int:
     assistant = _assistant(args, on_reply=speak)
     site = assistant.config.site(args.site).id
     pipeline = VoicePipeline(
-        engine, make_recognizer(args.engine, engine, model=args.model, wake=speech.wake_phrase),
+        engine, make_recognizer(args.engine, engine, model=args.model, wake=speech.wake_phrase,
+                                max_speech_s=speech.max_utterance_s),
         wake=speech.wake_phrase, endpointing=EndpointerSettings(
             end_silence_ms=speech.end_silence_ms, max_utterance_s=speech.max_utterance_s))
     hearing = LiveHearing(pipeline)
