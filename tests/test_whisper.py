@@ -85,6 +85,8 @@ def test_grammar_spells_words_the_way_whisper_writes_them(whisper):
     ("wan wan, i didn't catch that", "en-us", "repeat", {}),
     # "W-w-w-w-go ahead.": the wake phrase as a stammer
     ("wan wan, go ahead", "en-us+m3", "confirm", {}),
+    # "your fifteen pressure": the " de" of "dewar" must get into the beam past " 15", " 150"
+    ("wan wan, dewar fifteen pressure", "en-gb", "read_pressure", {"dewar": "15"}),
 ])
 def test_grammar_pass_recovers_what_free_decoding_mishears(whisper, engine, tmp_path, said,
                                                            voice, intent, slots):
@@ -160,3 +162,16 @@ def test_whisper_reads_no_more_than_the_endpointer_lets_through(whisper):
     file only raised the memory peak (the encoder's attention grows with the window's square)."""
     _, frames = whisper._encode(np.zeros(16000 * 14, np.float32))
     assert frames == 1000
+
+
+def test_what_greedy_decoding_leaves_without_meaning_is_read_again_with_a_beam(whisper, engine,
+                                                                             tmp_path):
+    clean = say(tmp_path, "wan wan, i confirm", "en-gb", 160)
+    power = np.mean(clean.astype(float) ** 2) / 10 ** (5 / 10)  # white noise at 5 dB SNR
+    noise = np.random.default_rng(0).standard_normal(len(clean)) * np.sqrt(power)
+    heard = whisper.transcribe(np.clip(clean + noise, -32768, 32767).astype(np.int16))
+    woke, command = split_wake(heard.text, "wan wan", engine)
+    assert woke and engine.parse(command).intent == "confirm", heard.notes
+    greedy = heard.notes["greedy_text"]  # "Wan wan, I can't earn."
+    assert engine.parse(split_wake(greedy, "wan wan", engine)[1]).intent is None
+    assert heard.notes["beam"] == 5

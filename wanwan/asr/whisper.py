@@ -90,7 +90,9 @@ class GrammarSettings:
     already half recognises the free text. Chosen on one half of the benchmark's sentences
     and checked on the other (``scripts/bench_speech.py``; docs/benchmarks.md)."""
 
-    beam: int = 16  # 8: 0.5 point less on synthetic speech, 8 ms faster at p50
+    # 16: 0.3 point less clean and 0.5 less at 10 dB on synthetic speech, p95 300 ms
+    # instead of 370; 8: 0.5 point less again
+    beam: int = 32
     max_margin: float = 20.0
     max_margin_per_token: float = 2.0
     acting_margin: float = 10.0
@@ -148,12 +150,13 @@ class WhisperRecognizer:
     def __init__(self, model: str | Path, *, engine: IntentEngine | None = None,
                  wake: str = "wan wan",
                  prompt: str = "", threads: int = 2, max_speech_s: float = 10.0,
-                 grammar: GrammarSettings | None = None) -> None:
+                 retry_beam: int = 5, grammar: GrammarSettings | None = None) -> None:
         """``engine``: the intent engine whose templates narrow recognition (None: free
         decoding only, the benchmark's "whisper-free"). ``max_speech_s``: what is read of an
         utterance, as long as the endpointer lets one run (``speech.max_utterance_s``): the
         encoder's attention grows with the square of the window (a 22 s window cost 40 MB
-        more than a 10 s one)."""
+        more than a 10 s one). ``retry_beam``: the beam of a second free decoding for what the
+        first, greedy one left without meaning (1: none)."""
         self.max_speech_frames = min(MAX_SPEECH_FRAMES, round(max_speech_s * 100))
         self.name = "whisper" if engine is not None else "whisper-free"
         try:
@@ -177,6 +180,7 @@ class WhisperRecognizer:
         self.engine = engine
         self.wake = wake
         self.settings = grammar or GrammarSettings()
+        self.retry_beam = retry_beam
         self.grammar = self.decoder = None
         if engine is not None:
             from wanwan.asr.constrained import TokenGrammar
@@ -248,10 +252,36 @@ class WhisperRecognizer:
     def _transcribe(self, audio: np.ndarray) -> Transcript:
         encoded, speech_frames = self._encode(audio)
         seconds = len(audio) / 16000
+        text, confidence, tokens, notes = self._decode(encoded, seconds, beam=1)
+        if self.retry_beam > 1 and self._means_nothing(text):
+            # greedy decoding is right nearly always and fastest; what it leaves without
+            # meaning gets a second reading with a beam ("abort" heard as "a board")
+            again = self._decode(encoded, seconds, beam=self.retry_beam)
+            if not self._means_nothing(again[0]):
+                again[3]["greedy_text"] = text
+                text, confidence, tokens, notes = again
+
+        def align(tokens: list[int] = tokens) -> list[Word]:
+            with self.lock:
+                return self._words(encoded, tokens, speech_frames)
+
+        return AlignedTranscript(text, confidence, [], self.name, seconds, 0.0, notes,
+                                 align=align)
+
+    def _means_nothing(self, text: str) -> bool:
+        from wanwan.voice import split_wake
+
+        if self.engine is None:  # free decoding only: nothing to judge by
+            return False
+        return self.engine.parse(split_wake(text, self.wake, self.engine)[1]).intent is None
+
+    def _decode(self, encoded: np.ndarray, seconds: float,
+                beam: int) -> tuple[str, float, list[int], dict]:
+        """Free decoding, then the grammar pass: (text, confidence, tokens, notes)."""
         budget = int(seconds * 8) + 10  # nobody says more than 8 tokens a second
         result = self.whisper.model.generate(
             self._ct2.StorageView.from_array(encoded), [self.prompt_tokens + self.start_tokens],
-            beam_size=1, max_length=len(self.prompt_tokens) + len(self.start_tokens) + budget,
+            beam_size=beam, max_length=len(self.prompt_tokens) + len(self.start_tokens) + budget,
             return_scores=True, return_no_speech_prob=True)[0]
         tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
         tokens = _drop_known_tail(self.tokenizer, _drop_repeats(self.tokenizer, tokens))
@@ -259,7 +289,7 @@ class WhisperRecognizer:
             tokens = []
         text = free_text = self.tokenizer.decode(tokens).strip()
         confidence = math.exp(result.scores[0]) if tokens else 0.0
-        notes: dict = {"free_text": free_text, "source": "free",
+        notes: dict = {"free_text": free_text, "source": "free", "beam": beam,
                        "no_speech": round(result.no_speech_prob, 3),
                        "free_logprob": round(result.scores[0], 3)}
         if self.grammar is not None and tokens:
@@ -268,12 +298,7 @@ class WhisperRecognizer:
                 text, confidence = narrowed
                 tokens = self.tokenizer.encode(" " + text)
                 notes["source"] = "grammar"
-        def align(tokens: list[int] = tokens) -> list[Word]:
-            with self.lock:
-                return self._words(encoded, tokens, speech_frames)
-
-        return AlignedTranscript(text, confidence, [], self.name, seconds, 0.0, notes,
-                                 align=align)
+        return text, confidence, tokens, notes
 
     def _narrow(self, encoded: np.ndarray, free_tokens: list[int], free_text: str,
                 notes: dict) -> tuple[str, float] | None:
