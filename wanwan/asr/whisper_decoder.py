@@ -221,7 +221,7 @@ class WhisperDecoder:
         columns = self.column[tokens]
         if (columns >= 0).all():
             return self.table[columns]
-        return self.embeddings[tokens].astype(np.float32)  # a prompt word outside the table
+        return self.embeddings[tokens].astype(np.float32)  # free text outside the table
 
     def _split(self, x: np.ndarray) -> np.ndarray:
         """[..., tokens, dim] -> [..., heads, tokens, head_dim]"""
