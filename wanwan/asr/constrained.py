@@ -238,8 +238,13 @@ class TokenGrammar:
         if known is None:
             allowed = self.allowed(heads)
             ids = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
-            codes = np.fromiter((self._place_codes.setdefault(_place(h), len(self._place_codes))
-                                 for h in allowed.values()), dtype=np.int64, count=len(allowed))
+            code_of: dict[frozenset[Head], int] = {}  # a thousand tokens share interned heads
+            for after in allowed.values():
+                if after not in code_of:
+                    code_of[after] = self._place_codes.setdefault(_place(after),
+                                                                  len(self._place_codes))
+            codes = np.fromiter((code_of[h] for h in allowed.values()), dtype=np.int64,
+                                count=len(allowed))
             known = self._choices[heads] = (ids, codes)
         return known
 
