@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from wanwan.asr import models
+from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
 from wanwan.nlu.matcher import IntentEngine
 
@@ -59,7 +60,8 @@ def find_whisper_model(configured: str | None = None) -> Path | None:
 
 
 def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None,
-                    wake: str = "wan wan", max_speech_s: float = 10.0):
+                    wake: str = "wan wan",
+                    max_speech_s: float = EndpointerSettings.max_utterance_s):
     """``max_speech_s``: the longest utterance the endpointer lets through
     (``speech.max_utterance_s``); Whisper reads no more of one."""
     if name not in ENGINES:

@@ -32,11 +32,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from wanwan.asr.base import Transcript, Word
+from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
 
 if TYPE_CHECKING:
@@ -110,6 +111,15 @@ class GrammarSettings:
         return self.max_margin, self.max_margin_per_token
 
 
+class _Reading(NamedTuple):
+    """One decoding of an utterance, before it becomes a transcript."""
+
+    text: str
+    confidence: float
+    tokens: list[int]
+    notes: dict
+
+
 class AlignedTranscript(Transcript):
     """A transcript whose word timestamps are computed when first read: aligning the tokens
     to the audio costs about 25 ms, and understanding a command does not need them."""
@@ -149,7 +159,8 @@ class WhisperRecognizer:
 
     def __init__(self, model: str | Path, *, engine: IntentEngine | None = None,
                  wake: str = "wan wan",
-                 prompt: str = "", threads: int = 2, max_speech_s: float = 10.0,
+                 prompt: str = "", threads: int = 2,
+                 max_speech_s: float = EndpointerSettings.max_utterance_s,
                  retry_beam: int = 5, grammar: GrammarSettings | None = None) -> None:
         """``engine``: the intent engine whose templates narrow recognition (None: free
         decoding only, the benchmark's "whisper-free"). ``max_speech_s``: what is read of an
@@ -252,21 +263,21 @@ class WhisperRecognizer:
     def _transcribe(self, audio: np.ndarray) -> Transcript:
         encoded, speech_frames = self._encode(audio)
         seconds = len(audio) / 16000
-        text, confidence, tokens, notes = self._decode(encoded, seconds, beam=1)
-        if self.retry_beam > 1 and self._means_nothing(text):
+        reading = self._decode(encoded, seconds, beam=1)
+        if self.retry_beam > 1 and self._means_nothing(reading.text):
             # greedy decoding is right nearly always and fastest; what it leaves without
             # meaning gets a second reading with a beam ("abort" heard as "a board")
             again = self._decode(encoded, seconds, beam=self.retry_beam)
-            if not self._means_nothing(again[0]):
-                again[3]["greedy_text"] = text
-                text, confidence, tokens, notes = again
+            if not self._means_nothing(again.text):
+                again.notes["greedy_text"] = reading.text
+                reading = again
 
-        def align(tokens: list[int] = tokens) -> list[Word]:
+        def align(tokens: list[int] = reading.tokens) -> list[Word]:
             with self.lock:
                 return self._words(encoded, tokens, speech_frames)
 
-        return AlignedTranscript(text, confidence, [], self.name, seconds, 0.0, notes,
-                                 align=align)
+        return AlignedTranscript(reading.text, reading.confidence, [], self.name, seconds, 0.0,
+                                 reading.notes, align=align)
 
     def _means_nothing(self, text: str) -> bool:
         from wanwan.voice import split_wake
@@ -275,9 +286,8 @@ class WhisperRecognizer:
             return False
         return self.engine.parse(split_wake(text, self.wake, self.engine)[1]).intent is None
 
-    def _decode(self, encoded: np.ndarray, seconds: float,
-                beam: int) -> tuple[str, float, list[int], dict]:
-        """Free decoding, then the grammar pass: (text, confidence, tokens, notes)."""
+    def _decode(self, encoded: np.ndarray, seconds: float, beam: int) -> _Reading:
+        """Free decoding, then the grammar pass."""
         budget = int(seconds * 8) + 10  # nobody says more than 8 tokens a second
         result = self.whisper.model.generate(
             self._ct2.StorageView.from_array(encoded), [self.prompt_tokens + self.start_tokens],
@@ -298,7 +308,7 @@ class WhisperRecognizer:
                 text, confidence = narrowed
                 tokens = self.tokenizer.encode(" " + text)
                 notes["source"] = "grammar"
-        return text, confidence, tokens, notes
+        return _Reading(text, confidence, tokens, notes)
 
     def _narrow(self, encoded: np.ndarray, free_tokens: list[int], free_text: str,
                 notes: dict) -> tuple[str, float] | None:
