@@ -327,6 +327,24 @@ def test_tts_writes_every_file_of_a_queue(tmp_path):
     assert all(d > 0.3 for d in durations) and durations[0] > durations[2]
 
 
+def test_tts_falls_back_to_espeak_when_pyttsx3_writes_nothing(tmp_path):
+    """pyttsx3's espeak driver now and then returns having written no file (a demo run
+    failed on it); the reply is then synthesised by espeak-ng itself."""
+    from wanwan.tts import Synthesizer
+
+    class SilentDriver:  # what pyttsx3 did in that run: nothing, and no error
+        def save_to_file(self, text: str, path: str) -> None:
+            pass
+
+        def runAndWait(self) -> None:  # pyttsx3's name
+            pass
+
+    synth = Synthesizer()
+    synth._engine = SilentDriver()
+    path = synth.to_file("Logged 50 litres to Tanaka lab.", tmp_path / "reply.wav")
+    assert load_audio(path).duration > 1.0
+
+
 def test_interrupt_drops_what_is_queued(tmp_path):
     from wanwan.tts import Speaker, Synthesizer
 

@@ -69,12 +69,24 @@ class Synthesizer:
                 with contextlib.redirect_stdout(io.StringIO()):  # the driver prints a line
                     self._engine.save_to_file(text, str(path))
                     self._engine.runAndWait()  # one file per runAndWait (the driver's trap)
+                if not _holds_audio(path) and shutil.which("espeak-ng"):
+                    # now and then the driver returns having written nothing (seen once in
+                    # some twenty demo runs, with Whisper busy on both cores)
+                    log.warning("pyttsx3 wrote no audio for %r; using espeak-ng directly", text)
+                    self._espeak(text, path)
             else:
-                subprocess.run(["espeak-ng", "-v", self.voice.name, "-s", str(self.voice.rate),
-                                "-w", str(path), text], check=True, capture_output=True)
-        if not path.exists() or path.stat().st_size < 100:
+                self._espeak(text, path)
+        if not _holds_audio(path):
             raise UserError(f"speech synthesis wrote no audio to {path}")
         return path
+
+    def _espeak(self, text: str, path: Path) -> None:
+        subprocess.run(["espeak-ng", "-v", self.voice.name, "-s", str(self.voice.rate),
+                        "-w", str(path), text], check=True, capture_output=True)
+
+
+def _holds_audio(path: Path) -> bool:
+    return path.exists() and path.stat().st_size >= 100
 
 
 class Speaker:
