@@ -76,17 +76,22 @@ class TokenGrammar:
         self.digit_plain = sorted(i for t, i in vocab.items() if _DIGITS.match(t))
         self.digit_three = sorted(i for t, i in vocab.items() if _DIGITS.match(t) and len(t) == 3)
         self.comma, self.point = vocab[","], vocab["."]
-        self.starts_word = np.zeros(max(vocab.values()) + 1, dtype=bool)
-        for text, i in vocab.items():
-            self.starts_word[i] = text.startswith("Ġ") and text[1:2].isalnum()
         language = engine.language
         # words the engine drops anyway; skip words ("um", "well", "so") are left out: allowed
         # anywhere they gave forced decoding an escape into babble
         self.fillers = sorted(language.ignore_words | {"please"})
+        # tokens that begin a word that counts: not a filler, which the grammar may put
+        # anywhere ("undo" heard "a new" is one word said, not two)
+        self.counts_word = np.zeros(max(vocab.values()) + 1, dtype=bool)
+        for text, i in vocab.items():
+            self.counts_word[i] = text.startswith("Ġ") and text[1:2].isalnum()
         self.symbols: dict[str, list[str]] = {}
         for symbol, spoken in _SYMBOLS.items():
             self.symbols.setdefault(spoken.strip(), []).append(symbol)
         self._encoded: dict[str, tuple[int, ...]] = {}
+        for unit in self._units_of(self.fillers):
+            if len(unit) == 1:
+                self.counts_word[unit[0]] = False
         self._tries: dict[State, dict[tuple[int, ...], dict[int, list[State | None]]]] = {}
         self._allowed: dict[frozenset[Head], dict[int, frozenset[Head]]] = {}
         self._interned: dict[frozenset[Head], frozenset[Head]] = {}
@@ -269,7 +274,7 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
     refused anyway: that bounds the time spent on speech the grammar cannot explain)."""
 
     def finish(hyp: Hypothesis, end_logprob: float) -> Hypothesis:
-        words = sum(grammar.starts_word[t] for t in hyp.tokens if t < len(grammar.starts_word))
+        words = sum(grammar.counts_word[t] for t in hyp.tokens if t < len(grammar.counts_word))
         return Hypothesis([*hyp.tokens, end_token], hyp.score + end_logprob, hyp.heads,
                           missing_word_cost * max(0, expected_words - words))
 

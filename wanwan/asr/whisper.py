@@ -336,7 +336,7 @@ class WhisperRecognizer:
         hypothesis = constrained_search(
             self.decoder, state, first, self.grammar, eot, after_wake=bool(wake_tokens),
             beam=settings.beam, floor=free_score - settings.max_margin,
-            expected_words=int(self.grammar.starts_word[free_rest[:-1]].sum()))
+            expected_words=int(self.grammar.counts_word[free_rest[:-1]].sum()))
         if hypothesis is None:
             notes["grammar_text"] = None
             return None
