@@ -7,6 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from num2words import num2words
 
+from wanwan.asr.constrained import NUMBER_WORDS, number_ends, number_step
+from wanwan.nlu.numbers_en import number_to_words, parse_number_at
 from wanwan.nlu.text import Language, normalise, tokens_text
 
 EN = Language()
@@ -76,3 +78,41 @@ def test_decimal_words_round_trip(whole, frac):
 @given(st.integers(min_value=1, max_value=999))
 def test_and_a_half(n):
     assert value_of(num2words(n).replace(",", "") + " and a half") == n + 0.5
+
+
+def _said_by_grammar(words: list[str]) -> bool:
+    kind = "n"
+    for word in words:
+        kind = number_step(kind, word)
+        if kind is None:
+            return False
+    return number_ends(kind)
+
+
+def test_numbers_the_whisper_grammar_lets_through_are_read_whole_by_the_parser():
+    """The grammar's numbers in words are a subset of what the parser reads as one number:
+    "twelve point and a" or "seven two" left sentences no intent could parse."""
+    frontier, accepted = [("n", [])], 0
+    for _ in range(4):
+        frontier = [(after, [*words, word]) for kind, words in frontier for word in NUMBER_WORDS
+                    if (after := number_step(kind, word)) is not None]
+        for kind, words in frontier:
+            if number_ends(kind):
+                accepted += 1
+                parsed = parse_number_at(words, 0)
+                assert parsed is not None and parsed[1] == len(words), words
+    assert accepted > 10_000
+    for refused in ("seven two", "twelve point", "twelve point and a", "hundred", "oh five",
+                    "a", "twenty thirty", "one hundred two hundred", "and a half"):
+        assert not _said_by_grammar(refused.split()), refused
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.integers(0, 99_999), st.decimals(0, 999, places=2).map(float)))
+def test_the_whisper_grammar_lets_every_number_be_said(value):
+    for text in (number_to_words(value), num2words(value)):
+        words = text.replace("-", " ").replace(",", "").split()
+        assert _said_by_grammar(words), text
+    for text in ("a hundred and fifty", "twelve and a half", "three and three quarters",
+                 "point five", "fifteen hundred", "two thousand five hundred"):
+        assert _said_by_grammar(text.split()), text

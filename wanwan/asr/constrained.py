@@ -23,27 +23,28 @@ from dataclasses import dataclass
 import numpy as np
 
 from wanwan.asr.whisper_decoder import DecoderState, WhisperDecoder
+from wanwan.nlu import numbers_en
 from wanwan.nlu.matcher import IntentEngine
 from wanwan.nlu.numbers_en import number_to_words
 from wanwan.nlu.text import _SYMBOLS
 
 State = tuple[str, int]  # (kind, node): node is where the grammar stands; kind "t": between
 #   words ("s": at the very start, where the wake phrase may come); "f": after a filler
-#   word ("the"); "g": after two, or after punctuation (no more of either); "n1".."n7":
-#   in a number said in words (word count); "d", "dd", "d,", "d.": in a number in digits
+#   word ("the"); "g": after two, or after punctuation (no more of either); "n...": in a
+#   number said in words (see ``number_step``); "d", "dd", "d,", "d.": in a number in digits
 Head = tuple[State, tuple[int, ...]]  # a state and the tokens of a unit begun there
 
-_NUMBER_TEXT = ("zero oh one two three four five six seven eight nine ten eleven twelve "
-                "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty thirty "
-                "forty fifty sixty seventy eighty ninety hundred thousand point and a half "
-                "quarter")
-NUMBER_WORDS = _NUMBER_TEXT.split()
+# the parser's number words (one home for them): what Whisper may write inside a number
+DIGIT_NAMES = [w for w, v in numbers_en.UNITS.items() if v < 10]
+TEENS = [w for w, v in numbers_en.UNITS.items() if v >= 10]
+TENS = [w for w in numbers_en.TENS if w != "fourty"]  # a misspelling the parser forgives
+NUMBER_WORDS = [*DIGIT_NAMES, *TEENS, *TENS, "hundred", "thousand", "point", "and", "a", "half",
+                "quarter", "quarters"]
 PUNCTUATION = (",", ".", "?", "!")
 CONTRACTIONS = ("s", "t", "m", "d", "re", "ve", "ll")
 _DIGITS_START = re.compile(r"^Ġ\d+$")  # byte-level BPE writes a leading space as Ġ
 _DIGITS = re.compile(r"^\d+$")
 _ACRONYM = re.compile(r"^[b-df-hj-np-tv-xz]{2,5}$")  # no vowel: "nmr", "ppms"
-MAX_NUMBER_WORDS = 7  # "one thousand two hundred and fifty five"
 CACHE_LIMIT = 400  # places of the grammar whose next tokens are remembered
 
 
@@ -97,8 +98,9 @@ class TokenGrammar:
         self._interned: dict[frozenset[Head], frozenset[Head]] = {}
         self._choices: dict[frozenset[Head], tuple[np.ndarray, np.ndarray]] = {}
         self._place_codes: dict[frozenset, int] = {}
-        self._number_units = self._units_of(NUMBER_WORDS, spaced=True) + [
-            self._encode(f"-{w}", spaced=False) for w in NUMBER_WORDS[2:28]]
+        self._number_word_units = {w: self._units_of([w]) for w in NUMBER_WORDS}
+        self._hyphen_units = [self._encode(f"-{w}", spaced=False) for w in DIGIT_NAMES[2:]]
+        self._number_moves: dict[str, list[tuple[tuple[int, ...], str]]] = {}
         self.wake_units = self._units_of(wake_forms)
 
     def token_ids(self) -> set[int]:
@@ -108,7 +110,8 @@ class TokenGrammar:
         forms = [f for w in words for f in self.word_forms(w)]
         forms += [f for sl in self.engine.lists.values() for p in sl.phrases
                   for f in self.phrase_forms(p)]
-        units = self._units_of(forms + self.fillers, names=True) + self._number_units
+        units = self._units_of(forms + self.fillers, names=True) + self._hyphen_units
+        units += [u for us in self._number_word_units.values() for u in us]
         for unit in units + self.wake_units:
             ids.update(unit)
         for text in list(PUNCTUATION) + [s for v in self.symbols.values() for s in v]:
@@ -157,9 +160,10 @@ class TokenGrammar:
         kind, node_id = state
         node = self.nodes[node_id]
         out: list[tuple[tuple[int, ...], State]] = []
-        if kind.startswith("n") and int(kind[1:]) < MAX_NUMBER_WORDS:
-            more: State = (f"n{int(kind[1:]) + 1}", node_id)
-            out += [(u, more) for u in self._number_units]
+        if kind[0] == "n":
+            out += [(u, (after, node_id)) for u, after in self._number_units(kind)]
+            if not number_ends(kind):  # "twelve point" must go on: "five"
+                return out
         elif kind in ("d", "dd"):  # "1" "000", "1" "," "000", "12" "." "5"
             if kind == "d":
                 out += [((t,), ("dd", node_id)) for t in self.digit_plain]
@@ -177,7 +181,7 @@ class TokenGrammar:
         for slot, child in node.slots.items():
             slot_list = self.engine.lists[slot.list_name]
             if slot_list.is_range:
-                out += [(u, ("n1", id(child))) for u in self._number_units]
+                out += [(u, (after, id(child))) for u, after in self._number_units("n")]
                 out += [((t,), ("d", id(child))) for t in self.digit_start]
             else:
                 for phrase in slot_list.phrases:
@@ -188,6 +192,20 @@ class TokenGrammar:
             out += [(u, after_filler) for u in self._units_of(self.fillers)]
             out += [(self._encode(p, False), ("g", node_id)) for p in PUNCTUATION]
         return out
+
+    def _number_units(self, kind: str) -> list[tuple[tuple[int, ...], str]]:
+        """The units that go on with a number in words, and the kind each leads to."""
+        moves = self._number_moves.get(kind)
+        if moves is None:
+            moves = []
+            for word, units in self._number_word_units.items():
+                after = number_step(kind, word)
+                if after is not None:
+                    moves += [(u, after) for u in units]
+            if kind[1:2] == "x":  # "twenty-five"
+                moves += [(u, f"ny{kind[2:]}") for u in self._hyphen_units]
+            self._number_moves[kind] = moves
+        return moves
 
     def _trie(self, state: State) -> dict[tuple[int, ...], dict[int, list[State | None]]]:
         """prefix of a unit -> next token -> [the state reached when the unit ends there, or
@@ -254,7 +272,73 @@ class TokenGrammar:
         return known
 
     def final(self, heads: frozenset[Head]) -> bool:
-        return any(not partial and self.nodes[state[1]].ends for state, partial in heads)
+        return any(not partial and self.nodes[node].ends and kind not in ("d,", "d.")
+                   and (kind[0] != "n" or number_ends(kind)) for (kind, node), partial in heads)
+
+
+def number_step(kind: str, word: str) -> str | None:
+    """The kind of state after one more word of a number said in words, or None where no
+    number goes on that way. ``kind`` is "n" where a number may begin; in a whole number it
+    is "n" + the last word's class ("u" a digit's name, "t" ten to nineteen, "x" twenty to
+    ninety, "y" twenty-five, "h" hundred, "k" thousand, "a" a leading "a", "&" an "and" after
+    hundred or thousand) + "H" once this group has its hundred + "K" once a thousand was
+    said; "nP" after "point", "nD" in its digits; "nA", "nAa", "nA3", "nF" in "and a half"
+    and "and three quarters". Only what ``numbers_en.parse_number_at`` reads as one number
+    gets through: "twelve point and a" and "seven two" were sentences no intent parses."""
+    if kind == "n":
+        if word == "a":
+            return "na"
+        if word == "point":
+            return "nP"
+        if word in ("oh", "hundred", "thousand"):
+            return None
+        return _whole_step("", "", word)
+    if kind in ("nP", "nD"):
+        return "nD" if word in DIGIT_NAMES else None
+    if kind == "nA":
+        return {"a": "nAa", "three": "nA3"}.get(word)
+    if kind in ("nAa", "nA3"):
+        return "nF" if word in ("quarter", "quarters" if kind == "nA3" else "half") else None
+    if kind == "nF":
+        return None
+    last, flags = kind[1], kind[2:]
+    if word == "and":
+        if last in "hk":
+            return f"n&{flags}"
+        return "nA" if last in "utxy" else None
+    if word == "point":
+        return "nP" if last in "utxyhk" else None
+    if last == "&" and word == "a":
+        return "nAa"
+    return _whole_step(last, flags, word)
+
+
+def _whole_step(last: str, flags: str, word: str) -> str | None:
+    """``number_step`` inside a whole number (see there for the letters)."""
+    if word in DIGIT_NAMES:
+        if word in ("zero", "oh") and last:
+            return None
+        if last in ("", "h", "k", "&"):
+            return f"nu{flags}"
+        return f"ny{flags}" if last == "x" else None
+    if word in TEENS or word in TENS:
+        if last in ("", "h", "k", "&"):
+            return f"n{'t' if word in TEENS else 'x'}{flags}"
+        return None
+    if word == "hundred":
+        if "H" in flags or last not in ("u", "t", "x", "y", "a"):
+            return None
+        return f"nhH{flags}"
+    if word == "thousand":
+        if "K" in flags or last not in ("u", "t", "x", "y", "h", "a"):
+            return None
+        return "nkK"
+    return None
+
+
+def number_ends(kind: str) -> bool:
+    """Whether a number in words may end in this kind of state (see ``number_step``)."""
+    return kind in ("nD", "nF") or (len(kind) > 1 and kind[1] in "utxyhk")
 
 
 def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.ndarray,
