@@ -167,14 +167,33 @@ def test_whisper_reads_no_more_than_the_endpointer_lets_through(whisper):
     assert frames == 1000
 
 
+def with_white_noise(clean: np.ndarray, snr_db: float) -> np.ndarray:
+    power = np.mean(clean.astype(float) ** 2) / 10 ** (snr_db / 10)
+    noise = np.random.default_rng(0).standard_normal(len(clean)) * np.sqrt(power)
+    return np.clip(clean + noise, -32768, 32767).astype(np.int16)
+
+
 def test_what_greedy_decoding_leaves_without_meaning_is_read_again_with_a_beam(whisper, engine,
                                                                              tmp_path):
-    clean = say(tmp_path, "wan wan, i confirm", "en-gb", 160)
-    power = np.mean(clean.astype(float) ** 2) / 10 ** (5 / 10)  # white noise at 5 dB SNR
-    noise = np.random.default_rng(0).standard_normal(len(clean)) * np.sqrt(power)
-    heard = whisper.transcribe(np.clip(clean + noise, -32768, 32767).astype(np.int16))
+    heard = whisper.transcribe(with_white_noise(say(tmp_path, "wan wan, i confirm", "en-gb", 160),
+                                                5))
     woke, command = split_wake(heard.text, "wan wan", engine)
     assert woke and engine.parse(command).intent == "confirm", heard.notes
     greedy = heard.notes["greedy_text"]  # "Wan wan, I can't earn."
     assert engine.parse(split_wake(greedy, "wan wan", engine)[1]).intent is None
     assert heard.notes["beam"] == 5
+
+
+@pytest.mark.parametrize(("said", "voice", "slots"), [
+    # was "log point and two litres of gas": number words no number is made of
+    ("wan wan, log point five cubic meters of gas", "en-us",
+     {"amount": 0.5, "unit": "m3", "phase": "gas"}),
+    # was "Log twelve point and a litre for the Tanaka lab"
+    ("wan wan, log twelve point five liters to tanaka lab from dewar twelve", "en-us+m3",
+     {"amount": 12.5, "unit": "L", "lab": "tanaka", "dewar": "12"}),
+])
+def test_the_grammar_pass_says_numbers_the_parser_reads(whisper, engine, tmp_path, said, voice,
+                                                        slots):
+    heard = whisper.transcribe(with_white_noise(say(tmp_path, said, voice, 140), 5))
+    result = engine.parse(split_wake(heard.text, "wan wan", engine)[1])
+    assert (result.intent, result.slots) == ("log_volume", slots), (heard.text, heard.notes)
