@@ -87,6 +87,10 @@ def test_grammar_spells_words_the_way_whisper_writes_them(whisper):
     ("wan wan, go ahead", "en-us+m3", "confirm", {}),
     # "your fifteen pressure": the " de" of "dewar" must get into the beam past " 15", " 150"
     ("wan wan, dewar fifteen pressure", "en-gb", "read_pressure", {"dewar": "15"}),
+    # "One one, what is the level in percent.": heard "your", the " de" of "dewar" ranked
+    # 36th among first tokens, past a first step of 32
+    ("wan wan, dewar fifteen level in percent", "en-gb", "read_level",
+     {"dewar": "15", "unit": "%"}),
     # "When when a go.": the filler "a" the grammar may put anywhere is not a word said, or
     # "a go" (a confirm) outscored "undo" for having as many words as the free text
     ("wan wan, undo", "en-us+f3", "undo_log", {}),

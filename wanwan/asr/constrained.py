@@ -344,7 +344,8 @@ def number_ends(kind: str) -> bool:
 def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.ndarray,
                        grammar: TokenGrammar, end_token: int, *, after_wake: bool = True,
                        expected_words: int = 0,
-                       beam: int = 8, max_tokens: int = 40, slack: float = 8.0,
+                       beam: int = 8, first_beam: int | None = None,
+                       max_tokens: int = 40, slack: float = 8.0,
                        floor: float = -np.inf, same_place: int = 2,
                        missing_word_cost: float = 4.0) -> Hypothesis | None:
     """The most likely token sequence the grammar allows, ending with ``end_token``, after
@@ -355,7 +356,9 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
     how many words were said (``expected_words``), and a finished sentence pays
     ``missing_word_cost`` for each word it has fewer. Beams go on while their sum is within
     ``slack`` of the best finished one and above ``floor`` (below it the answer would be
-    refused anyway: that bounds the time spent on speech the grammar cannot explain)."""
+    refused anyway: that bounds the time spent on speech the grammar cannot explain).
+    ``first_beam``: the width of the first step (``beam`` when None), where the sentence is
+    chosen and a word whose first token is unlikely ("dewar" heard "your") must survive."""
 
     def finish(hyp: Hypothesis, end_logprob: float) -> Hypothesis:
         words = sum(grammar.counts_word[t] for t in hyp.tokens if t < len(grammar.counts_word))
@@ -367,7 +370,8 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
     beams = [Hypothesis([], 0.0, grammar.start(after_wake))]
     finished: list[Hypothesis] = []
     best_done = -np.inf  # the best finished sentence's score less its penalty
-    for _ in range(max_tokens):
+    for step in range(max_tokens):
+        width = beam if step or first_beam is None else first_beam
         candidates: list[tuple[float, int, int, frozenset[Head] | None]] = []
         for b, hyp in enumerate(beams):
             allowed = grammar.allowed(hyp.heads)
@@ -382,7 +386,7 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
             known = columns >= 0
             ids, codes, columns = ids[known], codes[known], columns[known]
             scores = logprobs[b, columns]
-            top = _best_per_place(scores, codes, same_place)[:beam]
+            top = _best_per_place(scores, codes, same_place)[:width]
             candidates += [(hyp.score + float(scores[i]), b, int(ids[i]), allowed[int(ids[i])])
                            for i in top]
         candidates = [c for c in candidates if c[0] > max(best_done - slack, floor)]
@@ -398,7 +402,7 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
             if per_place.get(place, 0) < same_place:
                 per_place[place] = per_place.get(place, 0) + 1
                 chosen.append(candidate)
-                if len(chosen) == beam:
+                if len(chosen) == width:
                     break
         state.select([c[1] for c in chosen])
         beams = [Hypothesis([*beams[b].tokens, t], s, heads) for s, b, t, heads in chosen]
