@@ -106,6 +106,7 @@ def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
     site = "bay-1"
     arrivals: queue.Queue[tuple[float, dict]] = queue.Queue()
     end_to_mqtt, from_sound, asr_ms, misses = [], [], [], 0
+    wrong: list[str] = []  # what was heard where the intent was wrong or missing
     with tempfile.TemporaryDirectory() as tmp:
         assistant = Assistant(config, engine, simulate=True, speed=1.0,
                               store_path=Path(tmp) / "bench.sqlite3")
@@ -124,21 +125,28 @@ def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
                 for clip in clips:
                     assistant.dialogue.site_state(site).pending = None  # one turn at a time
                     started = time.perf_counter()
-                    heard_any = False
+                    heard_texts: list[str] = []
                     for k, block in enumerate(chunks(clip["samples"], BLOCK)):
                         captured = started + (k * BLOCK + len(block)) / 16000
                         time.sleep(max(0.0, captured - time.perf_counter()))
                         for heard in hearing.feed(block):
-                            heard_any = True
+                            heard_texts.append(heard.transcript.text)
                             assistant.ask(heard.command, site)
                             arrived, message = arrivals.get(timeout=10)
                             end_to_mqtt.append((arrived - captured) * 1000)
                             from_sound.append(
                                 (arrived - started - clip["speech_end"] / 16000) * 1000)
                             asr_ms.append(heard.timings_ms["asr"])
-                            misses += message.get("intent") != clip["intent"]
-                    if not heard_any:
+                            if message.get("intent") != clip["intent"]:
+                                misses += 1
+                                wrong.append(f"{clip['text']!r}: heard {heard.transcript.text!r}"
+                                             f" -> {message.get('intent')}")
+                    if not heard_texts:
                         misses += 1
+                        wrong.append(f"{clip['text']!r}: nothing heard")
+                    elif len(heard_texts) > 1:  # split by a pause or a burst of noise
+                        wrong.append(f"{clip['text']!r}: heard as {len(heard_texts)} "
+                                     f"utterances {heard_texts!r}")
                     bar.update()
                 used, dropped = hearing.guesses_used, hearing.guesses_dropped
         finally:
@@ -149,7 +157,8 @@ def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
             "end_p50": statistics.median(end_to_mqtt), "end_p95": pct(end_to_mqtt, 95),
             "end_max": max(end_to_mqtt), "sound_p50": statistics.median(from_sound),
             "sound_p95": pct(from_sound, 95), "asr_p50": statistics.median(asr_ms),
-            "asr_p95": pct(asr_ms, 95), "used": used, "dropped": dropped, "misses": misses}
+            "asr_p95": pct(asr_ms, 95), "used": used, "dropped": dropped, "misses": misses,
+            "wrong": wrong}
 
 
 def main() -> int:
@@ -183,6 +192,10 @@ def main() -> int:
     ]
     for name, cell in lines:
         print(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
+    for r in rows:
+        if r["wrong"]:
+            print(f"\n{r['engine']} ({when[r['speculate']]}), wrong, missing or split:")
+            print("\n".join(f"- {line}" for line in r["wrong"]))
     return 0
 
 

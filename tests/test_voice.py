@@ -130,7 +130,7 @@ def test_endpointer_in_noise(clips):
 
 
 @pytest.mark.skipif(not (SHARED / "noise").exists(), reason="shared/noise is missing")
-@pytest.mark.parametrize("name", ["running_tap", "exercise_bike", "white_noise"])
+@pytest.mark.parametrize("name", ["running_tap", "exercise_bike", "white_noise", "pink_noise"])
 def test_endpointer_ends_utterances_in_steady_loud_noise(clips, name):
     """webrtcvad calls a running tap speech; without the noise floor every utterance in it ran
     to the 10 s cap and the commands ran together."""

@@ -46,6 +46,11 @@ class EndpointerSettings:
     # this many times louder than the noise floor, the quietest frame of the last few seconds
     noise_ratio: float = 2.0
     noise_window_s: float = 3.0
+    # Pink noise still passes both tests in about one frame of five, and a single such frame
+    # restarted the end silence: two commands 1.7 s apart ran together. An utterance also
+    # ends when, over end_silence_ms plus this share more, at most that many frames were
+    # voiced; in silence this is the plain end_silence_ms rule.
+    end_tolerance: float = 0.25
     # A pause this long inside speech is offered as a provisional utterance: recognition can
     # start while the endpointer waits out end_silence_ms, and if no voice comes back the final
     # utterance holds the very same samples (0: no provisional utterances)
@@ -69,6 +74,9 @@ class Endpointer:
         self._paused = False  # a pause of pause_ms has begun in the open utterance, not taken yet
         self._recent_rms: deque[float] = deque(
             maxlen=max(1, int(self.settings.noise_window_s * 1000 / FRAME_MS)))
+        end_frames = -(-self.settings.end_silence_ms // FRAME_MS)
+        self._stray_allowed = int(end_frames * self.settings.end_tolerance)
+        self._tail: deque[bool] = deque(maxlen=end_frames + self._stray_allowed)
 
     def take_pause(self) -> Utterance | None:
         """The utterance so far, once, when a pause of ``pause_ms`` has just begun in speech
@@ -108,8 +116,10 @@ class Endpointer:
                     self._silent_frames = 0
                     self._window.clear()
                     self._pre_roll.clear()
+                    self._tail.clear()
                 continue
             self._speech.append(frame)
+            self._tail.append(voiced)
             self._silent_frames = 0 if voiced else self._silent_frames + 1
             if voiced:
                 self._paused = False  # speech came back: the provisional utterance is void
@@ -121,6 +131,20 @@ class Endpointer:
                 done = self._close(trailing=self._silent_frames, truncated=too_long)
                 if done is not None:
                     yield done
+            elif not voiced and self._stray_allowed and len(self._tail) == self._tail.maxlen \
+                    and sum(self._tail) <= self._stray_allowed:
+                done = self._close(trailing=self._tail_after_voice(), truncated=False)
+                if done is not None:
+                    yield done
+
+    def _tail_after_voice(self) -> int:
+        """Frames at the end of the tail after its last two voiced frames in a row (speech
+        lasts longer than a frame; a stray frame of noise does not), or the whole tail."""
+        tail = list(self._tail)
+        for i in range(len(tail) - 1, 0, -1):
+            if tail[i] and tail[i - 1]:
+                return len(tail) - 1 - i
+        return len(tail)
 
     def flush(self) -> Iterator[Utterance]:
         """End of stream: an utterance still open ends here."""
