@@ -81,27 +81,32 @@ class TokenGrammar:
         # words the engine drops anyway; skip words ("um", "well", "so") are left out: allowed
         # anywhere they gave forced decoding an escape into babble
         self.fillers = sorted(language.ignore_words | {"please"})
+        self._encoded: dict[str, tuple[int, ...]] = {}
         # tokens that begin a word that counts: not a filler, which the grammar may put
         # anywhere ("undo" heard "a new" is one word said, not two)
         self.counts_word = np.zeros(max(vocab.values()) + 1, dtype=bool)
         for text, i in vocab.items():
             self.counts_word[i] = text.startswith("Ġ") and text[1:2].isalnum()
-        self.symbols: dict[str, list[str]] = {}
-        for symbol, spoken in _SYMBOLS.items():
-            self.symbols.setdefault(spoken.strip(), []).append(symbol)
-        self._encoded: dict[str, tuple[int, ...]] = {}
         for unit in self._units_of(self.fillers):
             if len(unit) == 1:
                 self.counts_word[unit[0]] = False
+        self.symbols: dict[str, list[str]] = {}
+        for symbol, spoken in _SYMBOLS.items():
+            self.symbols.setdefault(spoken.strip(), []).append(symbol)
         self._tries: dict[State, dict[tuple[int, ...], dict[int, list[State | None]]]] = {}
         self._allowed: dict[frozenset[Head], dict[int, frozenset[Head]]] = {}
         self._interned: dict[frozenset[Head], frozenset[Head]] = {}
         self._choices: dict[frozenset[Head], tuple[np.ndarray, np.ndarray]] = {}
         self._place_codes: dict[frozenset, int] = {}
         self._number_word_units = {w: self._units_of([w]) for w in NUMBER_WORDS}
-        self._hyphen_units = [self._encode(f"-{w}", spaced=False) for w in DIGIT_NAMES[2:]]
+        # "twenty-five": a digit's name written on to a ten
+        self._hyphen_units = {w: self._encode(f"-{w}", spaced=False) for w in DIGIT_NAMES[2:]}
         self._number_moves: dict[str, list[tuple[tuple[int, ...], str]]] = {}
         self.wake_units = self._units_of(wake_forms)
+
+    def count_words(self, tokens: Iterable[int]) -> int:
+        """How many words that count these tokens write (see ``counts_word``)."""
+        return sum(1 for t in tokens if t < len(self.counts_word) and self.counts_word[t])
 
     def token_ids(self) -> set[int]:
         """Every token this grammar can write."""
@@ -110,7 +115,8 @@ class TokenGrammar:
         forms = [f for w in words for f in self.word_forms(w)]
         forms += [f for sl in self.engine.lists.values() for p in sl.phrases
                   for f in self.phrase_forms(p)]
-        units = self._units_of(forms + self.fillers, names=True) + self._hyphen_units
+        units = self._units_of(forms + self.fillers, names=True)
+        units += list(self._hyphen_units.values())
         units += [u for us in self._number_word_units.values() for u in us]
         for unit in units + self.wake_units:
             ids.update(unit)
@@ -202,8 +208,8 @@ class TokenGrammar:
                 after = number_step(kind, word)
                 if after is not None:
                     moves += [(u, after) for u in units]
-            if kind[1:2] == "x":  # "twenty-five"
-                moves += [(u, f"ny{kind[2:]}") for u in self._hyphen_units]
+            if kind[1:2] == "x":  # only a ten is written on to with a hyphen
+                moves += [(u, number_step(kind, word)) for word, u in self._hyphen_units.items()]
             self._number_moves[kind] = moves
         return moves
 
@@ -361,9 +367,9 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
     chosen and a word whose first token is unlikely ("dewar" heard "your") must survive."""
 
     def finish(hyp: Hypothesis, end_logprob: float) -> Hypothesis:
-        words = sum(grammar.counts_word[t] for t in hyp.tokens if t < len(grammar.counts_word))
+        missing = max(0, expected_words - grammar.count_words(hyp.tokens))
         return Hypothesis([*hyp.tokens, end_token], hyp.score + end_logprob, hyp.heads,
-                          missing_word_cost * max(0, expected_words - words))
+                          missing_word_cost * missing)
 
     logprobs = first
     end_column = decoder.column[end_token]

@@ -340,7 +340,7 @@ class WhisperRecognizer:
             self.decoder, state, first, self.grammar, eot, after_wake=bool(wake_tokens),
             beam=settings.beam, first_beam=settings.first_beam,
             floor=free_score - settings.max_margin,
-            expected_words=int(self.grammar.counts_word[free_rest[:-1]].sum()))
+            expected_words=self.grammar.count_words(free_rest[:-1]))
         if hypothesis is None:
             notes["grammar_text"] = None
             return None
