@@ -226,3 +226,64 @@ def test_both_mqtt_protocol_versions(broker, site_config, engine, tmp_path, prot
         assert lab.ask("what's the level in dewar seven", BAY).reply.startswith("Dewar 7 is at")
     finally:
         lab.close()
+
+
+def test_a_bare_stop_at_a_bay_is_sent_even_when_no_transfer_runs(lab):
+    """When in doubt, stop: a reading that says idle may be old or wrong."""
+    turn = lab.ask("stop", BAY)
+    assert turn.decision == "stopped" and turn.reply == "Stopped."
+    assert [(c.instrument, c.command, c.ok) for c in turn.commands] == [
+        ("transfer/tc1", "stop", True)]
+
+
+def test_a_bare_stop_at_a_kiosk_leaves_the_idle_bay_alone(lab):
+    turn = lab.ask("stop", KIOSK)
+    assert turn.decision == "stopped" and turn.commands == []
+
+
+def test_an_unacknowledged_stop_is_answered_at_once_and_sent_again_until_acknowledged(lab):
+    lab.ask("start transfer from dewar seven", BAY)
+    lab.ask("confirm", BAY)
+    wait_for(lambda: transfer_state(lab).state in ("pressurising", "transferring"))
+    lab.sim.inject("no_ack", "tc1")
+    started = time.monotonic()
+    turn = lab.ask("stop", BAY)
+    assert time.monotonic() - started < 1.0
+    assert turn.decision == "failed"
+    assert turn.reply == "The transfer controller did not answer the stop. Close the valve by hand."
+    lab.sim.inject("no_ack", "tc1", on=False)
+    notice = wait_for(lambda: [r for r in lab.replies_for(BAY, "notice")
+                               if "acknowledged the stop" in r.text], timeout=5)
+    assert notice[0].text == "The transfer controller has now acknowledged the stop."
+    assert transfer_state(lab).state == "stopped"
+    repeats = [r for r in lab.audit.records(BAY, "command") if r["detail"].get("repeat")]
+    assert repeats and repeats[-1]["detail"]["ok"] is True
+
+
+def test_a_stop_without_a_broker_says_it_was_not_sent(lab, broker):
+    lab.ask("start transfer from dewar seven", BAY)
+    lab.ask("confirm", BAY)
+    wait_for(lambda: transfer_state(lab).state in ("pressurising", "transferring"))
+    broker.stop()
+    wait_for(lambda: not lab.bus.connected, timeout=10)
+    started = time.monotonic()
+    turn = lab.ask("stop", BAY)
+    assert time.monotonic() - started < 1.0
+    assert turn.decision == "failed"
+    assert turn.reply == ("The broker cannot be reached: the stop was not sent. Close the valve "
+                          "by hand.")
+    assert turn.commands[0].error == "not sent: no connection to the broker"
+
+
+def test_a_command_of_a_turn_that_began_before_a_stop_is_withdrawn(lab):
+    """The gate taken at the instant of sending: a stop heard while a turn is being decided
+    withdraws what that turn has not yet sent."""
+    state = lab.dialogue.site_state(BAY)
+    with state.lock:
+        state.stops_at_turn = state.stops
+        ctx = lab.dialogue._context(state, "confirm")
+        lab.ask("stop", BAY)  # another thread's stop, in the middle of this turn
+        record = ctx.send("transfer_bay", "transfer", "tc1", "start", {"source": "7"})
+    assert record.ok is None and record.error == "not sent: a stop was heard"
+    time.sleep(0.3)
+    assert transfer_state(lab).state == "idle"

@@ -5,10 +5,12 @@ mosquitto, and with ``simulate`` the simulated lab, so it runs on a fresh machin
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from wanwan.broker import EmbeddedBroker
@@ -21,7 +23,7 @@ from wanwan.dialogue import Dialogue, Reply, Turn
 from wanwan.instruments.gateway import Instruments
 from wanwan.instruments.sim import LabSimulator
 from wanwan.ledger import Audit, Ledger
-from wanwan.nlu import IntentEngine
+from wanwan.nlu import IntentEngine, ParseResult
 from wanwan.store import Store, default_store_path
 
 log = logging.getLogger(__name__)
@@ -32,6 +34,70 @@ def broker_address(config: SiteConfig, port: int | None = None) -> BrokerAddress
     return BrokerAddress(host=b.host or "127.0.0.1", port=port or b.port, protocol=b.protocol,
                          tls=b.tls, ca_file=b.ca_file, username=b.username, password=b.password,
                          keepalive_s=b.keepalive_s)
+
+
+class SiteLanes:
+    """Turns that arrive over MQTT, handled off the network thread.
+
+    A turn waits for acknowledgements that only the MQTT client's network thread can deliver,
+    so it must never run on that thread (it did, and every command timed out). Each site has
+    one ordered lane: its turns keep their order, and a slow instrument at one site holds up
+    no other. A stop is never queued: it runs at once on a thread of its own, beside whatever
+    the site's lane is doing.
+    """
+
+    def __init__(self, handle: Callable[[str, str, ParseResult], Turn],
+                 understand: Callable[[str], ParseResult],
+                 is_stop: Callable[[ParseResult], bool], *, stop_workers: int = 4) -> None:
+        self._handle = handle
+        self._understand = understand
+        self._is_stop = is_stop
+        self._lanes: dict[str, queue.SimpleQueue[tuple[str, ParseResult, Future] | None]] = {}
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._stops = ThreadPoolExecutor(stop_workers, thread_name_prefix="wanwan-stop")
+        self._closed = False
+
+    def submit(self, site: str, text: str) -> Future[Turn]:
+        """Queue a turn (or run a stop at once); the future holds the Turn."""
+        parse = self._understand(text)  # a few milliseconds: the stop must be known now
+        if self._is_stop(parse):
+            return self._stops.submit(self._handle, text, site, parse)
+        future: Future = Future()
+        with self._lock:
+            if self._closed:
+                future.set_exception(RuntimeError("the assistant is closing"))
+                return future
+            lane = self._lanes.get(site)
+            if lane is None:
+                lane = self._lanes[site] = queue.SimpleQueue()
+                thread = threading.Thread(target=self._run, args=(site, lane),
+                                          name=f"wanwan-site-{site}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+        lane.put((text, parse, future))
+        return future
+
+    def _run(self, site: str, lane: queue.SimpleQueue) -> None:
+        while (item := lane.get()) is not None:
+            text, parse, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(self._handle(text, site, parse))
+            except Exception as exc:  # a bad turn must not stop the lane
+                log.exception("turn %r at %s failed", text, site)
+                future.set_exception(exc)
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            self._closed = True
+            lanes = list(self._lanes.values())
+        for lane in lanes:
+            lane.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self._stops.shutdown(wait=True, cancel_futures=True)
 
 
 class Assistant:
@@ -68,6 +134,8 @@ class Assistant:
         self._replies_lock = threading.Lock()
         self.dialogue = Dialogue(config, engine, self.instruments, self.ledger, self.audit,
                                  self._speak)
+        self.lanes = SiteLanes(lambda text, site, parse: self.ask(text, site, parse=parse),
+                               engine.parse, self.dialogue.means_stop)
         self.bus.subscribe(self.topics.all_site_queries, SiteQuery, self._on_query)
         self.bus.start()
         self.dialogue.start()
@@ -91,8 +159,10 @@ class Assistant:
         return False
 
     # -- turns -------------------------------------------------------------------------------
-    def ask(self, text: str, site: str | None = None) -> Turn:
-        turn = self.dialogue.handle(text, site)
+    def ask(self, text: str, site: str | None = None, *,
+            parse: ParseResult | None = None) -> Turn:
+        """One turn at a site, on the caller's thread (never paho's: see SiteLanes)."""
+        turn = self.dialogue.handle(text, site, parse=parse)
         self.bus.publish(self.topics.site(turn.site, "heard"),
                          SiteQuery(text=text, site=turn.site, confidence=None), qos=0)
         self.bus.publish(self.topics.site(turn.site, "intent"),
@@ -101,11 +171,12 @@ class Assistant:
         return turn
 
     def _on_query(self, topic: str, query: SiteQuery) -> None:
+        """On paho's network thread: hand the turn to its site's lane and return at once."""
         site = query.site or topic.split("/")[-2]
-        try:
-            self.ask(query.text, site)
-        except Exception:  # a bad query must not stop the service
-            log.exception("query on %s failed", topic)
+        if site not in {s.id for s in self.config.sites} and self.config.sites:
+            self.bus.drop(topic, f"unknown site {site!r}")
+            return
+        self.lanes.submit(site, query.text)
 
     def _speak(self, reply: Reply) -> None:
         with self._replies_lock:
@@ -124,6 +195,7 @@ class Assistant:
 
     # -- shutdown ----------------------------------------------------------------------------
     def close(self) -> None:
+        self.lanes.close()
         self.dialogue.close()
         self.outbox.wait_drained(2.0)
         self.outbox.close()

@@ -153,6 +153,8 @@ class Speech(_Model):
 class Timeouts(_Model):
     confirm_s: float = Field(10, gt=0)
     ack_s: float = Field(3, gt=0)
+    stop_ack_s: float = Field(0.8, gt=0, le=5, description="a stop is answered within about "
+                              "this long, acknowledged or not; it is re-sent until acknowledged")
     alarm_repeat_s: float = Field(30, gt=0)
     instrument_stale_s: float = Field(120, gt=0)
 

@@ -21,13 +21,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wanwan.bus.client import SendGate
 from wanwan.bus.messages import Alarm, InstrumentEvent, InstrumentState
 from wanwan.config import Site, SiteConfig
 from wanwan.instruments.gateway import Instruments
 from wanwan.ledger import Audit, Ledger
 from wanwan.nlu import IntentEngine, ParseResult
 from wanwan.skills import REGISTRY
-from wanwan.skills.base import CommandRecord, SkillContext, SkillResult, percent
+from wanwan.skills.base import WITHDRAWN, CommandRecord, SkillContext, SkillResult, percent
+from wanwan.skills.transfer import transfer_running
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +88,12 @@ class Pending:
 @dataclass
 class SiteState:
     site: Site
-    lock: threading.RLock = field(default_factory=threading.RLock)
+    lock: threading.RLock = field(default_factory=threading.RLock)  # one turn at a time
+    # Stops take send_lock only, never ``lock``: a turn waiting on a slow instrument must not
+    # hold up a stop. A command of a turn that began before a stop is withdrawn (see gate).
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+    stops: int = 0
+    stops_at_turn: int = 0  # ``stops`` when the current turn began
     pending: Pending | None = None
     last_reply: str = ""
     memory: dict[str, Any] = field(default_factory=dict)
@@ -147,15 +154,30 @@ class Dialogue:
         return state
 
     # -- one turn ----------------------------------------------------------------------------
-    def handle(self, text: str, site_id: str | None = None) -> Turn:
+    def means_stop(self, parse: ParseResult) -> bool:
+        """``stop``, ``stop_transfer``, or a stop heard unsurely (rule 3: when in doubt, stop):
+        the nearest intent is a stop, or a stop word is in a sentence nothing else explains."""
+        if parse.intent in NEVER_GATED:
+            return True
+        return parse.intent is None and parse.reason != "negated" and (
+            (parse.near in NEVER_GATED and parse.confidence >= LOW_CONFIDENCE_STOP)
+            or bool(STOP_WORDS & {t.text for t in self.engine.catalog.normalise(parse.text)}))
+
+    def handle(self, text: str, site_id: str | None = None, *,
+               parse: ParseResult | None = None) -> Turn:
+        """One turn at a site. Safe to call from several threads: turns of one site run one at
+        a time, and a stop never waits for another turn."""
         started = time.perf_counter()
         state = self.site_state(site_id)
         site = state.site
-        parse = self.engine.parse(text)
+        parse = parse if parse is not None else self.engine.parse(text)
         self.audit.record(site.id, "heard", intent=parse.intent, confidence=parse.confidence,
                           text=text, slots=parse.slots or None, reason=parse.reason)
-        with state.lock:
-            turn = self._decide(state, parse)
+        if self.means_stop(parse):
+            turn = self._stop_everything(state, parse)
+        else:
+            with state.lock:
+                turn = self._decide(state, parse)
         turn.elapsed_ms = (time.perf_counter() - started) * 1000
         for record in turn.commands:
             self.audit.record(site.id, "command", intent=turn.intent,
@@ -172,6 +194,7 @@ class Dialogue:
 
     def _decide(self, state: SiteState, parse: ParseResult) -> Turn:
         site = state.site
+        state.stops_at_turn = state.stops
         intent = parse.intent
 
         def turn(reply: str, decision: str, result: SkillResult | None = None,
@@ -179,18 +202,8 @@ class Dialogue:
             return Turn(site.id, parse.text, parse, reply, decision, intent,
                         dict(parse.slots), commands or [])
 
-        # rule 3: a stop heard unsurely is still a stop ("when in doubt, stop")
-        if intent is None and parse.reason != "negated" and (
-                (parse.near in NEVER_GATED and parse.confidence >= LOW_CONFIDENCE_STOP)
-                or STOP_WORDS & {t.text for t in self.engine.catalog.normalise(parse.text)}):
-            intent = "stop"
-            parse.slots = {}
-
         if intent is None:
             return turn(self._not_understood(parse), "not_understood")
-
-        if intent == "stop":
-            return self._stop_everything(state, parse, turn)
 
         prefix = ""
         if state.pending is not None:
@@ -251,38 +264,92 @@ class Dialogue:
         ctx = self._context(state, parse.text)
         result = REGISTRY[intent].run(ctx, slots)
         out = turn(result.text, decision if result.ok else "failed", result, ctx.commands)
+        if any(c.error == WITHDRAWN for c in ctx.commands):
+            out.reply, out.decision = "A stop was heard: nothing was sent.", "withdrawn"
         out.intent, out.slots = intent, dict(slots)
         return out
 
-    def _stop_everything(self, state: SiteState, parse: ParseResult, turn) -> Turn:
+    def _stop_everything(self, state: SiteState, parse: ParseResult) -> Turn:
+        """stop, stop_transfer, or a stop heard unsurely. Never waits for the site's turn lock:
+        it drops the pending confirmation, withdraws what a turn under way has not yet sent,
+        and sends stop to the transfer controller when one may be running or it is this
+        site's own (whether or not a reading says a transfer runs)."""
         site = state.site
         self.on_stop(site.id)  # cut speech first
-        dropped = state.pending
-        state.pending = None
-        ctx = self._context(state, parse.text)
-        tc = self.config.transfer_controller(site.room)
-        running = False
-        if tc is not None:
-            reading = self.instruments.reading("transfer", tc.id)
-            running = reading.state is not None and getattr(
-                reading.state, "state", "idle") in ("pressurising", "transferring")
-        if running:
-            result = REGISTRY["stop_transfer"].run(ctx, {})
-            out = turn(result.text, "stopped_transfer" if result.ok else "failed", result,
-                       ctx.commands)
-            out.intent = "stop"
-            return out
-        text = "Stopped." if dropped is None else "Stopped. Nothing was done."
-        out = turn(text, "stopped")
-        out.intent = "stop"
-        return out
+        with state.send_lock:
+            state.stops += 1
+            dropped, state.pending = state.pending, None
+        explicit = parse.intent == "stop_transfer"
+        intent = "stop_transfer" if explicit else "stop"
+        slots = dict(parse.slots) if explicit else {}
 
-    def _context(self, state: SiteState, heard: str) -> SkillContext:
+        def turn(reply: str, decision: str, commands: list[CommandRecord] | None = None
+                 ) -> Turn:
+            return Turn(site.id, parse.text, parse, reply, decision, intent, slots,
+                        commands or [])
+
+        tc = self.config.transfer_controller(site.room)
+        reading = self.instruments.reading("transfer", tc.id) if tc else None
+        running = reading is not None and transfer_running(reading.state)
+        if tc is None or not (explicit or running or tc.room == site.room):
+            if explicit:
+                return turn("There is no transfer controller connected here.", "failed")
+            return turn("Stopped." if dropped is None else "Stopped. Nothing was done.",
+                        "stopped")
+        ctx = self._context(state, parse.text, gated=False)
+        result = REGISTRY["stop_transfer"].run(ctx, {})
+        record = ctx.commands[-1] if ctx.commands else None
+        if record is not None and record.ok is None and record.sent:
+            self._keep_stopping(state, tc.room, tc.id)
+        if explicit:
+            return turn(result.text, "done" if result.ok else "failed", ctx.commands)
+        if not result.ok:
+            if not running:  # a stop of speech at a bay whose controller is quiet
+                what = ("cannot be reached" if record is not None and not record.sent
+                        else "did not acknowledge it")
+                return turn(f"Stopped. The transfer controller {what}; by its last reading "
+                            "no transfer was running.", "stopped", ctx.commands)
+            return turn(result.text, "failed", ctx.commands)
+        if running:
+            return turn(result.text, "stopped_transfer", ctx.commands)
+        return turn("Stopped." if dropped is None else "Stopped. Nothing was done.", "stopped",
+                    ctx.commands)
+
+    def _keep_stopping(self, state: SiteState, room: str, controller: str) -> None:
+        """A stop that was not acknowledged is sent again until it is, for up to a minute,
+        and the acknowledgement is announced at the site."""
+        def again() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not self._stop.is_set():
+                ctx = self._context(state, "(stop, sent again)", gated=False)
+                record = ctx.send(room, "transfer", controller, "stop",
+                                  {"reason": "stopped by voice"},
+                                  timeout=self.config.timeouts.stop_ack_s)
+                self.audit.record(state.site.id, "command", intent="stop_transfer",
+                                  instrument=record.instrument, command="stop",
+                                  acknowledged=record.ok is not None, ok=record.ok,
+                                  error=record.error, repeat=True)
+                if record.ok is not None:
+                    text = ("The transfer controller has now acknowledged the stop." if record.ok
+                            else f"The transfer controller refused the stop: {record.error}. "
+                                 "Close the valve by hand.")
+                    self.speak(Reply(state.site.id, text, "notice", "stop_transfer"))
+                    return
+                if not record.sent:
+                    self._stop.wait(1.0)
+
+        threading.Thread(target=again, name=f"stop-{state.site.id}", daemon=True).start()
+
+    def _context(self, state: SiteState, heard: str, *, gated: bool = True) -> SkillContext:
         def add_alert(alert: dict[str, Any]) -> None:
             state.alerts.append(alert)
 
+        gate = None
+        if gated:  # what this turn sends is withdrawn once a stop is heard at the site
+            began = state.stops_at_turn
+            gate = SendGate(state.send_lock, lambda: state.stops == began, "a stop was heard")
         return SkillContext(self.config, state.site, self.instruments, self.ledger, heard,
-                            state.memory, add_alert)
+                            state.memory, add_alert, gate=gate)
 
     def _not_understood(self, parse: ParseResult) -> str:
         reason = parse.reason or ""

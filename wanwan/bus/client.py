@@ -38,6 +38,15 @@ class CommandTimeout(Exception):
     """The instrument did not acknowledge within the deadline."""
 
 
+class CommandWithdrawn(CommandTimeout):
+    """The sender's gate said no at the moment of sending (a stop was heard meanwhile)."""
+
+
+class CommandNotSent(CommandTimeout):
+    """The command never left: no connection to the broker. A kind of time-out to callers that
+    only care that nothing was acknowledged; those that report it say it was not sent."""
+
+
 @dataclass
 class BrokerAddress:
     host: str = "127.0.0.1"
@@ -48,6 +57,13 @@ class BrokerAddress:
     username: str | None = None
     password: str | None = None
     keepalive_s: int = 30
+
+
+@dataclass(frozen=True)
+class SendGate:
+    lock: threading.Lock
+    still_wanted: Callable[[], bool]
+    why: str = "cancelled"
 
 
 @dataclass
@@ -252,8 +268,13 @@ class Bus:
 
     # -- request / response ------------------------------------------------------------------
     def request(self, topic: str, command: str, args: dict | None = None, *,
-                timeout: float = 3.0, site: str | None = None) -> CommandReply:
-        """Send a command and wait for its acknowledgement; raises CommandTimeout."""
+                timeout: float = 3.0, site: str | None = None,
+                gate: SendGate | None = None) -> CommandReply:
+        """Send a command and wait for its acknowledgement; raises CommandTimeout.
+
+        ``gate``: a lock and a test taken together at the instant of publishing, so that a
+        stop which takes the same lock is either before the command (and the command is
+        withdrawn) or after it (and the instrument sees the stop second)."""
         request = CommandRequest(reply_to=self.reply_topic, command=command, args=args or {},
                                  deadline=time.time() + timeout, site=site)
         done = threading.Event()
@@ -261,7 +282,14 @@ class Bus:
         with self._lock:
             self._pending[request.request_id] = (done, box)
         try:
-            self.publish(topic, request, qos=1)
+            with gate.lock if gate else contextlib.nullcontext():
+                if gate is not None and not gate.still_wanted():
+                    raise CommandWithdrawn(f"{command!r} on {topic} withdrawn: {gate.why}")
+                info = self.publish(topic, request, qos=1)
+            if info.rc == mqtt.MQTT_ERR_NO_CONN:
+                # paho would queue it for a reconnect, but the deadline will have passed
+                raise CommandNotSent(f"{command!r} on {topic} not sent: no connection to the "
+                                     f"broker at {self.address.host}:{self.address.port}")
             if not done.wait(timeout):
                 raise CommandTimeout(f"no acknowledgement for {command!r} on {topic} "
                                      f"within {timeout:g} s")

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from wanwan.bus.client import Bus, CommandTimeout
+from wanwan.bus.client import Bus, CommandTimeout, SendGate
 from wanwan.bus.messages import (
     STATE_MODELS,
     Alarm,
@@ -131,10 +131,10 @@ class Instruments:
     # -- commands ----------------------------------------------------------------------------
     def command(self, room: str, kind: str, ident: str, command: str,
                 args: dict | None = None, *, site: str | None = None,
-                timeout: float | None = None) -> CommandReply:
+                timeout: float | None = None, gate: SendGate | None = None) -> CommandReply:
         """Send and wait for the acknowledgement; raises CommandTimeout."""
         reply = self.bus.request(self.topics.command(room, kind, ident), command, args,
-                                 timeout=timeout or self.ack_timeout_s, site=site)
+                                 timeout=timeout or self.ack_timeout_s, site=site, gate=gate)
         if reply.state:
             model = STATE_MODELS.get(kind)
             if model is not None:

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wanwan.bus.client import CommandTimeout
+from wanwan.bus.client import CommandNotSent, CommandTimeout, CommandWithdrawn, SendGate
 from wanwan.config import Site, SiteConfig
 from wanwan.instruments.gateway import Instruments, Reading
 from wanwan.ledger import Ledger
@@ -21,6 +21,10 @@ KIND_NAMES = {"transfer": "transfer controller", "compressor": "recovery compres
               "dewar": "level meter", "vessel": "level meter"}
 
 
+NOT_SENT = "not sent: no connection to the broker"
+WITHDRAWN = "not sent: a stop was heard"
+
+
 @dataclass
 class CommandRecord:
     instrument: str
@@ -29,6 +33,10 @@ class CommandRecord:
     ok: bool | None  # None: no acknowledgement
     error: str | None = None
     latency_ms: float = 0.0
+
+    @property
+    def sent(self) -> bool:
+        return self.error not in (NOT_SENT, WITHDRAWN)
 
     def to_json(self) -> dict[str, Any]:
         return {"instrument": self.instrument, "command": self.command, "args": self.args,
@@ -41,6 +49,7 @@ class SkillResult:
     text: str
     commands: list[CommandRecord] = field(default_factory=list)
     ok: bool = True
+    facts: dict[str, Any] = field(default_factory=dict)  # what the dialogue may need to know
 
 
 @dataclass
@@ -53,16 +62,23 @@ class SkillContext:
     memory: dict[str, Any]  # per-site conversation memory (last dewar, alerts ...)
     add_alert: Callable[[dict[str, Any]], None]
     commands: list[CommandRecord] = field(default_factory=list)
+    gate: SendGate | None = None  # withdraws this turn's commands once a stop is heard
 
     def send(self, room: str, kind: str, ident: str, command: str,
-             args: dict[str, Any] | None = None) -> CommandRecord:
-        """Send a command and record what came back (ack, refusal or silence)."""
+             args: dict[str, Any] | None = None, *, timeout: float | None = None
+             ) -> CommandRecord:
+        """Send a command and record what came back (ack, refusal, silence, or not sent)."""
         args = args or {}
         started = time.perf_counter()
         try:
             reply = self.instruments.command(room, kind, ident, command, args,
-                                             site=self.site.id)
+                                             site=self.site.id, timeout=timeout, gate=self.gate)
             record = CommandRecord(f"{kind}/{ident}", command, args, reply.ok, reply.error,
+                                   (time.perf_counter() - started) * 1000)
+        except CommandWithdrawn:
+            record = CommandRecord(f"{kind}/{ident}", command, args, None, WITHDRAWN, 0.0)
+        except CommandNotSent:
+            record = CommandRecord(f"{kind}/{ident}", command, args, None, NOT_SENT,
                                    (time.perf_counter() - started) * 1000)
         except CommandTimeout:
             record = CommandRecord(f"{kind}/{ident}", command, args, None, "no acknowledgement",

@@ -74,25 +74,37 @@ def _transfer_reading(ctx: SkillContext):
     return tc, ctx.instruments.reading("transfer", tc.id)
 
 
+def transfer_running(state: object) -> bool:
+    """Whether a transfer controller's state says liquid is (about to be) moving."""
+    return isinstance(state, TransferState) and state.state in ("pressurising", "transferring")
+
+
 @skill("stop_transfer")
 def stop_transfer(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     tc = controller(ctx)
     if tc is None:
         return SkillResult("There is no transfer controller connected here.", ok=False)
-    # When in doubt, stop: the command goes out even if no transfer seems to be running.
-    record = ctx.send(tc.room, "transfer", tc.id, "stop", {"reason": "stopped by voice"})
+    running = transfer_running(ctx.instruments.reading("transfer", tc.id).state)
+    # When in doubt, stop: the command goes out even if no transfer seems to be running, and
+    # the answer comes within a second whatever the controller does.
+    record = ctx.send(tc.room, "transfer", tc.id, "stop", {"reason": "stopped by voice"},
+                      timeout=ctx.config.timeouts.stop_ack_s)
     ctx.memory.pop("transfer_target", None)
+    facts = {"was_running": running, "controller": tc.id}
+    if record.ok is None and not record.sent:
+        return SkillResult("The broker cannot be reached: the stop was not sent. Close the "
+                           "valve by hand.", ok=False, facts=facts)
     if record.ok is None:
         return SkillResult("The transfer controller did not answer the stop. Close the "
-                           "valve by hand.", ok=False)
+                           "valve by hand.", ok=False, facts=facts)
     if not record.ok:
         return SkillResult(f"The transfer controller refused to stop: {record.error}. "
-                           "Close the valve by hand.", ok=False)
+                           "Close the valve by hand.", ok=False, facts=facts)
     state = ctx.instruments.reading("transfer", tc.id).state
-    if isinstance(state, TransferState) and state.moved_l > 0:
+    if running and isinstance(state, TransferState) and state.moved_l > 0:
         return SkillResult(f"Transfer stopped. {litres(state.moved_l).capitalize()} moved in "
-                           f"{minutes(state.elapsed_s)}.")
-    return SkillResult("Transfer stopped.")
+                           f"{minutes(state.elapsed_s)}.", facts=facts)
+    return SkillResult("Transfer stopped.", facts=facts)
 
 
 @skill("transfer_status")
