@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from wanwan import load_engine  # noqa: E402
 from wanwan.assistant import Assistant  # noqa: E402
 from wanwan.broker import EmbeddedBroker  # noqa: E402
 from wanwan.bus.client import BrokerAddress, Bus  # noqa: E402
 from wanwan.bus.messages import LedgerEntryMessage  # noqa: E402
-from wanwan.commands.parse import load_engine  # noqa: E402
 from wanwan.config import load_config  # noqa: E402
 from wanwan.progress import Progress  # noqa: E402
 

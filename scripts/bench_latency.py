@@ -50,8 +50,8 @@ def pct(values: list[float], q: float) -> float:
 
 def build_clips(n: int, seed: int, snr_db: float | None) -> list[dict]:
     """n commands, spoken, each with 0.5 s of silence before and 1.2 s after."""
+    from wanwan import load_engine
     from wanwan.audio.io import load_audio
-    from wanwan.commands.parse import load_engine
     from wanwan.progress import Progress
 
     rng = random.Random(seed)
@@ -89,10 +89,10 @@ def build_clips(n: int, seed: int, snr_db: float | None) -> list[dict]:
 def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
     import paho.mqtt.client as mqtt
 
+    from wanwan import load_engine
     from wanwan.asr.factory import make_recognizer
     from wanwan.assistant import Assistant
     from wanwan.audio.vad import EndpointerSettings, chunks
-    from wanwan.commands.parse import load_engine
     from wanwan.config import load_config
     from wanwan.progress import Progress
     from wanwan.voice import LiveHearing, VoicePipeline

@@ -86,7 +86,7 @@ def corrupt(text: str, rng: random.Random) -> str:
 
 
 def datasets(seed: int, variants: int) -> dict[str, list[dict]]:
-    from wanwan.commands.parse import load_engine
+    from wanwan import load_engine
 
     catalog = load_engine(None, None).catalog
     rng = random.Random(seed)
@@ -164,7 +164,7 @@ def run_system(system: str, data: dict[str, list[dict]]) -> dict:
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
     if system == "wanwan":
-        from wanwan.commands.parse import load_engine
+        from wanwan import load_engine
 
         engine = load_engine(None, None)
 
@@ -174,7 +174,7 @@ def run_system(system: str, data: dict[str, list[dict]]) -> dict:
     else:
         from hassil import Intents, recognize_best
 
-        from wanwan.commands.parse import load_engine
+        from wanwan import load_engine
         from wanwan.nlu.text import split_words
 
         catalog = load_engine(None, None).catalog

@@ -63,8 +63,8 @@ def mix(speech: np.ndarray, noise: np.ndarray, snr_db: float, rng: random.Random
 
 def build_dataset(folder: Path, n_sentences: int, seed: int) -> list[dict]:
     """WAV files and a manifest; every item: path, kind, expected intent/slots."""
+    from wanwan import load_engine
     from wanwan.audio.io import load_audio, write_wav
-    from wanwan.commands.parse import load_engine
     from wanwan.progress import Progress
 
     rng = random.Random(seed)
@@ -150,9 +150,9 @@ def build_dataset(folder: Path, n_sentences: int, seed: int) -> list[dict]:
 
 
 def run_engine(name: str, manifest: Path) -> dict:
+    from wanwan import load_engine
     from wanwan.asr.factory import make_recognizer
     from wanwan.audio.io import load_audio, read_pcm
-    from wanwan.commands.parse import load_engine
     from wanwan.nlu.numbers_en import number_to_words
     from wanwan.progress import Progress
     from wanwan.voice import interpret

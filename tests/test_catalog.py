@@ -6,9 +6,10 @@ from collections import Counter
 
 import pytest
 
-from wanwan.nlu import DEFAULT_INTENTS, load_catalog
+from wanwan.data import intents_folder
+from wanwan.nlu import load_catalog
 
-CATALOG = load_catalog(DEFAULT_INTENTS)
+CATALOG = load_catalog(intents_folder("en"))
 INTENT_CASES = [t for i in CATALOG.intents.values() for t in i.tests]
 CONTRACT = {
     "start_transfer": True, "stop_transfer": False, "transfer_status": False,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from wanwan.config import load_config
 from wanwan.nlu import IntentEngine, load_catalog
 
 
@@ -88,12 +89,10 @@ def test_bad_input_never_raises(engine, junk):
 
 
 def test_site_lists_replace_defaults(tmp_path: Path):
-    from wanwan.config import load_site_lists
-
     config = tmp_path / "site.yaml"
     config.write_text("dewars:\n  - {id: D21, capacity_l: 250}\nlabs:\n  - {id: kato, name: Kato lab}\n")
     engine = IntentEngine(load_catalog(Path(__file__).parents[1] / "intents" / "en",
-                                       load_site_lists(config)))
+                                       load_config(config).slot_lists()))
     assert engine.parse("log ten litres to kato lab from dewar d twenty one").slots == {
         "amount": 10, "unit": "L", "lab": "kato", "dewar": "D21"}
     assert engine.parse("read the level of dewar twenty one").slots == {"dewar": "D21"}

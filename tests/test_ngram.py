@@ -50,13 +50,10 @@ def test_every_context_is_a_distribution():
     assert p("twelve", ("in", "dewar")) > p("tanaka", ("in", "dewar"))
 
 
-def test_pocketsphinx_hears_real_stop_with_the_catalogue_model(engine):
-    from wanwan.asr.sphinx import SphinxRecognizer
-
+def test_pocketsphinx_hears_real_stop_with_the_catalogue_model(engine, sphinx):
     folder = SHARED / "speech" / "speech-commands" / "stop"
     if not folder.exists():
         pytest.skip("shared/speech/speech-commands is missing")
-    sphinx = SphinxRecognizer(engine)
     assert len(sphinx.grammar.corpus) > len(sphinx.grammar.phrases)
     heard = [sphinx.transcribe(load_audio(w).samples) for w in sorted(folder.glob("*.wav"))]
     stops = sum(engine.parse(t.text).intent == "stop" for t in heard)

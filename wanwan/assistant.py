@@ -9,6 +9,7 @@ import queue
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -101,6 +102,17 @@ class SiteLanes:
 
 
 class Assistant:
+    """The assistant server: every site's dialogue against the lab, over one broker.
+
+    It holds the bus, the instruments' latest states, the ledger and audit log with their
+    outbox, the intent engine and the dialogue policy. Text arrives from ``ask()`` (the
+    caller's thread) or a site's query topic (its lane); replies, alarms and notices leave on
+    the site's reply topic and go to every ``on_reply`` listener. With no broker configured it
+    starts a private mosquitto, and with ``simulate`` the simulated lab.
+    """
+
+    REPLIES_KEPT = 500  # the latest replies, for tests and tools; listeners see every one
+
     def __init__(self, config: SiteConfig, engine: IntentEngine, *,
                  store_path: Path | str | None = None, simulate: bool | None = None,
                  address: BrokerAddress | None = None, speed: float = 1.0,
@@ -129,11 +141,12 @@ class Assistant:
                                        config.timeouts.ack_s)
         self.ledger = Ledger(self.store, self.outbox, self.topics)
         self.audit = Audit(self.store, self.outbox, self.topics)
-        self._on_reply = on_reply
-        self.replies: list[Reply] = []
+        self._reply_listeners: list[Callable[[Reply], None]] = [on_reply] if on_reply else []
+        self._stop_listeners: list[Callable[[str], None]] = []
+        self.replies: deque[Reply] = deque(maxlen=self.REPLIES_KEPT)
         self._replies_lock = threading.Lock()
         self.dialogue = Dialogue(config, engine, self.instruments, self.ledger, self.audit,
-                                 self._speak)
+                                 self._speak, on_stop=self._stopped)
         self.lanes = SiteLanes(lambda text, site, parse: self.ask(text, site, parse=parse),
                                engine.parse, self.dialogue.means_stop)
         self.bus.subscribe(self.topics.all_site_queries, SiteQuery, self._on_query)
@@ -182,11 +195,35 @@ class Assistant:
         with self._replies_lock:
             self.replies.append(reply)
         self.bus.publish(self.topics.site(reply.site, "reply"),
-                         ReplyMessage(site=reply.site, text=reply.text,
-                                      kind=reply.kind,  # type: ignore[arg-type]
+                         ReplyMessage(site=reply.site, text=reply.text, kind=reply.kind,
                                       intent=reply.intent))
-        if self._on_reply:
-            self._on_reply(reply)
+        for listener in list(self._reply_listeners):
+            try:
+                listener(reply)
+            except Exception:  # a broken speaker must not break the dialogue
+                log.exception("reply listener failed on %r", reply.text)
+
+    def _stopped(self, site: str) -> None:
+        for listener in list(self._stop_listeners):
+            try:
+                listener(site)
+            except Exception:
+                log.exception("stop listener failed at %s", site)
+
+    def on_reply(self, listener: Callable[[Reply], None]) -> Callable[[], None]:
+        """Call ``listener`` with every reply, alarm and notice of every site; returns the
+        function that removes it."""
+        self._reply_listeners.append(listener)
+        return lambda: self._reply_listeners.remove(listener)
+
+    def on_stop(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``listener(site)`` the moment a stop is heard there (before anything is sent):
+        what speaks at that site falls silent."""
+        self._stop_listeners.append(listener)
+        return lambda: self._stop_listeners.remove(listener)
+
+    def transfer_running(self, site: str) -> bool:
+        return self.dialogue.transfer_running(site)
 
     def replies_for(self, site: str, kind: str | None = None) -> list[Reply]:
         with self._replies_lock:

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
+from platformdirs import user_config_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from wanwan.data import example_config
 from wanwan.errors import UserError
 from wanwan.nlu.catalog import ListValue
-
-REPO_CONFIG = Path(__file__).resolve().parents[1] / "config"
 
 
 class _Model(BaseModel):
@@ -275,16 +275,14 @@ def _alternatives(forms: list[str]) -> str:
     return "(" + "|".join(cleaned) + ")"
 
 
-def default_config_path() -> Path | None:
+def default_config_path() -> Path:
+    """``WANWAN_CONFIG``, else the user's config folder if it exists, else the example site
+    that ships with wanwan (the checkout's ``config/``)."""
     env = os.environ.get("WANWAN_CONFIG")
     if env:
         return Path(env)
-    if REPO_CONFIG.is_dir():
-        return REPO_CONFIG
-    from platformdirs import user_config_dir
-
     user = Path(user_config_dir("wanwan"))
-    return user if user.exists() else None
+    return user if user.exists() else example_config()
 
 
 def _read_yaml(path: Path) -> dict:
@@ -305,8 +303,6 @@ def _read_yaml(path: Path) -> dict:
 def load_config(path: Path | str | None = None) -> SiteConfig:
     """Load a file, or every ``*.yaml`` of a folder merged by top-level key."""
     path = Path(path) if path is not None else default_config_path()
-    if path is None:
-        return SiteConfig()
     if not path.exists():
         raise UserError(f"{path}: configuration not found")
     files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
@@ -328,7 +324,3 @@ def load_config(path: Path | str | None = None) -> SiteConfig:
         where = f"{loc}: " if loc else ""
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
         raise UserError(f"{file}: {where}{err['msg']}{more}") from None
-
-
-def load_site_lists(path: Path | str | None = None) -> dict[str, list[ListValue]]:
-    return load_config(path).slot_lists()

@@ -26,30 +26,42 @@ from wanwan.bus.messages import Alarm, InstrumentEvent, InstrumentState
 from wanwan.config import Site, SiteConfig
 from wanwan.instruments.gateway import Instruments
 from wanwan.ledger import Audit, Ledger
+from wanwan.names import STOPS, Decision, IntentName, ReplyKind
 from wanwan.nlu import IntentEngine, ParseResult
 from wanwan.skills import REGISTRY
-from wanwan.skills.base import WITHDRAWN, CommandRecord, SkillContext, SkillResult, percent
+from wanwan.skills.base import (
+    WITHDRAWN,
+    CommandRecord,
+    LevelAlert,
+    SkillContext,
+    SkillResult,
+    percent,
+)
 from wanwan.skills.transfer import transfer_running
 
 log = logging.getLogger(__name__)
 
-NEVER_GATED = {"stop", "stop_transfer"}
-ALWAYS_ALLOWED = NEVER_GATED | {"confirm", "cancel", "repeat", "help", "acknowledge_alarm"}
+ALWAYS_ALLOWED = STOPS | {IntentName.CONFIRM, IntentName.CANCEL, IntentName.REPEAT,
+                          IntentName.HELP, IntentName.ACKNOWLEDGE_ALARM}
 LOW_CONFIDENCE_STOP = 0.4
-STOP_WORDS = {"stop", "halt", "emergency"}  # heard in a sentence nothing else explains
-HELP_ORDER = ["read_level", "log_volume", "start_transfer", "transfer_status", "stock_query",
-              "read_oxygen", "gas_status"]
+HELP_ORDER = [IntentName.READ_LEVEL, IntentName.LOG_VOLUME, IntentName.START_TRANSFER,
+              IntentName.TRANSFER_STATUS, IntentName.STOCK_QUERY, IntentName.READ_OXYGEN,
+              IntentName.GAS_STATUS]
 INTENT_WORDS = {
-    "start_transfer": "Starting a transfer", "undo_log": "Undoing ledger entries",
-    "compressor_control": "Controlling the compressor", "log_volume": "Logging volumes",
+    IntentName.START_TRANSFER: "Starting a transfer",
+    IntentName.UNDO_LOG: "Undoing ledger entries",
+    IntentName.COMPRESSOR_CONTROL: "Controlling the compressor",
+    IntentName.LOG_VOLUME: "Logging volumes",
 }
 
 
 @dataclass
 class Reply:
+    """One line wanwan says at a site."""
+
     site: str
     text: str
-    kind: str = "reply"  # reply, readback, alarm, notice, error
+    kind: ReplyKind = ReplyKind.REPLY
     intent: str | None = None
 
 
@@ -61,7 +73,7 @@ class Turn:
     heard: str
     parse: ParseResult
     reply: str
-    decision: str
+    decision: Decision
     intent: str | None = None
     slots: dict[str, Any] = field(default_factory=dict)
     commands: list[CommandRecord] = field(default_factory=list)
@@ -97,7 +109,7 @@ class SiteState:
     pending: Pending | None = None
     last_reply: str = ""
     memory: dict[str, Any] = field(default_factory=dict)
-    alerts: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[LevelAlert] = field(default_factory=list)
 
 
 @dataclass
@@ -109,6 +121,14 @@ class ActiveAlarm:
 
 
 class Dialogue:
+    """The safety policy of every site (the rules at the top of this module).
+
+    ``handle()`` runs one turn: it understands the text, decides (answer, read back, act on a
+    confirmation, refuse, stop) and says the reply through ``speak``. Turns of one site run one
+    at a time; a stop never waits for them. A background thread times out confirmations and
+    repeats alarms until acknowledged.
+    """
+
     def __init__(self, config: SiteConfig, engine: IntentEngine, instruments: Instruments,
                  ledger: Ledger, audit: Audit, speak: Callable[[Reply], None],
                  on_stop: Callable[[str], None] | None = None) -> None:
@@ -157,11 +177,12 @@ class Dialogue:
     def means_stop(self, parse: ParseResult) -> bool:
         """``stop``, ``stop_transfer``, or a stop heard unsurely (rule 3: when in doubt, stop):
         the nearest intent is a stop, or a stop word is in a sentence nothing else explains."""
-        if parse.intent in NEVER_GATED:
+        if parse.intent in STOPS:
             return True
         return parse.intent is None and parse.reason != "negated" and (
-            (parse.near in NEVER_GATED and parse.confidence >= LOW_CONFIDENCE_STOP)
-            or bool(STOP_WORDS & {t.text for t in self.engine.catalog.normalise(parse.text)}))
+            (parse.near in STOPS and parse.confidence >= LOW_CONFIDENCE_STOP)
+            or bool(self.engine.language.stop_words
+                    & {t.text for t in self.engine.catalog.normalise(parse.text)}))
 
     def handle(self, text: str, site_id: str | None = None, *,
                parse: ParseResult | None = None) -> Turn:
@@ -186,7 +207,7 @@ class Dialogue:
                               ok=record.ok, error=record.error)
         self.audit.record(site.id, "decision", intent=turn.intent, confidence=parse.confidence,
                           decision=turn.decision, reply=turn.reply)
-        kind = "readback" if turn.decision == "readback" else "reply"
+        kind = ReplyKind.READBACK if turn.decision == Decision.READBACK else ReplyKind.REPLY
         if turn.reply:
             state.last_reply = turn.reply
             self.speak(Reply(site.id, turn.reply, kind, turn.intent))
@@ -197,75 +218,77 @@ class Dialogue:
         state.stops_at_turn = state.stops
         intent = parse.intent
 
-        def turn(reply: str, decision: str, result: SkillResult | None = None,
+        def turn(reply: str, decision: Decision, result: SkillResult | None = None,
                  commands: list[CommandRecord] | None = None) -> Turn:
             return Turn(site.id, parse.text, parse, reply, decision, intent,
                         dict(parse.slots), commands or [])
 
         if intent is None:
-            return turn(self._not_understood(parse), "not_understood")
+            return turn(self._not_understood(parse), Decision.NOT_UNDERSTOOD)
 
         prefix = ""
         if state.pending is not None:
             pending = state.pending
-            if intent == "confirm":
+            if intent == IntentName.CONFIRM:
                 state.pending = None
                 if time.monotonic() > pending.deadline:
                     return turn("Too late: the confirmation timed out. Nothing was done.",
-                                "expired")
+                                Decision.EXPIRED)
                 return self._execute(state, pending.intent, pending.slots, parse, turn,
-                                     decision="confirmed")
+                                     decision=Decision.CONFIRMED)
             state.pending = None
             self.audit.record(site.id, "cancelled", intent=pending.intent, reason=intent)
-            if intent == "cancel":
+            if intent == IntentName.CANCEL:
                 return turn(f"Cancelled. {self._action_words(pending)} was not done.",
-                            "cancelled")
+                            Decision.CANCELLED)
             prefix = "Cancelled the pending request. "
 
-        if intent == "confirm":
-            return turn(prefix + "There is nothing to confirm.", "nothing_pending")
-        if intent == "cancel":
-            return turn(prefix + "There is nothing to cancel.", "nothing_pending")
-        if intent == "repeat":
-            return turn(state.last_reply or "I have not said anything yet.", "repeated")
-        if intent == "help":
-            return turn(prefix + self._help(site), "help")
-        if intent == "acknowledge_alarm":
-            return turn(prefix + self._acknowledge(site), "acknowledged")
+        if intent == IntentName.CONFIRM:
+            return turn(prefix + "There is nothing to confirm.", Decision.NOTHING_PENDING)
+        if intent == IntentName.CANCEL:
+            return turn(prefix + "There is nothing to cancel.", Decision.NOTHING_PENDING)
+        if intent == IntentName.REPEAT:
+            return turn(state.last_reply or "I have not said anything yet.", Decision.REPEATED)
+        if intent == IntentName.HELP:
+            return turn(prefix + self._help(site), Decision.HELP)
+        if intent == IntentName.ACKNOWLEDGE_ALARM:
+            return turn(prefix + self._acknowledge(site), Decision.ACKNOWLEDGED)
 
         if intent not in ALWAYS_ALLOWED and not site.allows(intent):
             words = INTENT_WORDS.get(intent, intent.replace("_", " ").capitalize())
             return turn(prefix + f"{words} is not allowed at the {site.name or site.id}.",
-                        "refused")
+                        Decision.REFUSED)
 
         skill = REGISTRY.get(intent)
         if skill is None:
-            return turn(prefix + "I understood you, but I cannot do that yet.", "no_skill")
+            return turn(prefix + "I understood you, but I cannot do that yet.",
+                        Decision.NO_SKILL)
         ctx = self._context(state, parse.text)
         if skill.check is not None:
             question = skill.check(ctx, parse.slots)
             if question:
-                return turn(prefix + question, "clarify")
-        if skill.readback is not None and intent not in NEVER_GATED:
+                return turn(prefix + question, Decision.CLARIFY)
+        if skill.readback is not None and intent not in STOPS:
             readback = skill.readback(ctx, parse.slots)
             state.pending = Pending(intent, dict(parse.slots), readback,
                                     time.monotonic() + self.config.timeouts.confirm_s,
                                     parse.text, parse.confidence)
-            return turn(prefix + readback, "readback")
-        executed = self._execute(state, intent, parse.slots, parse, turn, decision="done")
+            return turn(prefix + readback, Decision.READBACK)
+        executed = self._execute(state, intent, parse.slots, parse, turn,
+                                 decision=Decision.DONE)
         executed.reply = prefix + executed.reply
         return executed
 
     def _execute(self, state: SiteState, intent: str, slots: dict[str, Any],
-                 parse: ParseResult, turn, decision: str) -> Turn:
+                 parse: ParseResult, turn, decision: Decision) -> Turn:
         site = state.site
         if intent not in ALWAYS_ALLOWED and not site.allows(intent):  # policy may have changed
-            return turn(f"That is not allowed at the {site.name or site.id}.", "refused")
+            return turn(f"That is not allowed at the {site.name or site.id}.", Decision.REFUSED)
         ctx = self._context(state, parse.text)
         result = REGISTRY[intent].run(ctx, slots)
-        out = turn(result.text, decision if result.ok else "failed", result, ctx.commands)
+        out = turn(result.text, decision if result.ok else Decision.FAILED, result, ctx.commands)
         if any(c.error == WITHDRAWN for c in ctx.commands):
-            out.reply, out.decision = "A stop was heard: nothing was sent.", "withdrawn"
+            out.reply, out.decision = "A stop was heard: nothing was sent.", Decision.WITHDRAWN
         out.intent, out.slots = intent, dict(slots)
         return out
 
@@ -279,41 +302,47 @@ class Dialogue:
         with state.send_lock:
             state.stops += 1
             dropped, state.pending = state.pending, None
-        explicit = parse.intent == "stop_transfer"
-        intent = "stop_transfer" if explicit else "stop"
+        explicit = parse.intent == IntentName.STOP_TRANSFER
+        intent = IntentName.STOP_TRANSFER if explicit else IntentName.STOP
         slots = dict(parse.slots) if explicit else {}
 
-        def turn(reply: str, decision: str, commands: list[CommandRecord] | None = None
+        def turn(reply: str, decision: Decision, commands: list[CommandRecord] | None = None
                  ) -> Turn:
             return Turn(site.id, parse.text, parse, reply, decision, intent, slots,
                         commands or [])
 
         tc = self.config.transfer_controller(site.room)
-        reading = self.instruments.reading("transfer", tc.id) if tc else None
-        running = reading is not None and transfer_running(reading.state)
+        running = self.transfer_running(site.id)
         if tc is None or not (explicit or running or tc.room == site.room):
             if explicit:
-                return turn("There is no transfer controller connected here.", "failed")
+                return turn("There is no transfer controller connected here.", Decision.FAILED)
             return turn("Stopped." if dropped is None else "Stopped. Nothing was done.",
-                        "stopped")
+                        Decision.STOPPED)
         ctx = self._context(state, parse.text, gated=False)
-        result = REGISTRY["stop_transfer"].run(ctx, {})
+        result = REGISTRY[IntentName.STOP_TRANSFER].run(ctx, {})
         record = ctx.commands[-1] if ctx.commands else None
         if record is not None and record.ok is None and record.sent:
             self._keep_stopping(state, tc.room, tc.id)
         if explicit:
-            return turn(result.text, "done" if result.ok else "failed", ctx.commands)
+            return turn(result.text, Decision.DONE if result.ok else Decision.FAILED,
+                        ctx.commands)
         if not result.ok:
             if not running:  # a stop of speech at a bay whose controller is quiet
                 what = ("cannot be reached" if record is not None and not record.sent
                         else "did not acknowledge it")
                 return turn(f"Stopped. The transfer controller {what}; by its last reading "
-                            "no transfer was running.", "stopped", ctx.commands)
-            return turn(result.text, "failed", ctx.commands)
+                            "no transfer was running.", Decision.STOPPED, ctx.commands)
+            return turn(result.text, Decision.FAILED, ctx.commands)
         if running:
-            return turn(result.text, "stopped_transfer", ctx.commands)
-        return turn("Stopped." if dropped is None else "Stopped. Nothing was done.", "stopped",
-                    ctx.commands)
+            return turn(result.text, Decision.STOPPED_TRANSFER, ctx.commands)
+        return turn("Stopped." if dropped is None else "Stopped. Nothing was done.",
+                    Decision.STOPPED, ctx.commands)
+
+    def transfer_running(self, site_id: str) -> bool:
+        """Whether the transfer controller serving a site says a transfer is under way."""
+        tc = self.config.transfer_controller(self.config.site(site_id).room)
+        return tc is not None and transfer_running(
+            self.instruments.reading("transfer", tc.id).state)
 
     def _keep_stopping(self, state: SiteState, room: str, controller: str) -> None:
         """A stop that was not acknowledged is sent again until it is, for up to a minute,
@@ -325,7 +354,7 @@ class Dialogue:
                 record = ctx.send(room, "transfer", controller, "stop",
                                   {"reason": "stopped by voice"},
                                   timeout=self.config.timeouts.stop_ack_s)
-                self.audit.record(state.site.id, "command", intent="stop_transfer",
+                self.audit.record(state.site.id, "command", intent=IntentName.STOP_TRANSFER,
                                   instrument=record.instrument, command="stop",
                                   acknowledged=record.ok is not None, ok=record.ok,
                                   error=record.error, repeat=True)
@@ -333,7 +362,8 @@ class Dialogue:
                     text = ("The transfer controller has now acknowledged the stop." if record.ok
                             else f"The transfer controller refused the stop: {record.error}. "
                                  "Close the valve by hand.")
-                    self.speak(Reply(state.site.id, text, "notice", "stop_transfer"))
+                    self.speak(Reply(state.site.id, text, ReplyKind.NOTICE,
+                                     IntentName.STOP_TRANSFER))
                     return
                 if not record.sent:
                     self._stop.wait(1.0)
@@ -341,7 +371,7 @@ class Dialogue:
         threading.Thread(target=again, name=f"stop-{state.site.id}", daemon=True).start()
 
     def _context(self, state: SiteState, heard: str, *, gated: bool = True) -> SkillContext:
-        def add_alert(alert: dict[str, Any]) -> None:
+        def add_alert(alert: LevelAlert) -> None:
             state.alerts.append(alert)
 
         gate = None
@@ -393,7 +423,7 @@ class Dialogue:
             if pending is not None and state.pending is None and now > pending.deadline:
                 self.audit.record(state.site.id, "cancelled", intent=pending.intent,
                                   reason="timeout")
-                self.speak(Reply(state.site.id, text, "notice", pending.intent))
+                self.speak(Reply(state.site.id, text, ReplyKind.NOTICE, pending.intent))
         with self._alarm_lock:
             due = [a for a in self.alarms.values() if now >= a.next_repeat]
             for active in due:
@@ -401,7 +431,7 @@ class Dialogue:
         for active in due:
             for site in active.sites:
                 if site not in active.acknowledged:
-                    self.speak(Reply(site, active.alarm.message, "alarm"))
+                    self.speak(Reply(site, active.alarm.message, ReplyKind.ALARM))
 
     def _on_alarm(self, alarm: Alarm) -> None:
         sites = [s.id for s in self.config.sites_in_room(alarm.room)] or [
@@ -424,7 +454,7 @@ class Dialogue:
             where = room.name if room and room.name else alarm.room
             for site in sites:
                 self.speak(Reply(site, f"Cleared: {alarm.kind.replace('_', ' ')} in the "
-                                       f"{where}.", "notice"))
+                                       f"{where}.", ReplyKind.NOTICE))
         # active alarms are spoken by tick(), at once and then every alarm_repeat_s
 
     def _acknowledge(self, site: Site) -> str:
@@ -445,22 +475,16 @@ class Dialogue:
         if level is None:
             return
         for site_state in list(self.sites.values()):
-            fired = []
-            for alert in site_state.alerts:
-                if alert["kind"] != state.kind or alert["id"] != state.id:
-                    continue
-                crossed = (level <= alert["level"] if alert["direction"] == "below"
-                           else level >= alert["level"])
-                if crossed:
-                    fired.append(alert)
+            fired = [a for a in site_state.alerts
+                     if a.kind == state.kind and a.ident == state.id and a.crossed(level)]
             for alert in fired:
                 site_state.alerts.remove(alert)
-                word = "is down to" if alert["direction"] == "below" else "has reached"
-                text = f"{alert['label'].capitalize()} {word} {percent(level)}."
-                self.audit.record(site_state.site.id, "level_alert", instrument=alert["id"],
-                                  level=alert["level"], direction=alert["direction"],
-                                  value=level)
-                self.speak(Reply(site_state.site.id, text, "notice", "set_level_alert"))
+                word = "is down to" if alert.direction == "below" else "has reached"
+                text = f"{alert.label.capitalize()} {word} {percent(level)}."
+                self.audit.record(site_state.site.id, "level_alert", instrument=alert.ident,
+                                  level=alert.level, direction=alert.direction, value=level)
+                self.speak(Reply(site_state.site.id, text, ReplyKind.NOTICE,
+                                 IntentName.SET_LEVEL_ALERT))
 
     def _on_event(self, event: InstrumentEvent) -> None:
         if event.kind == "transfer" and event.event == "stopped":
@@ -471,4 +495,4 @@ class Dialogue:
                 text = f"The transfer has stopped: {reason}."
                 if moved is not None:
                     text += f" {float(moved):.0f} litres moved."
-                self.speak(Reply(site, text, "notice", "transfer_status"))
+                self.speak(Reply(site, text, ReplyKind.NOTICE, IntentName.TRANSFER_STATUS))

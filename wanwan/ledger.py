@@ -50,6 +50,9 @@ class LedgerEntry:
 
 
 class Ledger:
+    """Litres dispensed and gas recovered, each entry written with its outgoing message in
+    one transaction; an entry is never deleted, only marked undone."""
+
     def __init__(self, store: Store, outbox: Outbox, topics: Topics) -> None:
         self.store = store
         self.outbox = outbox

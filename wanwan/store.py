@@ -9,6 +9,8 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from platformdirs import user_data_dir
+
 from wanwan.errors import UserError
 
 SCHEMA = """
@@ -103,6 +105,4 @@ def default_store_path(configured: str | None = None) -> Path:
         return Path(os.environ["WANWAN_DB"]).expanduser()
     if configured:
         return Path(configured).expanduser()
-    from platformdirs import user_data_dir
-
     return Path(user_data_dir("wanwan")) / "wanwan.sqlite3"

@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from wanwan.audio.io import load_audio
 from wanwan.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ class Synthesizer:
         self._lock = threading.Lock()
         self._engine = None
         try:
-            import pyttsx3
+            import pyttsx3  # deferred: its espeak driver may be missing; espeak-ng then
 
             self._engine = pyttsx3.init("espeak")
             self._engine.setProperty("rate", self.voice.rate)
@@ -89,6 +90,17 @@ def _holds_audio(path: Path) -> bool:
     return path.exists() and path.stat().st_size >= 100
 
 
+def require_output_device() -> None:
+    """A UserError saying what to do when there is no speaker to play to."""
+    try:
+        import sounddevice as sd  # deferred: loads PortAudio
+
+        sd.query_devices(kind="output")
+    except Exception as exc:
+        raise UserError(f"no speaker available ({str(exc).strip() or 'no device'}); use -o "
+                        "FILE.wav to write the speech to a file") from None
+
+
 class Speaker:
     """A queue of things to say, played in order; ``interrupt()`` cuts the current one and
     drops the rest (what "stop" does)."""
@@ -102,6 +114,7 @@ class Speaker:
         self._interrupt = threading.Event()
         self.speaking = threading.Event()
         self.files: list[Path] = []
+        self.last_ms = 0.0  # how long the last line took to synthesise (and play)
         self._count = 0
         self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
         self._thread.start()
@@ -117,7 +130,7 @@ class Speaker:
                 break
         self._interrupt.set()
         if self.out_dir is None:
-            import sounddevice as sd
+            import sounddevice as sd  # deferred: loads PortAudio
 
             sd.stop()
 
@@ -140,6 +153,7 @@ class Speaker:
                 return
             self._interrupt.clear()
             self.speaking.set()
+            started = time.perf_counter()
             try:
                 self._count += 1
                 if self.out_dir is not None:
@@ -150,12 +164,11 @@ class Speaker:
             except Exception:
                 log.exception("could not speak %r", text)
             finally:
+                self.last_ms = (time.perf_counter() - started) * 1000
                 self.speaking.clear()
 
     def _play(self, text: str) -> None:
-        import sounddevice as sd
-
-        from wanwan.audio.io import load_audio
+        import sounddevice as sd  # deferred: loads PortAudio
 
         with tempfile.TemporaryDirectory() as tmp:
             audio = load_audio(self.synth.to_file(text, Path(tmp) / "say.wav"))

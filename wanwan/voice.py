@@ -8,7 +8,6 @@ the intent engine understands the rest.
 
 from __future__ import annotations
 
-import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -18,11 +17,9 @@ import numpy as np
 
 from wanwan.asr.base import Recognizer, Transcript
 from wanwan.audio.vad import Endpointer, EndpointerSettings, Utterance, chunks
+from wanwan.config import Speech
 from wanwan.nlu import IntentEngine, ParseResult
-from wanwan.nlu.text import normalise, phonetic_key
-
-WAKE_SOUNDALIKES = {"wan", "one", "won", "when", "wang", "juan", "wa", "want", "wand", "on", "swan",
-                    "van", "ran", "wun", "what", "why", "w", "waa"}
+from wanwan.nlu.wake import split_wake
 
 
 @dataclass
@@ -49,38 +46,6 @@ class Heard:
         return out
 
 
-def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
-    """(said the wake phrase, the rest of the text)."""
-    words = text.split()
-    if not wake or not words:
-        return False, text
-    # Whisper writes a quick "wan wan" as a stammer: "W-w-w", "W-w-w-w-go ahead.", "W-w-w-a, ..."
-    initial = re.escape(wake.strip()[0])
-    stammer = re.match(rf"\s*{initial}(?:-{initial}){{2,}}(?![a-z])(?:-a\b)?[-,.!?\s]*", text,
-                       re.IGNORECASE)
-    if stammer:
-        return True, text[stammer.end():]
-    wake_words = [t.text for t in normalise(wake, engine.language)]
-    # "1, 1," is how Whisper often writes "wan wan"
-    clean = ["one" if t.value == 1 and t.source in ("1", "one") else t.text
-             for t in normalise(" ".join(words[:len(wake_words) + 1]), engine.language)]
-    joined = "".join(wake_words)
-    if clean and clean[0] in (joined, joined + "s"):
-        return True, " ".join(words[1:])
-
-    def sounds_like(heard: str, wanted: str) -> bool:
-        return heard == wanted or heard in WAKE_SOUNDALIKES or (
-            len(heard) > 2 and phonetic_key(heard) == phonetic_key(wanted))
-
-    n = len(wake_words)
-    # the first n written words must be the first n heard ones ("W-w-what" is one word)
-    one_to_one = len(normalise(" ".join(words[:n]), engine.language)) == n
-    if one_to_one and len(clean) >= n and all(sounds_like(h, w) for h, w in zip(
-            clean, wake_words, strict=False)):
-        return True, " ".join(words[n:])
-    return False, text
-
-
 def interpret(transcript: Transcript, wake: str, engine: IntentEngine,
               recognizer: Recognizer | None = None,
               intents: set[str] | None = None) -> tuple[bool, str, ParseResult]:
@@ -98,12 +63,22 @@ def interpret(transcript: Transcript, wake: str, engine: IntentEngine,
 
 
 class VoicePipeline:
+    """Audio to what was meant: the endpointer cuts utterances, the recogniser transcribes
+    each, the wake phrase is split off and the intent engine understands the rest."""
+
     def __init__(self, engine: IntentEngine, recognizer: Recognizer, *, wake: str = "wan wan",
                  endpointing: EndpointerSettings | None = None) -> None:
         self.engine = engine
         self.recognizer = recognizer
         self.wake = wake
         self.endpointing = endpointing or EndpointerSettings()
+
+    @classmethod
+    def for_speech(cls, engine: IntentEngine, recognizer: Recognizer, speech: Speech
+                   ) -> VoicePipeline:
+        """With the wake phrase and endpointing of a site's ``speech`` settings."""
+        return cls(engine, recognizer, wake=speech.wake_phrase, endpointing=EndpointerSettings(
+            end_silence_ms=speech.end_silence_ms, max_utterance_s=speech.max_utterance_s))
 
     def understand(self, utterance: Utterance, intents: set[str] | None = None) -> Heard:
         started = time.perf_counter()
@@ -184,32 +159,3 @@ class LiveHearing:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class TurnTaking:
-    """Whether an utterance is addressed to wanwan at a site.
-
-    The wake phrase opens a turn. Without it wanwan still listens to: the answer to a pending
-    confirmation, anything within ``follow_up_s`` of its last reply, and "stop" while a transfer
-    runs at the site or while it speaks.
-    """
-
-    def __init__(self, follow_up_s: float = 6.0) -> None:
-        self.follow_up_s = follow_up_s
-        self.last_reply_at: dict[str, float] = {}
-
-    def replied(self, site: str) -> None:
-        self.last_reply_at[site] = time.monotonic()
-
-    def addressed(self, heard: Heard, site: str, *, pending: bool, transfer_running: bool,
-                  speaking: bool) -> tuple[bool, str]:
-        if heard.woke:
-            return True, "wake phrase"
-        if pending:
-            return True, "answering a confirmation"
-        if heard.parse.intent in ("stop", "stop_transfer") and (transfer_running or speaking):
-            return True, "stop during a transfer" if transfer_running else "stop while speaking"
-        last = self.last_reply_at.get(site)
-        if last is not None and time.monotonic() - last <= self.follow_up_s:
-            return True, "follow-up"
-        return False, "no wake phrase"

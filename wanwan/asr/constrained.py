@@ -26,7 +26,6 @@ from wanwan.asr.whisper_decoder import DecoderState, WhisperDecoder
 from wanwan.nlu import numbers_en
 from wanwan.nlu.matcher import IntentEngine
 from wanwan.nlu.numbers_en import number_to_words
-from wanwan.nlu.text import _SYMBOLS
 
 State = tuple[str, int]  # (kind, node): node is where the grammar stands; kind "t": between
 #   words ("s": at the very start, where the wake phrase may come); "f": after a filler
@@ -64,13 +63,7 @@ class TokenGrammar:
         self.engine = engine
         self.tokenizer = tokenizer
         self.max_variants = max_variants
-        self.nodes = {}
-        stack = [engine.trie]
-        while stack:
-            node = stack.pop()
-            self.nodes[id(node)] = node
-            stack.extend(node.words.values())
-            stack.extend(node.slots.values())
+        self.nodes = {id(node): node for node in engine.grammar_nodes()}
         self.root: State = ("t", id(engine.trie))
         vocab = tokenizer.get_vocab()
         self.digit_start = sorted(i for t, i in vocab.items() if _DIGITS_START.match(t))
@@ -91,8 +84,8 @@ class TokenGrammar:
             if len(unit) == 1:
                 self.counts_word[unit[0]] = False
         self.symbols: dict[str, list[str]] = {}
-        for symbol, spoken in _SYMBOLS.items():
-            self.symbols.setdefault(spoken.strip(), []).append(symbol)
+        for symbol, spoken in language.symbols.items():
+            self.symbols.setdefault(spoken, []).append(symbol)
         self._tries: dict[State, dict[tuple[int, ...], dict[int, list[State | None]]]] = {}
         self._allowed: dict[frozenset[Head], dict[int, frozenset[Head]]] = {}
         self._interned: dict[frozenset[Head], frozenset[Head]] = {}

@@ -7,6 +7,10 @@ import logging
 from pathlib import Path
 
 from wanwan.asr import models
+from wanwan.asr.base import Recognizer
+from wanwan.asr.sphinx import SphinxRecognizer
+from wanwan.asr.vosk_engine import VoskRecognizer
+from wanwan.asr.whisper import WhisperRecognizer, bundled_tiny_en
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
 from wanwan.nlu.matcher import IntentEngine
@@ -49,8 +53,6 @@ def whisper_prompt(engine: IntentEngine, wake: str = "wan wan", max_words: int =
 
 
 def find_whisper_model(configured: str | None = None) -> Path | None:
-    from wanwan.asr.whisper import bundled_tiny_en
-
     if configured:
         return models.require(configured, "whisper")
     for item in models.installed():
@@ -61,7 +63,7 @@ def find_whisper_model(configured: str | None = None) -> Path | None:
 
 def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None,
                     wake: str = "wan wan",
-                    max_speech_s: float = EndpointerSettings.max_utterance_s):
+                    max_speech_s: float = EndpointerSettings.max_utterance_s) -> Recognizer:
     """``max_speech_s``: the longest utterance the endpointer lets through
     (``speech.max_utterance_s``); Whisper reads no more of one."""
     if name not in ENGINES:
@@ -70,8 +72,6 @@ def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None
         path = find_whisper_model(model if name != "auto" else None)
         if path is not None:
             try:
-                from wanwan.asr.whisper import WhisperRecognizer
-
                 # whisper-free: no grammar pass, for comparison in the benchmark
                 return WhisperRecognizer(path, engine=None if name == "whisper-free" else engine,
                                          wake=wake, prompt=whisper_prompt(engine, wake),
@@ -89,12 +89,8 @@ def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None
         else:
             path = vosk_models[0].path if vosk_models else None
         if path is not None:
-            from wanwan.asr.vosk_engine import VoskRecognizer
-
             return VoskRecognizer(path, engine, wake=wake)
         if name == "vosk":
             raise UserError("no Vosk model installed: run `wanwan models fetch "
                             "vosk-model-small-en-us-0.15`")
-    from wanwan.asr.sphinx import SphinxRecognizer
-
     return SphinxRecognizer(engine, wake=wake, free=name == "pocketsphinx-free")

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from pocketsphinx import Decoder
 
 from wanwan.asr.base import Transcript, Word, transcribe_by_streaming
 from wanwan.asr.grammar import Grammar, build_grammar
@@ -66,6 +67,9 @@ class SphinxStream:
 
 
 class SphinxRecognizer:
+    """pocketsphinx with its English model from the wheel, decoding with a trigram model of
+    the catalogue's sentences; the lattice posterior of the hypothesis is its confidence."""
+
     # posterior of the whole hypothesis below which it may not act on the lab: measured on
     # spoken out-of-domain sentences (scripts/bench_speech.py)
     min_confidence_actuating = 0.1
@@ -73,8 +77,6 @@ class SphinxRecognizer:
     def __init__(self, engine: IntentEngine | None = None, *, wake: str = "wan wan",
                  free: bool = False, search: str = "ngram") -> None:
         """``search``: "ngram" (a trigram model of the catalogue) or "jsgf" (its grammar)."""
-        from pocketsphinx import Decoder
-
         self.free = free or engine is None
         self.name = "pocketsphinx" + ("-free" if self.free else "")
         started = time.perf_counter()

@@ -53,10 +53,13 @@ class VoskStream:
 
 
 class VoskRecognizer:
+    """Kaldi through Vosk: streaming with partial results and word confidences, its vocabulary
+    narrowed to phrases sampled from the intents' templates plus ``[unk]``."""
+
     def __init__(self, model_path: Path | str, engine: IntentEngine | None = None, *,
                  phrases: list[str] | None = None, wake: str = "wan wan") -> None:
         try:
-            import vosk
+            import vosk  # deferred: an optional extra (wanwan[vosk])
         except ImportError:
             raise UserError("the vosk engine needs the vosk package: pip install "
                             "'wanwan[vosk]'") from None
@@ -80,7 +83,7 @@ class VoskRecognizer:
         self.load_seconds = time.perf_counter() - started
 
     def new_recognizer(self):
-        import vosk
+        import vosk  # deferred: an optional extra (wanwan[vosk]), loaded by __init__
 
         rec = (vosk.KaldiRecognizer(self.model, 16000, self.grammar_json) if self.grammar_json
                else vosk.KaldiRecognizer(self.model, 16000))

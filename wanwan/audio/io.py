@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import soundfile as sf
+import soxr
 
 from wanwan.errors import UserError
 
@@ -51,8 +53,6 @@ def resample(samples: np.ndarray, rate: int, target: int = RATE) -> np.ndarray:
     """Band-limited resampling of mono float or int16 samples; always returns int16."""
     if rate == target:
         return to_int16(samples)
-    import soxr
-
     floats = samples.astype(np.float32) / (32768.0 if samples.dtype == np.int16 else 1.0)
     return to_int16(soxr.resample(floats, rate, target, quality="HQ"))
 
@@ -77,8 +77,6 @@ def load_audio(path: Path | str) -> Audio:
         raise AudioError(f"{path}: is a folder, not an audio file")
     if path.stat().st_size == 0:
         raise AudioError(f"{path}: the file is empty")
-    import soundfile as sf
-
     try:
         data, rate = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+import webrtcvad
 
 from wanwan.audio.io import RATE
 
@@ -58,9 +59,12 @@ class EndpointerSettings:
 
 
 class Endpointer:
-    def __init__(self, settings: EndpointerSettings | None = None) -> None:
-        import webrtcvad
+    """Utterances cut from a stream of audio: fed 100 ms blocks, it returns each utterance
+    when its end silence has passed (or it reached ``max_utterance_s``), with the audio just
+    before it; see :class:`EndpointerSettings` for the rules and why they are what they are.
+    """
 
+    def __init__(self, settings: EndpointerSettings | None = None) -> None:
         self.settings = settings or EndpointerSettings()
         self.vad = webrtcvad.Vad(self.settings.aggressiveness)
         self._buffer = np.zeros(0, dtype=np.int16)

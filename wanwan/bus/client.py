@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ValidationError
 
 from wanwan.bus.messages import CommandReply, CommandRequest, Message
@@ -85,6 +87,13 @@ class BusStats:
 
 
 class Bus:
+    """One MQTT connection: validated messages in, JSON out, commands with acknowledgements.
+
+    Handlers run on paho's network thread and must return quickly: anything that waits for
+    the broker (``request``) from there would wait for itself. Subscriptions survive
+    reconnects; the broker's retained presence says whether this client is online.
+    """
+
     def __init__(self, address: BrokerAddress, client_id: str | None = None,
                  topics: Topics | None = None, *, presence: bool = True,
                  persistent_session: bool = False) -> None:
@@ -113,9 +122,6 @@ class Bus:
         )
         self._connect_options: dict[str, Any] = {}
         if v5 and persistent_session:
-            from paho.mqtt.packettypes import PacketTypes
-            from paho.mqtt.properties import Properties
-
             props = Properties(PacketTypes.CONNECT)
             props.SessionExpiryInterval = 24 * 3600
             self._connect_options = {"clean_start": False, "properties": props}

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from wanwan.names import ReplyKind
+
 
 class Message(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -177,7 +179,7 @@ class IntentMessage(Message):
 class ReplyMessage(Message):
     site: str
     text: str
-    kind: Literal["reply", "readback", "alarm", "notice", "error"] = "reply"
+    kind: ReplyKind = ReplyKind.REPLY
     intent: str | None = None
     ts: float = Field(default_factory=time.time)
 

@@ -25,6 +25,9 @@ BATCH = 200
 
 
 class Outbox:
+    """Messages that must not be lost, written to SQLite with their record and published by a
+    thread of their own when the broker is there (states: pending, inflight, delivered)."""
+
     def __init__(self, store: Store) -> None:
         self.store = store
         with store.transaction() as conn:

@@ -1,60 +1,50 @@
-"""``wanwan parse`` and ``wanwan intents``: the intent engine on its own, acting on nothing."""
+"""``wanwan parse``: understand typed text or recorded speech, acting on nothing."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+from collections.abc import Iterator
 
-from wanwan.cli import print_json
-from wanwan.errors import UserError
-from wanwan.nlu import DEFAULT_INTENTS, CatalogErrors, IntentEngine, ParseResult, load_catalog
-from wanwan.nlu.check import check_catalog
-
-
-def load_engine(intents: Path | None, config: Path | None, *, strict: bool = True
-                ) -> IntentEngine:
-    """The engine for an intent folder, with the site's lists (dewars, labs ...) merged in."""
-    from wanwan.config import load_site_lists
-
-    folder = intents or DEFAULT_INTENTS
-    extra = load_site_lists(config) if intents is None or config is not None else None
-    try:
-        catalog = load_catalog(folder, extra, strict=strict)
-    except CatalogErrors as exc:
-        raise UserError(f"the intent folder has errors:\n{exc}") from None
-    return IntentEngine(catalog)
+from wanwan.asr.factory import make_recognizer
+from wanwan.audio.io import load_audio, read_pcm
+from wanwan.commands.options import add_common, add_intents, add_speech, speech_choice
+from wanwan.commands.output import describe, print_json
+from wanwan.config import load_config
+from wanwan.engine import load_engine
+from wanwan.nlu import IntentEngine
+from wanwan.voice import VoicePipeline
 
 
-def describe(result: ParseResult) -> str:
-    if result.intent is None:
-        near = f", closest: {result.near}" if result.near else ""
-        return f"(not understood: {result.reason}{near})"
-    slots = " ".join(f"{k}={v}" for k, v in result.slots.items())
-    return f"{result.intent} {slots}".rstrip() + f"  [{result.confidence:.2f}]"
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("parse", help="understand one utterance, act on nothing")
+    add_common(p)
+    p.add_argument("text", nargs="*", help="the utterance; '-' reads one per line from stdin; "
+                   "none starts an interactive prompt")
+    p.add_argument("--json", action="store_true", help="print the JSON of intents.md")
+    add_intents(p)
+    p.add_argument("--audio", default=None, metavar="FILE",
+                   help="recognise speech in a WAV/FLAC file ('-': raw 16-bit PCM on stdin)")
+    p.add_argument("--rate", type=int, default=16000, help="sample rate of raw PCM input")
+    add_speech(p)
+    p.set_defaults(run=run, quiet=True)
 
 
-def run_parse(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     engine = load_engine(args.intents, args.config)
     if args.audio:
-        from wanwan.commands.voice import run_parse_audio
-
-        return run_parse_audio(args, engine)
+        return _parse_audio(args, engine)
 
     def emit(text: str) -> None:
         result = engine.parse(text)
         print_json(result.to_json()) if args.json else print(describe(result), flush=True)
 
-    if args.text == ["-"]:
+    if args.text == ["-"] or (not args.text and not sys.stdin.isatty()):
         for line in _stdin_lines():
             emit(line)
         return 0
     if args.text:
         emit(" ".join(args.text))
-        return 0
-    if not sys.stdin.isatty():
-        for line in _stdin_lines():
-            emit(line)
         return 0
     print("Type what you would say (empty line or Ctrl-D to quit).", file=sys.stderr)
     while True:
@@ -67,33 +57,30 @@ def run_parse(args: argparse.Namespace) -> int:
         emit(line)
 
 
-def _stdin_lines():
-    data = sys.stdin.buffer
-    for raw in data:
+def _stdin_lines() -> Iterator[str]:
+    for raw in sys.stdin.buffer:
         yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
-def run_intents(args: argparse.Namespace) -> int:
-    if args.intents_command == "list":
-        engine = load_engine(args.intents, args.config)
-        for intent in engine.catalog.intents.values():
-            mark = " ★" if intent.actuating else ""
-            slots = sorted({e.slot_name for t in intent.templates for x in t.expansions
-                            for e in x if not isinstance(e, str)})
-            example = intent.tests[0].text if intent.tests else ""
-            print(f"{intent.name}{mark}  slots: {', '.join(slots) or '-'}  e.g. {example!r}")
-        return 0
-    folder = args.intents or DEFAULT_INTENTS
-    try:
-        engine = load_engine(args.intents, args.config, strict=False)
-    except CatalogErrors as exc:  # pragma: no cover - strict=False collects instead
-        raise UserError(str(exc)) from None
-    problems = check_catalog(engine.catalog, engine)
-    catalog = engine.catalog
-    for problem in problems:
-        print(problem)
-    n_exp = len(engine.expansions)
-    print(f"{folder}: {len(catalog.intents)} intents, {n_exp} expansions, "
-          f"{len(catalog.tests)} test sentences, {len(problems)} problem(s)",
-          file=sys.stderr)
-    return 1 if problems else 0
+def _parse_audio(args: argparse.Namespace, engine: IntentEngine) -> int:
+    source = args.audio
+    audio = read_pcm(sys.stdin.buffer, args.rate) if source == "-" else load_audio(source)
+    if audio.duration > 600:
+        print(f"wanwan: {source}: {audio.duration / 60:.0f} minutes of audio; this takes a "
+              "while", file=sys.stderr)
+    name, model = speech_choice(args, load_config(args.config))
+    pipeline = VoicePipeline(engine, make_recognizer(name, engine, model=model))
+    heard_any = False
+    for utterance in pipeline.utterances(audio.samples):
+        heard = pipeline.understand(utterance)
+        heard_any = True
+        if args.json:
+            print_json(heard.to_json())
+        else:
+            print(f"{heard.utterance.start:6.2f}-{heard.utterance.end:6.2f}s "
+                  f"{heard.transcript.text!r} -> {describe(heard.parse)}", flush=True)
+    if not heard_any:
+        why = "silence" if audio.duration > 0 else "no audio"
+        print(f"wanwan: {source}: no speech found ({why}, {audio.duration:.1f} s)",
+              file=sys.stderr)
+    return 0

@@ -37,6 +37,9 @@ class Reading:
 
 
 class Instruments:
+    """The latest validated state of every instrument, whether it is online, and commands
+    sent with their acknowledgements. Listeners hear states, alarms and events as they come."""
+
     def __init__(self, bus: Bus, stale_after_s: float = 120.0, ack_timeout_s: float = 3.0
                  ) -> None:
         self.bus = bus

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wanwan.nlu import templates as tpl
-from wanwan.nlu.text import Language, Token, normalise
+from wanwan.nlu.text import UNIVERSAL_SYMBOLS, Language, Token, normalise
 from wanwan.nlu.yamlfile import LocDict, LocList, YamlError, load
 
 SlotValue = str | int | float
@@ -23,6 +23,9 @@ INTENT_KEYS = {"description", "actuating", "min_confidence", "data", "tests", "r
 DATA_KEYS = {"sentences", "slots"}
 LIST_KEYS = {"values", "range", "external", "description"}
 RANGE_KEYS = {"from", "to", "decimals", "unit"}
+LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "function_words",
+                 "ignore_words", "number_homophones", "wake_soundalikes", "stop_words",
+                 "symbols"}
 
 
 class CatalogErrors(ValueError):
@@ -200,6 +203,10 @@ class _Loader:
         if isinstance(raw, str):
             self.language_raw["code"] = raw
         elif isinstance(raw, dict):
+            for key in raw:
+                if key not in LANGUAGE_KEYS:
+                    self.error(f"language: unknown key {key!r} (expected one of "
+                               f"{sorted(LANGUAGE_KEYS)})", path, _line(raw, key))
             self.language_raw.update(raw)
         else:
             self.error("language must be a code (en) or a mapping", path, line)
@@ -276,6 +283,10 @@ class _Loader:
             ignore_words=frozenset(map(str, lang.get("ignore_words") or [])),
             number_homophones={str(k): int(v) for k, v in
                                (lang.get("number_homophones") or {}).items()},
+            wake_soundalikes=frozenset(map(str, lang.get("wake_soundalikes") or [])),
+            stop_words=frozenset(map(str, lang.get("stop_words") or [])),
+            symbols=UNIVERSAL_SYMBOLS | {str(k): str(v) for k, v in
+                                         (lang.get("symbols") or {}).items()},
         )
         for name, values in (extra_lists or {}).items():
             target = self.lists.get(name)

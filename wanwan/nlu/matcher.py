@@ -17,6 +17,7 @@ with a reason.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -85,9 +86,12 @@ class Expansion:
 
 
 @dataclass(slots=True)
-class _TrieNode:
-    words: dict[str, _TrieNode] = field(default_factory=dict)
-    slots: dict[SlotRef, _TrieNode] = field(default_factory=dict)
+class GrammarNode:
+    """A place in the compiled templates: the words and slots that may come next, and the
+    expansions that end here. Recognisers narrowed to the grammar walk the same graph."""
+
+    words: dict[str, GrammarNode] = field(default_factory=dict)
+    slots: dict[SlotRef, GrammarNode] = field(default_factory=dict)
     ends: list[Expansion] = field(default_factory=list)
 
 
@@ -120,14 +124,14 @@ class IntentEngine:
 
     # -- compile -----------------------------------------------------------------------------
     def _build_trie(self) -> None:
-        self.trie = _TrieNode()
+        self.trie = GrammarNode()
         for exp in self.expansions:
             node = self.trie
             for element in exp.elements:
                 children = node.words if isinstance(element, str) else node.slots
                 child = children.get(element)
                 if child is None:
-                    child = children[element] = _TrieNode()
+                    child = children[element] = GrammarNode()
                 node = child
             node.ends.append(exp)
 
@@ -184,6 +188,15 @@ class IntentEngine:
             self.list_forms[name] = groups
 
     # -- public ------------------------------------------------------------------------------
+    def grammar_nodes(self) -> Iterator[GrammarNode]:
+        """Every place of the compiled templates, from ``self.trie``, the root."""
+        stack = [self.trie]
+        while stack:
+            node = stack.pop()
+            yield node
+            stack.extend(node.words.values())
+            stack.extend(node.slots.values())
+
     def parse(self, text: str, intents: set[str] | None = None) -> ParseResult:
         """Understand ``text``; ``intents`` restricts the answer to those intent names."""
         started = time.perf_counter()
@@ -220,7 +233,7 @@ class IntentEngine:
         found: list[_Candidate] = []
         n = len(tokens)
 
-        def walk(node: _TrieNode, pos: int, bound: list[tuple[SlotRef, SlotValue]]) -> None:
+        def walk(node: GrammarNode, pos: int, bound: list[tuple[SlotRef, SlotValue]]) -> None:
             if pos == n:
                 for exp in node.ends:
                     if intents is None or exp.intent.name in intents:

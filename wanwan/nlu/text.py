@@ -51,6 +51,10 @@ class Language:
     function_words: frozenset[str] = frozenset()
     ignore_words: frozenset[str] = frozenset()
     number_homophones: dict[str, int] = field(default_factory=dict)
+    wake_soundalikes: frozenset[str] = frozenset()  # what recognisers write for a wake word
+    stop_words: frozenset[str] = frozenset()  # a sentence with one of these that nothing
+    # else explains is a stop ("stop the bus"): when in doubt, stop
+    symbols: dict[str, str] = field(default_factory=lambda: dict(UNIVERSAL_SYMBOLS))  # "%"
 
     def stem(self, word: str) -> str:
         """A crude stem for comparing inflections ("entries" ~ "entry", "logged" ~ "log")."""
@@ -87,7 +91,7 @@ class Language:
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
-_SYMBOLS = {"%": " percent ", "³": "3", "²": "2", "&": " and ", "+": " plus "}
+UNIVERSAL_SYMBOLS = {"³": "3", "²": "2"}  # "m³" -> "m3" in every language
 _NON_WORD = re.compile(r"[^\w.\s]+")
 _STRAY_DOT = re.compile(r"\.(?!\d)|(?<=[^\W\d_])\.")
 _DIGITS = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)$")
@@ -125,8 +129,8 @@ def split_words(text: str, language: Language) -> list[str]:
     """Lower-case words with punctuation removed and spellings unified (no number parsing)."""
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
     text = text.replace("'", "")  # "what's" -> "whats", "don't" -> "dont"
-    for symbol, spoken in _SYMBOLS.items():
-        text = text.replace(symbol, spoken)
+    for symbol, spoken in language.symbols.items():
+        text = text.replace(symbol, f" {spoken} " if spoken[:1].isalpha() else spoken)
     text = _THOUSANDS.sub("", text)
     text = _NON_WORD.sub(" ", text)  # hyphens, slashes, commas, question marks ...
     text = _STRAY_DOT.sub(" ", text)  # "dewar 12." keeps "12", "12.5" stays whole

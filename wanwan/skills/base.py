@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from wanwan.bus.client import CommandNotSent, CommandTimeout, CommandWithdrawn, SendGate
 from wanwan.config import Site, SiteConfig
@@ -44,6 +44,20 @@ class CommandRecord:
                 "latency_ms": round(self.latency_ms, 1)}
 
 
+@dataclass(frozen=True)
+class LevelAlert:
+    """Say something when an instrument's level crosses a value (``set_level_alert``)."""
+
+    kind: str  # "dewar" or "vessel"
+    ident: str
+    level: float
+    direction: Literal["below", "above"]
+    label: str  # how the reply names it: "dewar 3", "NMR 600"
+
+    def crossed(self, level_pct: float) -> bool:
+        return level_pct <= self.level if self.direction == "below" else level_pct >= self.level
+
+
 @dataclass
 class SkillResult:
     text: str
@@ -59,8 +73,8 @@ class SkillContext:
     instruments: Instruments
     ledger: Ledger
     heard: str
-    memory: dict[str, Any]  # per-site conversation memory (last dewar, alerts ...)
-    add_alert: Callable[[dict[str, Any]], None]
+    memory: dict[str, Any]  # per-site conversation memory (last dewar, transfer target)
+    add_alert: Callable[[LevelAlert], None]
     commands: list[CommandRecord] = field(default_factory=list)
     gate: SendGate | None = None  # withdraws this turn's commands once a stop is heard
 

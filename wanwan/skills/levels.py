@@ -9,6 +9,7 @@ from typing import Any
 from wanwan.bus.messages import DewarState
 from wanwan.instruments.gateway import Reading
 from wanwan.skills.base import (
+    LevelAlert,
     SkillContext,
     SkillResult,
     litres,
@@ -133,8 +134,7 @@ def set_level_alert(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
         current is not None and current > level and "above" not in ctx.heard)
     direction = "below" if falling else "above"
     label = f"dewar {ident}" if kind == "dewar" else _vessel_name(ctx, ident)
-    ctx.add_alert({"kind": kind, "id": ident, "level": level, "direction": direction,
-                   "label": label})
+    ctx.add_alert(LevelAlert(kind, ident, level, direction, label))
     now = f" It is at {percent(current)} now." if current is not None else ""
     word = "drops below" if direction == "below" else "reaches"
     return SkillResult(f"I will tell you when {label} {word} {number(level)} percent.{now}")

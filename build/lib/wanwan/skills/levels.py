@@ -1,0 +1,145 @@
+"""Levels, pressures and how long a dewar lasts; level alerts."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from wanwan.bus.messages import DewarState
+from wanwan.instruments.gateway import Reading
+from wanwan.skills.base import (
+    LevelAlert,
+    SkillContext,
+    SkillResult,
+    litres,
+    not_answering,
+    number,
+    percent,
+    skill,
+    stale_note,
+)
+
+
+def _dewar(ctx: SkillContext, slots: dict[str, Any]) -> str | None:
+    dewar = slots.get("dewar") or ctx.memory.get("dewar")
+    if dewar:
+        ctx.memory["dewar"] = dewar
+    return dewar
+
+
+def ask_dewar(ctx: SkillContext, slots: dict[str, Any]) -> str | None:
+    if _dewar(ctx, slots) is None:
+        return "Which dewar? Say for example: level in dewar twelve."
+    if ctx.config.dewars and ctx.config.dewar(_dewar(ctx, slots)) is None:  # type: ignore[arg-type]
+        return f"There is no dewar {_dewar(ctx, slots)} at this site."
+    return None
+
+
+def dewar_reading(ctx: SkillContext, dewar_id: str):
+    cfg = ctx.config.dewar(dewar_id)
+    room = ctx.instruments.room_of("dewar", dewar_id, cfg.room if cfg else "")
+    return ctx.measure(room, "dewar", dewar_id)
+
+
+DewarAnswer = Callable[[SkillContext, dict[str, Any], str, Reading, DewarState], SkillResult]
+
+
+def on_live_dewar(answer: DewarAnswer) -> Callable[[SkillContext, dict[str, Any]], SkillResult]:
+    """A skill about the dewar asked for, run with a fresh usable reading of it; without one,
+    the reply says why and the skill does not run."""
+
+    @functools.wraps(answer)
+    def run(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
+        dewar_id: str = _dewar(ctx, slots)  # type: ignore[assignment]
+        reading = dewar_reading(ctx, dewar_id)
+        if not reading.usable:
+            return SkillResult(not_answering("dewar", f"dewar {dewar_id}", reading), ok=False)
+        return answer(ctx, slots, dewar_id, reading, reading.state)  # type: ignore[arg-type]
+
+    return run
+
+
+@skill("read_level", check=ask_dewar)
+@on_live_dewar
+def read_level(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, reading: Reading,
+               state: DewarState) -> SkillResult:
+    if not state.plausible:
+        return SkillResult(f"Dewar {dewar_id}'s level meter reports {number(state.level_pct)} "
+                           "percent, which cannot be right. Check the meter.", ok=False)
+    content = state.content_l if state.content_l is not None else (
+        state.capacity_l * state.level_pct / 100)
+    unit = slots.get("unit", "%")
+    if unit == "L":
+        text = f"Dewar {dewar_id} has about {litres(content)} left, {percent(state.level_pct)}."
+    elif unit == "cm" and state.level_cm is not None:
+        text = f"Dewar {dewar_id} is at {number(round(state.level_cm))} centimetres, " \
+               f"{percent(state.level_pct)}."
+    else:
+        text = f"Dewar {dewar_id} is at {percent(state.level_pct)}, about {litres(content)}."
+    return SkillResult(text + stale_note(reading))
+
+
+@skill("read_pressure", check=ask_dewar)
+@on_live_dewar
+def read_pressure(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, reading: Reading,
+                  state: DewarState) -> SkillResult:
+    if state.pressure_kpa is None:
+        return SkillResult(f"Dewar {dewar_id} has no pressure gauge connected.", ok=False)
+    return SkillResult(f"Dewar {dewar_id} is at {state.pressure_kpa:.1f} kilopascals."
+                       + stale_note(reading))
+
+
+@skill("days_until_empty", check=ask_dewar)
+@on_live_dewar
+def days_until_empty(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, reading: Reading,
+                     state: DewarState) -> SkillResult:
+    cfg = ctx.config.dewar(dewar_id)  # type: ignore[arg-type]
+    rate = state.boiloff_pct_per_day or (cfg.boiloff_pct_per_day if cfg else 1.0)
+    if not state.plausible:
+        return SkillResult(f"Dewar {dewar_id}'s level reading is not plausible.", ok=False)
+    if rate <= 0:
+        return SkillResult(f"Dewar {dewar_id} has no boil-off rate configured.", ok=False)
+    days = state.level_pct / rate
+    return SkillResult(f"Dewar {dewar_id} is at {percent(state.level_pct)}. At "
+                       f"{number(rate)} percent a day it will be empty in about "
+                       f"{round(days):d} days." + stale_note(reading))
+
+
+def _alert_target(ctx: SkillContext, slots: dict[str, Any]) -> tuple[str, str] | None:
+    if slots.get("dewar"):
+        ctx.memory["dewar"] = slots["dewar"]
+        return "dewar", slots["dewar"]
+    running = ctx.memory.get("transfer_target")
+    if running:
+        return "vessel", running
+    if ctx.memory.get("dewar"):
+        return "dewar", ctx.memory["dewar"]
+    return None
+
+
+def ask_alert(ctx: SkillContext, slots: dict[str, Any]) -> str | None:
+    if _alert_target(ctx, slots) is None:
+        return "Which dewar? Say for example: alert me when dewar three drops below ten percent."
+    return None
+
+
+@skill("set_level_alert", check=ask_alert)
+def set_level_alert(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
+    kind, ident = _alert_target(ctx, slots)  # type: ignore[misc]
+    level = float(slots["level"])
+    reading = ctx.instruments.reading(kind, ident)
+    current = getattr(reading.state, "level_pct", None)
+    falling = "drop" in ctx.heard or "fall" in ctx.heard or "below" in ctx.heard or (
+        current is not None and current > level and "above" not in ctx.heard)
+    direction = "below" if falling else "above"
+    label = f"dewar {ident}" if kind == "dewar" else _vessel_name(ctx, ident)
+    ctx.add_alert(LevelAlert(kind, ident, level, direction, label))
+    now = f" It is at {percent(current)} now." if current is not None else ""
+    word = "drops below" if direction == "below" else "reaches"
+    return SkillResult(f"I will tell you when {label} {word} {number(level)} percent.{now}")
+
+
+def _vessel_name(ctx: SkillContext, ident: str) -> str:
+    vessel = ctx.config.vessel(ident)
+    return vessel.name if vessel and vessel.name else ident

