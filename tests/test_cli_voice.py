@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 from tests.speech import SILENCE
 from wanwan.audio.io import load_audio, write_wav
 
@@ -57,3 +58,20 @@ def test_demo_runs_the_whole_system(tmp_path):
     replies = sorted(tmp_path.glob("*/reply-*.wav"))  # one folder per site
     assert len(replies) == 10 and all(load_audio(p).duration > 0.4 for p in replies)
     assert "listening" in out  # the bare wake phrase, then the command without it
+
+
+ORDERS = ROOT.parent / "shared" / "speech" / "picovoice-dev"
+
+
+@pytest.mark.skipif(not ORDERS.exists(), reason="shared/speech/picovoice-dev is missing")
+def test_parse_audio_with_the_wake_phrase_off(tmp_path):
+    """A real person's order, no wake phrase (push-to-talk): addressed all the same."""
+    order = ORDERS / "0493148e-eb66-4e64-984a-8dfb2e41866e.flac"
+    proc = run_cli("parse", "--audio", str(order), "--json", "--wake", "off", "--intents",
+                   str(ROOT / "tests" / "data" / "coffee"), "--engine", "whisper", timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    (heard,) = [json.loads(x) for x in proc.stdout.decode().splitlines()]
+    assert heard["addressed"] is True and heard["wake"] is False
+    assert (heard["intent"], heard["slots"]) == ("orderDrink", {
+        "roast": "light roast", "coffeeDrink": "iced mocha", "sugarAmount": "brown sugar",
+        "milkAmount": "soy milk"}), heard["transcript"]

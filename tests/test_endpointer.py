@@ -89,3 +89,41 @@ def test_speech_after_a_pause_voids_the_early_utterance(clips):
     assert len(finals) == 1 and len(pauses) >= 2
     assert len(pauses[0].samples) < len(finals[0].samples)  # the first pause was not the end
     assert np.array_equal(pauses[-1].samples, finals[0].samples)
+
+
+ORDERS = SHARED / "speech" / "picovoice-dev"
+
+
+@pytest.mark.skipif(not (ORDERS.exists() and (SHARED / "noise").exists()),
+                    reason="shared/speech/picovoice-dev or shared/noise is missing")
+@pytest.mark.parametrize("noise", ["doing_the_dishes", "white_noise"])
+def test_real_orders_in_kitchen_noise_are_one_utterance_each(noise):
+    """Two real people's orders 1.5 s apart, with the noise running throughout at 6 dB
+    (Picovoice's measure): two utterances, each holding its order whole. webrtcvad ran such
+    orders together or cut them; Silero does not."""
+    first = load_audio(ORDERS / "0334e17c-b72f-4e1a-ba76-0bb6c110ef94.flac").samples
+    second = load_audio(ORDERS / "0493148e-eb66-4e64-984a-8dfb2e41866e.flac").samples
+    gap = np.zeros(24000, np.int16)
+    speech = np.concatenate([SILENCE, first, gap, second, SILENCE]).astype(np.float64)
+    background = load_audio(SHARED / "noise" / f"{noise}.wav").samples[:len(speech)]
+
+    def loudest(x: np.ndarray) -> float:
+        return float((x[:len(x) // 2048 * 2048].reshape(-1, 2048) ** 2).sum(axis=1).max())
+
+    scale = np.sqrt(loudest(speech) / (loudest(background.astype(np.float64)) * 10 ** 0.6))
+    mixed = speech + scale * background
+    mixed = (mixed * 16384 / np.abs(mixed).max()).astype(np.int16)
+    utterances = split_utterances(mixed)
+    assert len(utterances) == 2, [(u.start, u.end) for u in utterances]
+    offsets = [1.0, 1.0 + (len(first) + len(gap)) / 16000]
+    for utterance, offset, order in zip(utterances, offsets, (first, second), strict=True):
+        said_from, said_to = spoken(order)
+        assert utterance.start <= offset + said_from and utterance.end >= offset + said_to
+
+
+def spoken(order: np.ndarray) -> tuple[float, float]:
+    """Where a clean recording's speech lies: 20 ms frames within 20 dB of the loudest."""
+    frames = order[:len(order) // 320 * 320].astype(np.float64).reshape(-1, 320)
+    rms = np.sqrt((frames ** 2).mean(axis=1))
+    loud = np.flatnonzero(rms > rms.max() * 0.1)
+    return loud[0] * 0.02, (loud[-1] + 1) * 0.02

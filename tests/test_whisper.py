@@ -165,11 +165,11 @@ class _GreedyHeard:
         self.text = text
         self.beams: list[int] = []
 
-    def __call__(self, encoded, seconds, beam):
+    def __call__(self, encoded, seconds, beam, addressed):
         self.beams.append(beam)
         if beam == 1:
-            return self.real(encoded, seconds, beam)._replace(text=self.text)
-        return self.real(encoded, seconds, beam)
+            return self.real(encoded, seconds, beam, addressed)._replace(text=self.text)
+        return self.real(encoded, seconds, beam, addressed)
 
 
 def test_what_greedy_decoding_leaves_without_meaning_is_read_again_with_a_beam(

@@ -140,7 +140,9 @@ class Speech(_Model):
 
     engine: Literal["auto", "whisper", "vosk", "pocketsphinx", "pocketsphinx-free"] = "auto"
     model: str | None = Field(None, description="model folder or name under models/")
-    wake_phrase: str = "wan wan"
+    # null: no wake phrase; every utterance is meant for wanwan (push-to-talk, or an external
+    # wake-word engine that opens the microphone)
+    wake_phrase: str | None = "wan wan"
     end_silence_ms: int = Field(600, ge=100, le=5000)
     max_utterance_s: float = Field(10, gt=0, le=60)
     follow_up_s: float = Field(6, ge=0, le=60)

@@ -9,6 +9,7 @@ the intent engine understands the rest.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ class Heard:
     command: str  # the text after the wake phrase
     parse: ParseResult
     timings_ms: dict[str, float] = field(default_factory=dict)
+    addressed: bool = False  # heard as meant for wanwan before a word was recognised
 
     @property
     def bare_wake(self) -> bool:
@@ -41,18 +43,20 @@ class Heard:
         out["text"] = self.command
         out.update({"transcript": self.transcript.text, "start": round(self.utterance.start, 2),
                     "end": round(self.utterance.end, 2), "wake": self.woke,
+                    "addressed": self.addressed or self.woke,
                     "asr_confidence": round(self.transcript.confidence, 3),
                     "engine": self.transcript.engine})
         return out
 
 
-def interpret(transcript: Transcript, wake: str, engine: IntentEngine,
+def interpret(transcript: Transcript, wake: str | None, engine: IntentEngine,
               recognizer: Recognizer | None = None,
               intents: set[str] | None = None) -> tuple[bool, str, ParseResult]:
     """(said the wake phrase, the command text, what it means). A command that acts on the lab
     also needs the recogniser's own confidence to reach its ``min_confidence_actuating``: a
     grammar-bound decoder finds *some* command in any speech."""
-    woke, command = split_wake(transcript.text, wake, engine)
+    woke, command = split_wake(transcript.text, wake, engine) if wake else (
+        False, transcript.text)
     parse = engine.parse(command, intents)
     floor = getattr(recognizer, "min_confidence_actuating", 0.0)
     if parse.actuating and transcript.confidence < floor:
@@ -64,9 +68,13 @@ def interpret(transcript: Transcript, wake: str, engine: IntentEngine,
 
 class VoicePipeline:
     """Audio to what was meant: the endpointer cuts utterances, the recogniser transcribes
-    each, the wake phrase is split off and the intent engine understands the rest."""
+    each, the wake phrase is split off and the intent engine understands the rest.
 
-    def __init__(self, engine: IntentEngine, recognizer: Recognizer, *, wake: str = "wan wan",
+    ``wake=None``: no wake phrase (push-to-talk, or an external wake-word engine that opens the
+    microphone): every utterance is addressed to wanwan."""
+
+    def __init__(self, engine: IntentEngine, recognizer: Recognizer, *,
+                 wake: str | None = "wan wan",
                  endpointing: EndpointerSettings | None = None) -> None:
         self.engine = engine
         self.recognizer = recognizer
@@ -80,15 +88,20 @@ class VoicePipeline:
         return cls(engine, recognizer, wake=speech.wake_phrase, endpointing=EndpointerSettings(
             end_silence_ms=speech.end_silence_ms, max_utterance_s=speech.max_utterance_s))
 
-    def understand(self, utterance: Utterance, intents: set[str] | None = None) -> Heard:
+    def understand(self, utterance: Utterance, intents: set[str] | None = None, *,
+                   addressed: bool = False) -> Heard:
+        """``addressed``: the conversation says this utterance is meant for wanwan (see
+        :class:`~wanwan.kiosk.TurnTaking`); without a wake phrase every utterance is."""
+        addressed = addressed or not self.wake
         started = time.perf_counter()
-        transcript = self.recognizer.transcribe(utterance.samples)
+        transcript = self.recognizer.transcribe(utterance.samples, addressed=addressed)
         recognised = time.perf_counter()
         woke, command, parse = interpret(transcript, self.wake, self.engine, self.recognizer,
                                          intents)
         done = time.perf_counter()
         return Heard(utterance, transcript, woke, command, parse,
-                     {"asr": (recognised - started) * 1000, "nlu": (done - recognised) * 1000})
+                     {"asr": (recognised - started) * 1000, "nlu": (done - recognised) * 1000},
+                     addressed)
 
     def utterances(self, samples: np.ndarray) -> list[Utterance]:
         endpointer = Endpointer(self.endpointing)
@@ -98,8 +111,8 @@ class VoicePipeline:
         out.extend(endpointer.flush())
         return out
 
-    def hear_all(self, samples: np.ndarray) -> list[Heard]:
-        return [self.understand(u) for u in self.utterances(samples)]
+    def hear_all(self, samples: np.ndarray, *, addressed: bool = False) -> list[Heard]:
+        return [self.understand(u, addressed=addressed) for u in self.utterances(samples)]
 
 
 class LiveHearing:
@@ -113,14 +126,18 @@ class LiveHearing:
     on, the guess is dropped and the whole utterance is recognised at its end. Every call into
     the recogniser runs on that one worker, so a recogniser never serves two threads at once.
     ``timings_ms["wait"]`` of each result is what the speaker waited after the end was declared.
+    ``addressed()`` says, when recognition starts, whether the conversation expects speech for
+    wanwan now (see :meth:`VoicePipeline.understand`).
     """
 
-    def __init__(self, pipeline: VoicePipeline, *, speculate: bool = True) -> None:
+    def __init__(self, pipeline: VoicePipeline, *, speculate: bool = True,
+                 addressed: Callable[[], bool] = lambda: False) -> None:
         self.pipeline = pipeline
         self.speculate = speculate
+        self.addressed = addressed
         self.endpointer = Endpointer(pipeline.endpointing)
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="wanwan-asr")
-        self._guess: tuple[np.ndarray, Future[Heard]] | None = None
+        self._guess: tuple[np.ndarray, bool, Future[Heard]] | None = None
         self.guesses_used = 0
         self.guesses_dropped = 0
 
@@ -130,7 +147,9 @@ class LiveHearing:
         if pause is not None and self.speculate:
             if self._guess is not None:
                 self.guesses_dropped += 1
-            self._guess = (pause.samples, self._worker.submit(self.pipeline.understand, pause))
+            addressed = self.addressed()
+            self._guess = (pause.samples, addressed, self._worker.submit(
+                self.pipeline.understand, pause, addressed=addressed))
         return out
 
     def flush(self) -> list[Heard]:
@@ -139,15 +158,18 @@ class LiveHearing:
     def _finish(self, utterance: Utterance) -> Heard:
         ended = time.perf_counter()
         guess, self._guess = self._guess, None
-        if guess is not None and np.array_equal(guess[0], utterance.samples):
-            heard = guess[1].result()
+        addressed = self.addressed()
+        if guess is not None and guess[1] == addressed and np.array_equal(guess[0],
+                                                                           utterance.samples):
+            heard = guess[2].result()
             heard.utterance = utterance
             heard.timings_ms["guessed"] = 1.0
             self.guesses_used += 1
         else:
             if guess is not None:
                 self.guesses_dropped += 1
-            heard = self._worker.submit(self.pipeline.understand, utterance).result()
+            heard = self._worker.submit(self.pipeline.understand, utterance,
+                                        addressed=addressed).result()
         heard.timings_ms["wait"] = (time.perf_counter() - ended) * 1000
         return heard
 

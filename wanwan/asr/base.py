@@ -48,7 +48,11 @@ class Recognizer(Protocol):
 
     def stream(self) -> Stream: ...
 
-    def transcribe(self, samples: np.ndarray) -> Transcript: ...
+    def transcribe(self, samples: np.ndarray, *, addressed: bool = False) -> Transcript:
+        """One utterance (16 kHz int16). ``addressed``: the conversation already says it is
+        meant for wanwan (a follow-up, an answer to a read-back, push-to-talk), so an engine
+        narrowed to the grammar may read it as a command without the wake phrase."""
+        ...
 
 
 def transcribe_by_streaming(recognizer: Recognizer, samples: np.ndarray,

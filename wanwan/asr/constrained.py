@@ -1,7 +1,7 @@
 """Whisper narrowed to what the intents can say: a beam search over Whisper's tokens that only
 follows sentences of the loaded templates.
 
-The grammar is the intent engine's own trie of template expansions. Each word of it becomes the
+The grammar is the intent engine's own graph of its templates. Each word of it becomes the
 token sequences Whisper would write for it ("dewar", " Dewar", "what's", "12" and "twelve",
 "%" for "percent"); slot lists contribute their values, number ranges any number in words or
 digits (the intent engine checks the range afterwards). Filler words the engine ignores ("the",
@@ -64,7 +64,8 @@ class TokenGrammar:
         self.tokenizer = tokenizer
         self.max_variants = max_variants
         self.nodes = {id(node): node for node in engine.grammar_nodes()}
-        self.root: State = ("t", id(engine.trie))
+        self.nodes[id(engine.root)] = engine.root
+        self.root: State = ("t", id(engine.root))
         vocab = tokenizer.get_vocab()
         self.digit_start = sorted(i for t, i in vocab.items() if _DIGITS_START.match(t))
         self.digit_plain = sorted(i for t, i in vocab.items() if _DIGITS.match(t))
@@ -173,19 +174,23 @@ class TokenGrammar:
             return [((t,), ("t", node_id)) for t in self.digit_plain]
         if kind == "s":  # the very start: the wake phrase may come first
             out += [(u, ("t", node_id)) for u in self.wake_units]
-        for word, child in node.words.items():
-            target: State = ("t", id(child))
-            out += [(u, target) for u in self._units_of(self.word_forms(word))]
-            out += [(self._encode(s, False), target) for s in self.symbols.get(word, ())]
-        for slot, child in node.slots.items():
+        for word, children in node.words.items():
+            units = self._units_of(self.word_forms(word))
+            symbols = [self._encode(s, False) for s in self.symbols.get(word, ())]
+            for child in children:
+                target: State = ("t", id(child))
+                out += [(u, target) for u in units]
+                out += [(s, target) for s in symbols]
+        for slot, children in node.slots.items():
             slot_list = self.engine.lists[slot.list_name]
-            if slot_list.is_range:
-                out += [(u, (after, id(child))) for u, after in self._number_units("n")]
-                out += [((t,), ("d", id(child))) for t in self.digit_start]
-            else:
-                for phrase in slot_list.phrases:
-                    out += [(u, ("t", id(child))) for u in self._units_of(
-                        self.phrase_forms(phrase), names=True)]
+            for child in children:
+                if slot_list.is_range:
+                    out += [(u, (after, id(child))) for u, after in self._number_units("n")]
+                    out += [((t,), ("d", id(child))) for t in self.digit_start]
+                else:
+                    for phrase in slot_list.phrases:
+                        out += [(u, ("t", id(child))) for u in self._units_of(
+                            self.phrase_forms(phrase), names=True)]
         if kind in ("f", "t") or kind[0] in "nd":  # "of the": two fillers; one punctuation
             after_filler: State = ("g" if kind == "f" else "f", node_id)
             out += [(u, after_filler) for u in self._units_of(self.fillers)]
@@ -271,7 +276,7 @@ class TokenGrammar:
         return known
 
     def final(self, heads: frozenset[Head]) -> bool:
-        return any(not partial and self.nodes[node].ends and kind not in ("d,", "d.")
+        return any(not partial and self.nodes[node].final and kind not in ("d,", "d.")
                    and (kind[0] != "n" or number_ends(kind)) for (kind, node), partial in heads)
 
 

@@ -26,8 +26,8 @@ def run(args: argparse.Namespace) -> int:
         engine = load_engine(args.intents, args.config)
         for intent in engine.catalog.intents.values():
             mark = " ★" if intent.actuating else ""
-            slots = sorted({e.slot_name for t in intent.templates for x in t.expansions
-                            for e in x if not isinstance(e, str)})
+            slots = sorted({ref.slot_name for t in intent.templates if t.graph
+                            for ref in t.graph.slot_refs})
             example = intent.tests[0].text if intent.tests else ""
             print(f"{intent.name}{mark}  slots: {', '.join(slots) or '-'}  e.g. {example!r}")
         return 0
@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     folder = args.intents or intents_folder(engine.language.code)
-    print(f"{folder}: {len(engine.catalog.intents)} intents, {len(engine.expansions)} "
-          f"expansions, {len(engine.catalog.tests)} test sentences, {len(problems)} problem(s)",
+    print(f"{folder}: {len(engine.catalog.intents)} intents, {engine.count_sentences()} "
+          f"sentences, {len(engine.catalog.tests)} test sentences, {len(problems)} problem(s)",
           file=sys.stderr)
     return 1 if problems else 0

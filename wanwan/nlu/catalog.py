@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from wanwan.nlu import templates as tpl
+from wanwan.nlu.graph import TemplateGraph, compile_template
 from wanwan.nlu.text import UNIVERSAL_SYMBOLS, Language, Token, normalise
 from wanwan.nlu.yamlfile import LocDict, LocList, YamlError, load
 
@@ -73,14 +74,18 @@ class SlotList:
         return self.range_min <= value <= self.range_max
 
 
-@dataclass
+@dataclass(eq=False)
 class Template:
     text: str
     intent: str
     path: Path
     line: int
     fixed_slots: dict[str, SlotValue]
-    expansions: list[tuple[str | tpl.SlotRef, ...]] = field(default_factory=list)
+    graph: TemplateGraph | None = None  # None when it did not compile (an error says why)
+
+    def sentences(self, limit: int | None = None) -> list[tuple[str | tpl.SlotRef, ...]]:
+        """What it says, as normalised words and slot placeholders (enumerated: for tools)."""
+        return list(self.graph.sentences(limit)) if self.graph else []
 
 
 @dataclass
@@ -401,46 +406,24 @@ class _Loader:
     def compile_template(self, template: Template, language: Language,
                          rule_lookup: tpl.RuleLookup) -> None:
         where = (template.path, template.line)
+
+        def normalise_run(text: str) -> list[str]:
+            words = self.run_cache.get(text)
+            if words is None:
+                words = self.run_cache[text] = [t.text for t in normalise(text, language)]
+            return words
+
         try:
-            seq = tpl.parse(template.text)
-            expansions = tpl.expand(seq, rule_lookup)
+            graph = compile_template(tpl.parse(template.text), rule_lookup, normalise_run)
         except tpl.TemplateError as exc:
             col = f" (column {exc.column})" if exc.column else ""
             self.error(f"template {template.text!r}: {exc}{col}", *where)
             return
-        seen: set[tuple] = set()
-        for words in expansions:
-            elements: list[str | tpl.SlotRef] = []
-            run: list[str] = []
-            bad = False
-            for word in [*words, None]:
-                if isinstance(word, str):
-                    run.append(word)
-                    continue
-                if run:  # normalise runs of words together: "six hundred" is one number
-                    text = " ".join(run)
-                    normalised = self.run_cache.get(text)
-                    if normalised is None:
-                        normalised = [t.text for t in normalise(text, language)]
-                        self.run_cache[text] = normalised
-                    elements.extend(normalised)
-                    run = []
-                if word is None:
-                    break
-                if word.list_name not in self.lists:
-                    self.error(f"template {template.text!r}: unknown list {{{word.list_name}}}",
-                               *where)
-                    bad = True
-                    break
-                elements.append(word)
-            if bad:
-                return
-            key = tuple(elements)
-            if key and key not in seen:
-                seen.add(key)
-                template.expansions.append(key)
-        if not template.expansions:
-            self.error(f"template {template.text!r} says nothing", *where)
+        unknown = sorted({ref.list_name for ref in graph.slot_refs} - set(self.lists))
+        if unknown:
+            self.error(f"template {template.text!r}: unknown list {{{unknown[0]}}}", *where)
+            return
+        template.graph = graph
 
     def read_tests(self, intent: Intent, tests: Any, path: Path, line: int) -> None:
         if tests is None:

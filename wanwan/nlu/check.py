@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wanwan.nlu.catalog import Catalog
+from wanwan.nlu.catalog import Catalog, Template
 from wanwan.nlu.matcher import IntentEngine
 from wanwan.nlu.templates import SlotRef
+
+PER_TEMPLATE = 5000
 
 
 @dataclass
@@ -53,24 +55,26 @@ def _sample(elements: tuple, catalog: Catalog) -> str | None:
 
 
 def _overlaps(catalog: Catalog, engine: IntentEngine) -> list[Problem]:
-    """Two intents whose templates say the same word sequence."""
-    owner: dict[tuple, object] = {}
+    """Two intents whose templates say the same word sequence (among the first
+    ``PER_TEMPLATE`` sentences of each template: a home's catalogue says millions)."""
+    owner: dict[tuple, Template] = {}
     problems: list[Problem] = []
     reported: set[tuple[str, str]] = set()
-    for exp in engine.expansions:
-        key = tuple(e if isinstance(e, str) else ("slot", e.list_name) for e in exp.elements)
-        other = owner.setdefault(key, exp)
-        if other is exp or other.intent is exp.intent:  # type: ignore[attr-defined]
-            continue
-        pair = (other.template.text, exp.template.text)  # type: ignore[attr-defined]
-        if pair in reported:
-            continue
-        reported.add(pair)
-        sample = _sample(exp.elements, catalog) or " ".join(map(str, key))
-        problems.append(Problem(
-            str(exp.template.path), exp.template.line,
-            f"{exp.intent.name} and {other.intent.name} both claim {sample!r} "  # type: ignore[attr-defined]
-            f"(see {other.template.path.name}:{other.template.line})"))  # type: ignore[attr-defined]
+    for template in engine.templates:
+        for elements in template.sentences(PER_TEMPLATE):
+            key = tuple(e if isinstance(e, str) else ("slot", e.list_name) for e in elements)
+            other = owner.setdefault(key, template)
+            if other is template or other.intent == template.intent:
+                continue
+            pair = (other.text, template.text)
+            if pair in reported:
+                continue
+            reported.add(pair)
+            sample = _sample(elements, catalog) or " ".join(map(str, key))
+            problems.append(Problem(
+                str(template.path), template.line,
+                f"{template.intent} and {other.intent} both claim {sample!r} "
+                f"(see {other.path.name}:{other.line})"))
     return problems
 
 
@@ -78,10 +82,10 @@ def _unmatchable(catalog: Catalog, engine: IntentEngine) -> list[Problem]:
     problems: list[Problem] = []
     for intent in catalog.intents.values():
         for template in intent.templates:
-            if not template.expansions:
+            if template.graph is None:
                 continue
             matched = False
-            for elements in template.expansions[:20]:
+            for elements in template.sentences(20):
                 sample = _sample(elements, catalog)
                 if sample is None:
                     continue

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from wanwan.nlu import numbers_en
 
@@ -60,14 +61,7 @@ class Language:
         """A crude stem for comparing inflections ("entries" ~ "entry", "logged" ~ "log")."""
         if self.code != "en" or len(word) < 4:
             return word
-        for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ches", "ch"),
-                             ("shes", "sh"), ("xes", "x"), ("ing", ""), ("ed", ""), ("s", "")):
-            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-                stem = word[: len(word) - len(suffix)] + repl
-                if suffix in ("ing", "ed") and len(stem) > 3 and stem[-1] == stem[-2]:
-                    stem = stem[:-1]  # "logged" -> "logg" -> "log"
-                return stem
-        return word
+        return _english_stem(word)
 
     def parse_numbers(self, words: list[str]) -> list[Token]:
         if self.code != "en":  # only English number words so far; digits work everywhere
@@ -85,6 +79,18 @@ class Language:
             out.append(Token(format_number(value), value, " ".join(words[i:end])))
             i = end
         return out
+
+
+@lru_cache(maxsize=50_000)
+def _english_stem(word: str) -> str:
+    for suffix, repl in (("ies", "y"), ("ied", "y"), ("sses", "ss"), ("ches", "ch"),
+                         ("shes", "sh"), ("xes", "x"), ("ing", ""), ("ed", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            stem = word[: len(word) - len(suffix)] + repl
+            if suffix in ("ing", "ed") and len(stem) > 3 and stem[-1] == stem[-2]:
+                stem = stem[:-1]  # "logged" -> "logg" -> "log"
+            return stem
+    return word
 
 
 # Characters that separate words; the decimal point and % survive until number parsing.
@@ -156,6 +162,7 @@ def tokens_text(tokens: list[Token]) -> str:
     return " ".join(t.text for t in tokens)
 
 
+@lru_cache(maxsize=50_000)  # the same few thousand words, compared again and again
 def phonetic_key(word: str) -> str:
     """A coarse sound-alike key (Soundex-like classes, vowels dropped after the first letter).
 

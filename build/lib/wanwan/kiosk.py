@@ -27,31 +27,45 @@ log = logging.getLogger(__name__)
 
 
 class TurnTaking:
-    """Whether an utterance is addressed to wanwan at one site.
+    """Whether an utterance is addressed to wanwan at one site: a fact of the conversation,
+    not of the transcript.
 
     The wake phrase opens a turn. Without it wanwan still listens to: the answer to a pending
-    confirmation, anything within ``follow_up_s`` of its last reply, and "stop" while a transfer
-    runs at the site or while it speaks.
+    confirmation, anything within ``follow_up_s`` of its last reply (after "Yes?" too), every
+    utterance when the site has no wake phrase (push-to-talk, or an external wake-word engine
+    opening the microphone), and "stop" while a transfer runs at the site or while it speaks.
+    All but the wake phrase and the stop are known before a word is recognised (``expecting``),
+    so the recogniser can take the utterance as meant for wanwan.
     """
 
-    def __init__(self, follow_up_s: float = 6.0) -> None:
+    def __init__(self, follow_up_s: float = 6.0, wake_phrase: str | None = "wan wan") -> None:
         self.follow_up_s = follow_up_s
+        self.wake_phrase = wake_phrase
         self.last_reply_at: float | None = None
 
     def replied(self) -> None:
         self.last_reply_at = time.monotonic()
 
+    def expecting(self, *, pending: bool) -> str | None:
+        """Why speech now is meant for wanwan, before it is recognised; None if nothing says so."""
+        if not self.wake_phrase:
+            return "no wake phrase at this site"
+        if pending:
+            return "answering a confirmation"
+        last = self.last_reply_at
+        if last is not None and time.monotonic() - last <= self.follow_up_s:
+            return "follow-up"
+        return None
+
     def addressed(self, heard: Heard, *, pending: bool, transfer_running: bool,
                   speaking: bool) -> tuple[bool, str]:
         if heard.woke:
             return True, "wake phrase"
-        if pending:
-            return True, "answering a confirmation"
+        expected = self.expecting(pending=pending)
+        if expected:
+            return True, expected
         if heard.parse.intent in STOPS and (transfer_running or speaking):
             return True, "stop during a transfer" if transfer_running else "stop while speaking"
-        last = self.last_reply_at
-        if last is not None and time.monotonic() - last <= self.follow_up_s:
-            return True, "follow-up"
         return False, "no wake phrase"
 
 
@@ -82,9 +96,9 @@ class Kiosk:
         self.assistant = assistant
         self.site = assistant.config.site(site).id
         self.speaker = speaker
-        self.hearing = LiveHearing(pipeline, speculate=speculate)
         self.turns = TurnTaking(assistant.config.speech.follow_up_s if follow_up_s is None
-                                else follow_up_s)
+                                else follow_up_s, pipeline.wake)
+        self.hearing = LiveHearing(pipeline, speculate=speculate, addressed=self._expecting)
         self._lock = threading.Lock()  # feed() from one thread, replies from others
         self._unsubscribe = [assistant.on_reply(self._on_reply),
                              assistant.on_stop(self._on_stop)]
@@ -98,6 +112,10 @@ class Kiosk:
     def _on_stop(self, site: str) -> None:
         if site == self.site:
             self.speaker.interrupt()  # "stop" cuts speech at once
+
+    def _expecting(self) -> bool:
+        pending = self.assistant.dialogue.site_state(self.site).pending is not None
+        return self.turns.expecting(pending=pending) is not None
 
     # -- audio in ------------------------------------------------------------------------------
     def feed(self, block: np.ndarray) -> list[KioskTurn]:

@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 ENGINES = ("auto", "whisper", "whisper-free", "vosk", "pocketsphinx", "pocketsphinx-free")
 
 
-def whisper_prompt(engine: IntentEngine, wake: str = "wan wan", max_words: int = 60) -> str:
+def whisper_prompt(engine: IntentEngine, wake: str | None = "wan wan", max_words: int = 60
+                   ) -> str:
     """A short prompt that reads like earlier transcript: example sentences of the catalogue
     chosen greedily for the most words not yet covered (Whisper follows a prompt's words and
     style; it reads about 224 tokens of it)."""
@@ -62,7 +63,7 @@ def find_whisper_model(configured: str | None = None) -> Path | None:
 
 
 def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None,
-                    wake: str = "wan wan",
+                    wake: str | None = "wan wan",
                     max_speech_s: float = EndpointerSettings.max_utterance_s) -> Recognizer:
     """``max_speech_s``: the longest utterance the endpointer lets through
     (``speech.max_utterance_s``); Whisper reads no more of one."""

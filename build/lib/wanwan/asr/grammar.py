@@ -123,7 +123,7 @@ class _Compiler:
         return " ".join(parts)
 
 
-def build_grammar(engine: IntentEngine, known: Lookup, wake: str = "wan wan",
+def build_grammar(engine: IntentEngine, known: Lookup, wake: str | None = "wan wan",
                   articles: tuple[str, ...] = ("the",), phrase_limit: int = 3000) -> Grammar:
     """The grammar of everything ``engine`` understands, in words ``known`` to the recogniser."""
     c = _Compiler(engine, known, articles)

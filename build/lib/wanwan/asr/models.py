@@ -16,10 +16,12 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from platformdirs import user_data_dir
+
 from wanwan.errors import UserError
 from wanwan.progress import Progress
 
-REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
+CHECKOUT_MODELS = Path(__file__).resolve().parents[2] / "models"  # beside the package
 VOSK_BASE = "https://alphacephei.com/vosk/models"
 HF_BASE = "https://huggingface.co"
 
@@ -72,7 +74,13 @@ class Installed:
 
 
 def models_dir() -> Path:
-    return Path(os.environ.get("WANWAN_MODELS", REPO_MODELS))
+    """``WANWAN_MODELS``, else ``models/`` of the checkout wanwan runs from, else the user's
+    data folder (an installed wheel has no checkout)."""
+    if os.environ.get("WANWAN_MODELS"):
+        return Path(os.environ["WANWAN_MODELS"])
+    if CHECKOUT_MODELS.is_dir():
+        return CHECKOUT_MODELS
+    return Path(user_data_dir("wanwan")) / "models"
 
 
 def check(path: Path, spec: ModelSpec | None) -> list[str]:

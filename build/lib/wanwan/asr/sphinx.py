@@ -74,7 +74,7 @@ class SphinxRecognizer:
     # spoken out-of-domain sentences (scripts/bench_speech.py)
     min_confidence_actuating = 0.1
 
-    def __init__(self, engine: IntentEngine | None = None, *, wake: str = "wan wan",
+    def __init__(self, engine: IntentEngine | None = None, *, wake: str | None = "wan wan",
                  free: bool = False, search: str = "ngram") -> None:
         """``search``: "ngram" (a trigram model of the catalogue) or "jsgf" (its grammar)."""
         self.free = free or engine is None
@@ -104,5 +104,5 @@ class SphinxRecognizer:
     def stream(self) -> SphinxStream:
         return SphinxStream(self)
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(self, samples: np.ndarray, *, addressed: bool = False) -> Transcript:
         return transcribe_by_streaming(self, samples)

@@ -57,7 +57,7 @@ class VoskRecognizer:
     narrowed to phrases sampled from the intents' templates plus ``[unk]``."""
 
     def __init__(self, model_path: Path | str, engine: IntentEngine | None = None, *,
-                 phrases: list[str] | None = None, wake: str = "wan wan") -> None:
+                 phrases: list[str] | None = None, wake: str | None = "wan wan") -> None:
         try:
             import vosk  # deferred: an optional extra (wanwan[vosk])
         except ImportError:
@@ -94,5 +94,5 @@ class VoskRecognizer:
     def stream(self) -> VoskStream:
         return VoskStream(self)
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(self, samples: np.ndarray, *, addressed: bool = False) -> Transcript:
         return transcribe_by_streaming(self, samples)

@@ -164,7 +164,7 @@ class WhisperRecognizer:
     module's docstring). One utterance at a time: ``transcribe`` holds a lock."""
 
     def __init__(self, model: str | Path, *, engine: IntentEngine | None = None,
-                 wake: str = "wan wan",
+                 wake: str | None = "wan wan",
                  prompt: str = "", threads: int = 2,
                  max_speech_s: float = EndpointerSettings.max_utterance_s,
                  retry_beam: int = 5, grammar: GrammarSettings | None = None) -> None:
@@ -202,7 +202,7 @@ class WhisperRecognizer:
         self.grammar = self.decoder = None
         if engine is not None:
             self.grammar = TokenGrammar(engine, self.whisper.hf_tokenizer,
-                                        wake_forms=_wake_forms(wake))
+                                        wake_forms=_wake_forms(wake or ""))
             special = {self.tokenizer.eot, self.tokenizer.sot_prev, self.tokenizer.no_timestamps,
                        *self.tokenizer.sot_sequence}
             self.decoder = WhisperDecoder(self.model_path, set(range(COMMON_TOKENS))
@@ -226,13 +226,13 @@ class WhisperRecognizer:
     def stream(self) -> WhisperStream:
         return WhisperStream(self)
 
-    def transcribe(self, samples: np.ndarray) -> Transcript:
+    def transcribe(self, samples: np.ndarray, *, addressed: bool = False) -> Transcript:
         started = time.perf_counter()
         audio = samples.astype(np.float32) / 32768.0
         if len(audio) < 1600:  # under 0.1 s: nothing to say
             return Transcript("", 0.0, [], self.name, len(audio) / 16000, 0.0)
         with self.lock:
-            transcript = self._transcribe(audio)
+            transcript = self._transcribe(audio, addressed or not self.wake)
         transcript.elapsed = time.perf_counter() - started
         _release_freed_memory()
         if self.decoder is not None:
@@ -262,14 +262,14 @@ class WhisperRecognizer:
         """The log-mel window of silence that the speech is laid over."""
         return self.whisper.feature_extractor(np.zeros(frames * 160, np.float32))[:, :frames]
 
-    def _transcribe(self, audio: np.ndarray) -> Transcript:
+    def _transcribe(self, audio: np.ndarray, addressed: bool) -> Transcript:
         encoded, speech_frames = self._encode(audio)
         seconds = len(audio) / 16000
-        reading = self._decode(encoded, seconds, beam=1)
+        reading = self._decode(encoded, seconds, 1, addressed)
         if self.retry_beam > 1 and self._means_nothing(reading.text):
             # greedy decoding is right nearly always and fastest; what it leaves without
             # meaning gets a second reading with a beam ("abort" heard as "a board")
-            again = self._decode(encoded, seconds, beam=self.retry_beam)
+            again = self._decode(encoded, seconds, self.retry_beam, addressed)
             if not self._means_nothing(again.text):
                 again.notes["greedy_text"] = reading.text
                 reading = again
@@ -284,9 +284,11 @@ class WhisperRecognizer:
     def _means_nothing(self, text: str) -> bool:
         if self.engine is None:  # free decoding only: nothing to judge by
             return False
-        return self.engine.parse(split_wake(text, self.wake, self.engine)[1]).intent is None
+        command = split_wake(text, self.wake, self.engine)[1] if self.wake else text
+        return self.engine.parse(command).intent is None
 
-    def _decode(self, encoded: np.ndarray, seconds: float, beam: int) -> _Reading:
+    def _decode(self, encoded: np.ndarray, seconds: float, beam: int, addressed: bool
+                ) -> _Reading:
         """Free decoding, then the grammar pass."""
         budget = int(seconds * 8) + 10  # nobody says more than 8 tokens a second
         result = self.whisper.model.generate(
@@ -303,7 +305,7 @@ class WhisperRecognizer:
                        "no_speech": round(result.no_speech_prob, 3),
                        "free_logprob": round(result.scores[0], 3)}
         if self.grammar is not None and tokens:
-            narrowed = self._narrow(encoded[0], tokens, free_text, notes)
+            narrowed = self._narrow(encoded[0], tokens, free_text, notes, addressed)
             if narrowed is not None:
                 text, confidence = narrowed
                 tokens = self.tokenizer.encode(" " + text)
@@ -311,15 +313,19 @@ class WhisperRecognizer:
         return _Reading(text, confidence, tokens, notes)
 
     def _narrow(self, encoded: np.ndarray, free_tokens: list[int], free_text: str,
-                notes: dict) -> tuple[str, float] | None:
-        """The grammar's sentence for this audio, or None to keep the free text."""
+                notes: dict, addressed: bool) -> tuple[str, float] | None:
+        """The grammar's sentence for this audio, or None to keep the free text. Speech meant
+        for wanwan (the wake phrase heard, or ``addressed`` by the conversation) is held to
+        the looser limits; anything else to the strict ones."""
         assert self.grammar is not None and self.decoder is not None and self.engine is not None
         settings = self.settings
-        woke, command = split_wake(free_text, self.wake, self.engine)
+        woke, command = split_wake(free_text, self.wake, self.engine) if self.wake else (
+            False, free_text)
         parsed = self.engine.parse(command)
         if parsed.exact:
             return None  # already a sentence of the grammar
-        if not woke and parsed.confidence < settings.min_confidence_without_wake:
+        meant = woke or addressed
+        if not meant and parsed.confidence < settings.min_confidence_without_wake:
             return None  # not meant for wanwan, or nothing like a command
         # Whisper writes "not" for a mumbled "that"; a negation only blocks a sentence that acts
         negated = any(t.text in self.engine.language.negations
@@ -339,7 +345,7 @@ class WhisperRecognizer:
             notes["grammar_text"] = None
             return None
         said = self.tokenizer.decode(hypothesis.tokens[:-1]).strip()
-        if not wake_tokens:  # a wake phrase the grammar read into noise is not one
+        if not wake_tokens and self.wake:  # a wake phrase read into noise is not one
             said = split_wake(said, self.wake, self.engine)[1]
         grammar_parse = self.engine.parse(said)
         margin = free_score - hypothesis.score + hypothesis.penalty
@@ -353,7 +359,7 @@ class WhisperRecognizer:
             return None  # "don't stop the compressor" must not become "stop the compressor"
         # after a bare wake phrase the free text gives little to compare with ("wan wan" is
         # nearly as likely followed by "no"): the tighter limits
-        limit, limit_per_token = settings.limits(woke, acts or not command.strip())
+        limit, limit_per_token = settings.limits(meant, acts or not command.strip())
         accepted = margin <= limit and per_token <= limit_per_token
         log.debug("grammar %s %r for %r (margin %.2f, %.2f per token)",
                   "took" if accepted else "refused", text, free_text, margin, per_token)

@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio", default=None, metavar="FILE",
                    help="recognise speech in a WAV/FLAC file ('-': raw 16-bit PCM on stdin)")
     p.add_argument("--rate", type=int, default=16000, help="sample rate of raw PCM input")
+    p.add_argument("--wake", default=None, metavar="PHRASE|off",
+                   help="the wake phrase (default: speech.wake_phrase of the config); 'off': "
+                   "every utterance is addressed to wanwan, as with push-to-talk")
     add_speech(p)
     p.set_defaults(run=run, quiet=True)
 
@@ -68,8 +71,12 @@ def _parse_audio(args: argparse.Namespace, engine: IntentEngine) -> int:
     if audio.duration > 600:
         print(f"wanwan: {source}: {audio.duration / 60:.0f} minutes of audio; this takes a "
               "while", file=sys.stderr)
-    name, model = speech_choice(args, load_config(args.config))
-    pipeline = VoicePipeline(engine, make_recognizer(name, engine, model=model))
+    config = load_config(args.config)
+    name, model = speech_choice(args, config)
+    wake = config.speech.wake_phrase if args.wake is None else (
+        None if args.wake.lower() in ("off", "none", "") else args.wake)
+    pipeline = VoicePipeline(engine, make_recognizer(name, engine, model=model, wake=wake),
+                             wake=wake)
     heard_any = False
     for utterance in pipeline.utterances(audio.samples):
         heard = pipeline.understand(utterance)

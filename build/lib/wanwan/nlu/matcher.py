@@ -1,13 +1,15 @@
 """From an utterance to an intent with typed slots, or a reasoned rejection.
 
-Two passes over the same compiled template expansions:
+Two passes over the same compiled template graphs (:mod:`wanwan.nlu.graph`):
 
-1. **exact**: a word trie walked depth-first; slots consume spans that are spoken forms of their
-   list (or a number token in range). Confidence 1.0.
+1. **exact**: the graphs walked from their merged start; slots consume spans that are spoken
+   forms of their list (or a number token). Confidence 1.0.
 2. **tolerant**: what recognisers really produce (a substituted, dropped, extra, split or
-   merged word). Candidates are shortlisted with a vectorised word-overlap score, then aligned
-   to the utterance by a weighted edit distance whose substitution cost comes from rapidfuzz
-   character similarity and a sound-alike key. The confidence says how much was bent.
+   merged word). Templates are shortlisted with a vectorised word-overlap score, then each is
+   aligned to the utterance by a weighted edit distance searched through its graph, so the
+   best of its sentences is found however many it says. Substitution costs come from rapidfuzz
+   character similarity, a sound-alike key and a light stem. The confidence says how much was
+   bent.
 
 Rejection beats guessing: below the intent's minimum confidence, on an unconsumed negation, on a
 slot out of its range, or when two intents fit almost equally well, the result is ``intent=None``
@@ -17,24 +19,22 @@ with a reason.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from wanwan.nlu.catalog import Catalog, Intent, SlotList, SlotValue, Template
+from wanwan.nlu.graph import GrammarNode, TemplateGraph
 from wanwan.nlu.templates import SlotRef
 from wanwan.nlu.text import Token, phonetic_key
 
 MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
-SHORTLIST = 48  # expansions scored by overlap before alignment
-ALIGN_PER_TEMPLATE = 3
-ALIGN_MAX = 10
+SHORTLIST = 16  # templates aligned after the overlap score
 AMBIGUITY_MARGIN = 0.03
-PRUNE_MARGIN = 1.0  # keep aligning candidates this much worse than the best, for margins
+PRUNE_MARGIN = 1.0  # keep aligning paths this much worse than the best, for margins
 
 INS_COST = 1.0
 INS_COST_FUNCTION = 0.5
@@ -44,6 +44,7 @@ DEL_COST_FUNCTION = 0.6
 UNEXPLAINED_WORD_COST = 2.0  # an extra word that sounds like nothing the catalogue says
 SPLIT_MERGE_PENALTY = 0.3
 HOMOPHONE_COST = 0.5
+OUT_OF_RANGE_COST = 1.5  # a number its slot cannot take: a reading in range is preferred
 MIN_WORD_SIM = 0.65
 MIN_SPLIT_MERGE_SIM = 0.85
 MIN_JOINED_SIM = 0.85
@@ -79,28 +80,32 @@ class ParseResult:
 
 @dataclass(slots=True)
 class Expansion:
+    """One sentence a template says (enumerated for tools: checks, recogniser corpora)."""
+
     intent: Intent
     template: Template
     elements: tuple[str | SlotRef, ...]
-    literal_count: int
 
-
-@dataclass(slots=True)
-class GrammarNode:
-    """A place in the compiled templates: the words and slots that may come next, and the
-    expansions that end here. Recognisers narrowed to the grammar walk the same graph."""
-
-    words: dict[str, GrammarNode] = field(default_factory=dict)
-    slots: dict[SlotRef, GrammarNode] = field(default_factory=dict)
-    ends: list[Expansion] = field(default_factory=list)
+    @property
+    def literal_count(self) -> int:
+        return sum(1 for e in self.elements if isinstance(e, str))
 
 
 @dataclass(slots=True)
 class _Candidate:
-    expansion: Expansion
+    """One reading of the utterance through one template."""
+
+    intent: Intent
+    template: Template
     bindings: list[tuple[SlotRef, SlotValue]]
     confidence: float
     exact: bool
+    words: tuple[str, ...]  # the template's words on this reading
+    elements: int  # words and slots on the path
+
+
+# moves of the alignment, for the way back
+_INS, _DEL, _SUB, _SPLIT, _MERGE, _SLOT = range(6)
 
 
 class IntentEngine:
@@ -111,34 +116,33 @@ class IntentEngine:
         self.catalog = catalog
         self.language = catalog.language
         self.lists: dict[str, SlotList] = catalog.lists
-        self.expansions: list[Expansion] = []
-        for intent in catalog.intents.values():
-            for template in intent.templates:
-                for elements in template.expansions:
-                    literals = sum(1 for e in elements if isinstance(e, str))
-                    self.expansions.append(Expansion(intent, template, elements, literals))
-        self._build_trie()
+        self.templates: list[Template] = [t for i in catalog.intents.values()
+                                          for t in i.templates if t.graph is not None]
+        self._intent_of = {id(t): catalog.intents[t.intent] for t in self.templates}
+        self._build_root()
         self._build_index()
         self._build_list_index()
         self.compile_seconds = time.perf_counter() - started
 
     # -- compile -----------------------------------------------------------------------------
-    def _build_trie(self) -> None:
-        self.trie = GrammarNode()
-        for exp in self.expansions:
-            node = self.trie
-            for element in exp.elements:
-                children = node.words if isinstance(element, str) else node.slots
-                child = children.get(element)
-                if child is None:
-                    child = children[element] = GrammarNode()
-                node = child
-            node.ends.append(exp)
+    def _build_root(self) -> None:
+        """One start for every template: its arcs are theirs (nodes are never shared, so a
+        final node tells its template)."""
+        self.root = GrammarNode(-1)
+        self._template_at: dict[int, Template] = {}
+        for template in self.templates:
+            graph: TemplateGraph = template.graph  # type: ignore[assignment]
+            for word, targets in graph.start.words.items():
+                self.root.words.setdefault(word, []).extend(targets)
+            for slot, targets in graph.start.slots.items():
+                self.root.slots.setdefault(slot, []).extend(targets)
+            for node in graph.nodes:
+                self._template_at[id(node)] = template
 
     def _build_index(self) -> None:
         vocab: dict[str, list[int]] = {}
-        for idx, exp in enumerate(self.expansions):
-            for word in set(e for e in exp.elements if isinstance(e, str)):
+        for idx, template in enumerate(self.templates):
+            for word in template.graph.words:  # type: ignore[union-attr]
                 vocab.setdefault(word, []).append(idx)
         self.vocab = sorted(vocab)
         self.vocab_ids = {w: np.array(ids, dtype=np.int32) for w, ids in vocab.items()}
@@ -146,22 +150,21 @@ class IntentEngine:
         for word in self.vocab:
             if len(word) >= 3 and not word.startswith("#"):
                 self.vocab_by_key.setdefault(phonetic_key(word), []).append(word)
-        self.literal_counts = np.array([e.literal_count for e in self.expansions], dtype=np.float32)
-        self.slot_counts = np.array([len(e.elements) - e.literal_count for e in self.expansions],
-                                    dtype=np.float32)
+        # the fewest words and slots a template must say: long templates are not shortlisted
+        # for a short utterance
+        self.shortest = np.array([_shortest(t.graph) for t in self.templates],  # type: ignore[arg-type]
+                                 dtype=np.float32)
         # Slots count in the shortlist like words: a slot whose list is heard in the utterance
         # (a number for a range, a word of a spoken form for a list) earns its credit.
         self.list_names = sorted(self.lists)
         list_index = {name: i for i, name in enumerate(self.list_names)}
-        self.slot_matrix = np.zeros((len(self.expansions), len(self.list_names)), np.float32)
-        for idx, exp in enumerate(self.expansions):
-            for e in exp.elements:
-                if not isinstance(e, str):
-                    self.slot_matrix[idx, list_index[e.list_name]] += 1
+        self.slot_matrix = np.zeros((len(self.templates), len(self.list_names)), np.float32)
+        for idx, template in enumerate(self.templates):
+            for ref in template.graph.slot_refs:  # type: ignore[union-attr]
+                self.slot_matrix[idx, list_index[ref.list_name]] = 1
         self.list_words = {name: frozenset(w for p in sl.phrases for w in p.split())
                            for name, sl in self.lists.items()}
-        self.intent_of = [e.intent.name for e in self.expansions]
-        self.template_of = [id(e.template) for e in self.expansions]
+        self.intent_names = [t.intent for t in self.templates]
         self._similar_words = lru_cache(maxsize=20_000)(self._similar_words_uncached)
         # (template word, heard word) pairs: a long-running kiosk fills any bound; 200k pairs
         # held 43 MB after ~3000 recognised sentences, 30k parse just as fast
@@ -188,14 +191,24 @@ class IntentEngine:
             self.list_forms[name] = groups
 
     # -- public ------------------------------------------------------------------------------
-    def grammar_nodes(self) -> Iterator[GrammarNode]:
-        """Every place of the compiled templates, from ``self.trie``, the root."""
-        stack = [self.trie]
-        while stack:
-            node = stack.pop()
-            yield node
-            stack.extend(node.words.values())
-            stack.extend(node.slots.values())
+    def grammar_nodes(self) -> list[GrammarNode]:
+        """Every place of every template graph (``self.root`` joins their starts)."""
+        return [n for t in self.templates for n in t.graph.nodes]  # type: ignore[union-attr]
+
+    def template_at(self, node: GrammarNode) -> Template:
+        """The template a node of the graph belongs to."""
+        return self._template_at[id(node)]
+
+    def count_sentences(self) -> int:
+        """How many sentences the templates say (slots as placeholders), counted, not listed."""
+        return sum(t.graph.count() for t in self.templates)  # type: ignore[union-attr]
+
+    @cached_property
+    def expansions(self) -> list[Expansion]:
+        """Every sentence of every template, enumerated: for tools (``intents check``, the
+        recognisers' corpora), not for matching. A catalogue of millions is slow here."""
+        return [Expansion(self._intent_of[id(t)], t, elements) for t in self.templates
+                for elements in t.graph.sentences()]  # type: ignore[union-attr]
 
     def parse(self, text: str, intents: set[str] | None = None) -> ParseResult:
         """Understand ``text``; ``intents`` restricts the answer to those intent names."""
@@ -233,31 +246,37 @@ class IntentEngine:
         found: list[_Candidate] = []
         n = len(tokens)
 
-        def walk(node: GrammarNode, pos: int, bound: list[tuple[SlotRef, SlotValue]]) -> None:
+        def walk(node: GrammarNode, pos: int, bound: list[tuple[SlotRef, SlotValue]],
+                 words: tuple[str, ...]) -> None:
             if pos == n:
-                for exp in node.ends:
-                    if intents is None or exp.intent.name in intents:
-                        found.append(_Candidate(exp, list(bound), 1.0, True))
+                if node.final:
+                    template = self._template_at[id(node)]
+                    intent = self._intent_of[id(template)]
+                    if intents is None or intent.name in intents:
+                        found.append(_Candidate(intent, template, list(bound), 1.0, True, words,
+                                                len(words) + len(bound)))
                 return
-            child = node.words.get(tokens[pos].text)
-            if child is not None:
-                walk(child, pos + 1, bound)
-            for ref, child in node.slots.items():
+            token = tokens[pos]
+            for child in node.words.get(token.text, ()):
+                walk(child, pos + 1, bound, (*words, token.text))
+            for ref, children in node.slots.items():
                 slot_list = self.lists[ref.list_name]
                 if slot_list.is_range:
-                    if tokens[pos].is_number:
-                        bound.append((ref, tokens[pos].value))  # type: ignore[arg-type]
-                        walk(child, pos + 1, bound)
+                    if token.is_number:
+                        bound.append((ref, token.value))  # type: ignore[arg-type]
+                        for child in children:
+                            walk(child, pos + 1, bound, words)
                         bound.pop()
                     continue
                 for k in range(1, min(slot_list.max_words, n - pos) + 1):
                     value = slot_list.phrases.get(" ".join(t.text for t in tokens[pos:pos + k]))
                     if value is not None:
                         bound.append((ref, value))
-                        walk(child, pos + k, bound)
+                        for child in children:
+                            walk(child, pos + k, bound, words)
                         bound.pop()
 
-        walk(self.trie, 0, [])
+        walk(self.root, 0, [], ())
         return found
 
     # -- tolerant ----------------------------------------------------------------------------
@@ -355,9 +374,10 @@ class IntentEngine:
         return best
 
     def _shortlist(self, tokens: list[Token], intents: set[str] | None) -> list[int]:
-        acc = np.zeros(len(self.expansions), dtype=np.float32)
-        for token in tokens:
-            for word, sim in self._similar_words(token.text):
+        acc = np.zeros(len(self.templates), dtype=np.float32)
+        for token in {t.text for t in tokens}:
+            best: dict[str, float] = dict(self._similar_words(token))
+            for word, sim in best.items():
                 acc[self.vocab_ids[word]] += sim
         numbers = sum(1 for t in tokens if t.is_number)
         texts = {t.text for t in tokens}
@@ -367,170 +387,186 @@ class IntentEngine:
             else 0.7 if any(self._list_match(name, (t,)) for t in texts)
             else 0.0
             for name in self.list_names], dtype=np.float32)
-        score = (acc + self.slot_matrix @ present
-                 - 0.5 * self.literal_counts - 0.5 * self.slot_counts)
+        score = acc + self.slot_matrix @ present - 0.5 * np.maximum(
+            0.0, self.shortest - len(tokens))
         if intents is not None:
-            mask = np.array([name not in intents for name in self.intent_of])
-            score[mask] = -np.inf
+            score[[name not in intents for name in self.intent_names]] = -np.inf
         k = min(SHORTLIST, len(score))
         top = np.argpartition(-score, k - 1)[:k]
-        top = top[np.argsort(-score[top])]
-        chosen: list[int] = []
-        per_template: dict[int, int] = {}
-        for idx in top.tolist():
-            if not np.isfinite(score[idx]):
-                break
-            tid = self.template_of[idx]
-            if per_template.get(tid, 0) >= ALIGN_PER_TEMPLATE:
-                continue
-            per_template[tid] = per_template.get(tid, 0) + 1
-            chosen.append(idx)
-            if len(chosen) >= ALIGN_MAX:
-                break
-        return chosen
+        return [int(i) for i in top[np.argsort(-score[top])] if np.isfinite(score[i])]
 
     def _tolerant(self, tokens: list[Token], intents: set[str] | None) -> list[_Candidate]:
         out: list[_Candidate] = []
         best_cost = float("inf")
+        costs = _Costs(self, tokens)
         for idx in self._shortlist(tokens, intents):
-            exp = self.expansions[idx]
-            aligned = self._align(exp, tokens, best_cost + PRUNE_MARGIN)
+            template = self.templates[idx]
+            aligned = self._align(template.graph, costs, best_cost + PRUNE_MARGIN)  # type: ignore[arg-type]
             if aligned is None:
                 continue
-            cost, bindings = aligned
+            cost, bindings, words, elements = aligned
             best_cost = min(best_cost, cost)
-            denom = max(len(exp.elements), len(tokens))
-            out.append(_Candidate(exp, bindings, max(0.0, 1.0 - cost / denom), False))
+            denom = max(elements, len(tokens))
+            out.append(_Candidate(self._intent_of[id(template)], template, bindings,
+                                  max(0.0, 1.0 - cost / denom), False, words, elements))
         return out
 
-    def _align(self, exp: Expansion, tokens: list[Token], give_up: float
-               ) -> tuple[float, list[tuple[SlotRef, SlotValue]]] | None:
-        """Weighted edit distance between the expansion and the tokens, with slot bindings.
-
-        ``cost[i][j]``: the cheapest way to say the first ``i`` elements with the first ``j``
-        tokens. Every move goes to a larger (i, j), so one pass in row order suffices.
-        """
-        elems = exp.elements
-        m, n = len(elems), len(tokens)
+    def _align(self, graph: TemplateGraph, c: _Costs, give_up: float
+               ) -> tuple[float, list[tuple[SlotRef, SlotValue]], tuple[str, ...], int] | None:
+        """The cheapest way to say the tokens with one of the graph's sentences: a weighted
+        edit distance searched through the graph (nodes in topological order, one row of
+        costs over token positions per node; every move goes to a later node or a later
+        position, so one pass suffices). None when every way costs more than ``give_up``."""
+        n = c.n
         inf = float("inf")
-        cost = [[inf] * (n + 1) for _ in range(m + 1)]
-        back: list[list[tuple[int, int, tuple[SlotRef, SlotValue] | None] | None]] = [
-            [None] * (n + 1) for _ in range(m + 1)
-        ]
-        cost[0][0] = 0.0
-        texts = [t.text for t in tokens]
-        values = [t.value for t in tokens]
-        single_word_number = [t.is_number and " " not in t.source for t in tokens]
-        ins = [self._ins_cost(t) for t in tokens]
-        skip = self.language.skip_words
-        homophones = self.language.number_homophones
-        sub_cost, word_sim = self._sub_cost, self._word_sim
+        nodes = graph.nodes
+        cost: list[list[float] | None] = [None] * len(nodes)
+        back: list[list[tuple | None] | None] = [None] * len(nodes)
+        cost[0] = [0.0] + [inf] * n
+        back[0] = [None] * (n + 1)
+        texts, values, ins = c.texts, c.values, c.ins
+        best_end, best_total = -1, inf
 
-        for i in range(m + 1):
-            row = cost[i]
+        def row_of(index: int) -> tuple[list[float], list[tuple | None]]:
+            row = cost[index]
+            if row is None:
+                row = cost[index] = [inf] * (n + 1)
+                back[index] = [None] * (n + 1)
+            return row, back[index]  # type: ignore[return-value]
+
+        for node in nodes:
+            row = cost[node.index]
+            if row is None:
+                continue
+            brow: list[tuple | None] = back[node.index]  # type: ignore[assignment]
+            for j in range(n):  # words heard that the template does not say
+                v = row[j] + ins[j]
+                if v < row[j + 1]:
+                    row[j + 1] = v
+                    brow[j + 1] = (node.index, j, _INS, None)
             if min(row) > give_up:
-                return None  # costs only grow from here: this expansion cannot win
-            elem = elems[i] if i < m else None
-            nxt = elems[i + 1] if i + 1 < m else None
-            for j in range(n + 1):
-                c = row[j]
-                if c == inf:
-                    continue
-                if j < n and c + ins[j] < row[j + 1]:
-                    row[j + 1] = c + ins[j]
-                    back[i][j + 1] = (i, j, None)
-                if elem is None:
-                    continue
-                moves: list[tuple[int, int, float, tuple[SlotRef, SlotValue] | None]] = []
-                if isinstance(elem, str):
-                    moves.append((i + 1, j, c + self._del_cost(elem), None))
-                    if j < n and texts[j] not in skip:  # a filler never stands for a word
-                        if values[j] is not None:
-                            if single_word_number[j] and homophones.get(elem) == values[j]:
-                                moves.append((i + 1, j + 1, c + HOMOPHONE_COST, None))
-                            else:
-                                moves.append((i + 1, j + 1, c + 1.0, None))
-                        else:
-                            moves.append((i + 1, j + 1, c + sub_cost(elem, texts[j]), None))
-                            if j + 1 < n and values[j + 1] is None:
-                                sim = word_sim(elem, texts[j] + texts[j + 1])
-                                if sim >= MIN_SPLIT_MERGE_SIM:
-                                    moves.append((i + 1, j + 2,
-                                                  c + (1 - sim) + SPLIT_MERGE_PENALTY, None))
-                            if isinstance(nxt, str):
-                                sim = word_sim(elem + nxt, texts[j])
-                                if sim >= MIN_SPLIT_MERGE_SIM:
-                                    moves.append((i + 2, j + 1,
-                                                  c + (1 - sim) + SPLIT_MERGE_PENALTY, None))
-                elif self.lists[elem.list_name].is_range:
-                    if j < n:
-                        if values[j] is not None:
-                            moves.append((i + 1, j + 1, c, (elem, values[j])))  # type: ignore[arg-type]
-                        elif texts[j] in homophones:
-                            moves.append((i + 1, j + 1, c + HOMOPHONE_COST,
-                                          (elem, homophones[texts[j]])))
-                else:
-                    longest = min(self.lists[elem.list_name].max_words + 1, n - j)
-                    for k in range(1, longest + 1):
-                        match = self._list_match(elem.list_name, tuple(texts[j:j + k]))
-                        if match is not None:
-                            moves.append((i + 1, j + k, c + match[1], (elem, match[0])))
-                for ti, tj, tc, binding in moves:
-                    if tc < cost[ti][tj]:
-                        cost[ti][tj] = tc
-                        back[ti][tj] = (i, j, binding)
-        total = cost[m][n]
-        if total == inf:
+                continue  # costs only grow from here: nothing through this node can win
+            if node.final and row[n] < best_total:
+                best_total, best_end = row[n], node.index
+            live = [j for j in range(n + 1) if row[j] <= give_up]
+            for word, targets in node.words.items():
+                dcost = c.deletion(word)
+                subs = c.substitution(word)
+                splits = c.split(word)
+                for target in targets:
+                    trow, tback = row_of(target.index)
+                    for j in live:
+                        here = row[j]
+                        v = here + dcost
+                        if v < trow[j]:
+                            trow[j] = v
+                            tback[j] = (node.index, j, _DEL, word)
+                        if j < n:
+                            s = subs[j]
+                            if s is not None and here + s < trow[j + 1]:
+                                trow[j + 1] = here + s
+                                tback[j + 1] = (node.index, j, _SUB, word)
+                            s = splits[j]
+                            if s is not None and here + s < trow[j + 2]:
+                                trow[j + 2] = here + s
+                                tback[j + 2] = (node.index, j, _SPLIT, word)
+                    # two template words heard as one ("trans fer" the other way round)
+                    for nxt, after in target.words.items():
+                        merges = c.merge(word, nxt)
+                        if merges is None:
+                            continue
+                        for goal in after:
+                            grow, gback = row_of(goal.index)
+                            for j in live:
+                                s = merges[j] if j < n else None
+                                if s is not None and row[j] + s < grow[j + 1]:
+                                    grow[j + 1] = row[j] + s
+                                    gback[j + 1] = (node.index, j, _MERGE, (word, nxt))
+            for ref, targets in node.slots.items():
+                slot_list = self.lists[ref.list_name]
+                for target in targets:
+                    trow, tback = row_of(target.index)
+                    for j in live:
+                        if j >= n:
+                            continue
+                        here = row[j]
+                        if slot_list.is_range:
+                            value = values[j]
+                            extra = 0.0
+                            if value is None and texts[j] in c.homophones:
+                                value, extra = c.homophones[texts[j]], HOMOPHONE_COST
+                            if value is None:
+                                continue
+                            if not slot_list.in_range(float(value)):
+                                extra += OUT_OF_RANGE_COST
+                            if here + extra < trow[j + 1]:
+                                trow[j + 1] = here + extra
+                                tback[j + 1] = (node.index, j, _SLOT, (ref, value))
+                            continue
+                        longest = min(slot_list.max_words + 1, n - j)
+                        for k in range(1, longest + 1):
+                            match = self._list_match(ref.list_name, tuple(texts[j:j + k]))
+                            if match is not None and here + match[1] < trow[j + k]:
+                                trow[j + k] = here + match[1]
+                                tback[j + k] = (node.index, j, _SLOT, (ref, match[0]))
+        if best_end < 0 or best_total > give_up:
             return None
         bindings: list[tuple[SlotRef, SlotValue]] = []
-        i, j = m, n
+        words: list[str] = []
+        elements = 0
+        i, j = best_end, n
         while (i, j) != (0, 0):
-            step = back[i][j]
+            step = back[i][j]  # type: ignore[index]
             assert step is not None
-            if step[2] is not None:
-                bindings.append(step[2])
-            i, j = step[0], step[1]
+            i, j, move, what = step
+            if move == _SLOT:
+                bindings.append(what)
+                elements += 1
+            elif move == _MERGE:
+                words.extend(reversed(what))
+                elements += 2
+            elif move != _INS:
+                words.append(what)
+                elements += 1
         bindings.reverse()
-        return total, bindings
+        words.reverse()
+        return best_total, bindings, tuple(words), elements
 
     # -- decision ----------------------------------------------------------------------------
     def explain(self, text: str) -> list[tuple[str, float, str]]:
-        """The scored candidates behind a parse (for tuning and ``wanwan parse --explain``)."""
+        """The scored candidates behind a parse (for tuning)."""
         tokens = self.catalog.normalise(text)
         cands = self._exact(tokens, None) or self._tolerant(tokens, None)
         cands.sort(key=lambda c: -c.confidence)
-        return [(c.expansion.intent.name, round(c.confidence, 3),
-                 " ".join(e if isinstance(e, str) else "{" + e.slot_name + "}"
-                          for e in c.expansion.elements)) for c in cands[:8]]
+        return [(c.intent.name, round(c.confidence, 3), c.template.text) for c in cands[:8]]
 
     def _decide(self, text: str, tokens: list[Token], candidates: list[_Candidate]
                 ) -> ParseResult:
         # Most confident first; among equals, the more literal (fewer slots) and earlier one.
-        candidates.sort(key=lambda c: (-c.confidence, -c.expansion.literal_count))
+        candidates.sort(key=lambda c: (-c.confidence, -len(c.words)))
         best = candidates[0]
-        intent = best.expansion.intent
-        runner_up = next((c for c in candidates[1:] if c.expansion.intent is not intent), None)
+        intent = best.intent
+        runner_up = next((c for c in candidates[1:] if c.intent is not intent), None)
 
         def reject(reason: str, confidence: float | None = None) -> ParseResult:
             return ParseResult(text, None, {}, best.confidence if confidence is None
                                else confidence, reason=reason, near=intent.name)
 
         negations = [t.text for t in tokens if t.text in self.language.negations]
-        literals = {e for e in best.expansion.elements if isinstance(e, str)}
-        if any(word not in literals for word in negations):
+        if any(word not in best.words for word in negations):
             return reject("negated")
         if best.confidence < intent.min_confidence:
             return reject(f"not sure enough ({best.confidence:.2f} < {intent.min_confidence})")
         if (not best.exact and runner_up is not None
                 and best.confidence - runner_up.confidence < AMBIGUITY_MARGIN):
-            return reject(f"ambiguous between {intent.name} and {runner_up.expansion.intent.name}")
+            return reject(f"ambiguous between {intent.name} and {runner_up.intent.name}")
 
         # The best candidate whose numbers are in range wins; a slot out of range is only
         # reported when no reading of the sentence fits ("into the NMR six hundred" is a
         # vessel, not a 600 % target).
         first_error: str | None = None
         for cand in candidates:
-            if cand.confidence < best.confidence - 0.05 or cand.expansion.intent is not intent:
+            if cand.confidence < best.confidence - 0.05 or cand.intent is not intent:
                 continue
             slots, error = self._slots(cand)
             if error is None:
@@ -552,9 +588,108 @@ class IntentEngine:
                                 f"{unit}{kind})")
                 value = _plain(value)
             slots.setdefault(ref.slot_name, value)
-        for name, value in cand.expansion.template.fixed_slots.items():
+        for name, value in cand.template.fixed_slots.items():
             slots.setdefault(name, value)
         return slots, None
+
+
+class _Costs:
+    """The costs of the moves against one utterance, worked out once and shared by every
+    template aligned to it."""
+
+    def __init__(self, engine: IntentEngine, tokens: list[Token]) -> None:
+        self.engine = engine
+        self.n = len(tokens)
+        self.texts = [t.text for t in tokens]
+        self.values = [t.value for t in tokens]
+        self.single_word_number = [t.is_number and " " not in t.source for t in tokens]
+        self.ins = [engine._ins_cost(t) for t in tokens]
+        self.skip = engine.language.skip_words
+        self.homophones = engine.language.number_homophones
+        self._subs: dict[str, list[float | None]] = {}
+        self._splits: dict[str, list[float | None]] = {}
+        self._merges: dict[tuple[str, str], list[float | None] | None] = {}
+        # heard words by first letter: most pairs of template words cannot be one of them
+        self._initials: dict[str, list[str]] = {}
+        for j, text in enumerate(self.texts):
+            if text not in self.skip and self.values[j] is None:
+                self._initials.setdefault(text[:1], []).append(text)
+
+    def deletion(self, word: str) -> float:
+        return self.engine._del_cost(word)
+
+    def substitution(self, word: str) -> list[float | None]:
+        """Per position: the cost of hearing that token for ``word`` (None: no such move)."""
+        row = self._subs.get(word)
+        if row is None:
+            row = []
+            for j, text in enumerate(self.texts):
+                if text in self.skip:  # a filler never stands for a word
+                    row.append(None)
+                elif self.values[j] is not None:
+                    homophone = (self.single_word_number[j]
+                                 and self.homophones.get(word) == self.values[j])
+                    row.append(HOMOPHONE_COST if homophone else 1.0)
+                else:
+                    row.append(self.engine._sub_cost(word, text))
+            self._subs[word] = row
+        return row
+
+    def split(self, word: str) -> list[float | None]:
+        """Per position: ``word`` heard as this token and the next ("trans fer")."""
+        row = self._splits.get(word)
+        if row is None:
+            row = [None] * self.n
+            for j in range(self.n - 1):
+                if self.texts[j] in self.skip or self.values[j] is not None \
+                        or self.values[j + 1] is not None:
+                    continue
+                joined = self.texts[j] + self.texts[j + 1]
+                if not _about_as_long(word, joined):
+                    continue
+                sim = self.engine._word_sim(word, joined)
+                if sim >= MIN_SPLIT_MERGE_SIM:
+                    row[j] = (1 - sim) + SPLIT_MERGE_PENALTY
+            self._splits[word] = row
+        return row
+
+    def merge(self, first: str, second: str) -> list[float | None] | None:
+        """Per position: two template words heard as this one token."""
+        key = (first, second)
+        if key not in self._merges:
+            joined = first + second
+            if not any(_about_as_long(joined, t) for t in self._initials.get(first[:1], ())):
+                self._merges[key] = None
+                return None
+            row: list[float | None] = [None] * self.n
+            for j, text in enumerate(self.texts):
+                if text in self.skip or self.values[j] is not None \
+                        or not _about_as_long(joined, text):
+                    continue
+                sim = self.engine._word_sim(joined, text)
+                if sim >= MIN_SPLIT_MERGE_SIM:
+                    row[j] = (1 - sim) + SPLIT_MERGE_PENALTY
+            self._merges[key] = row if any(v is not None for v in row) else None
+        return self._merges[key]
+
+
+def _about_as_long(a: str, b: str) -> bool:
+    """Whether two words could be 0.85 alike: letters (fuzz.ratio), a stem or a sound-alike
+    key. Split and merged words are compared against every pair of heard words, so the many
+    pairs that cannot be alike are left out before comparing."""
+    return abs(len(a) - len(b)) <= max(3, len(a) // 3) and a[:1] == b[:1]
+
+
+def _shortest(graph: TemplateGraph) -> int:
+    """The fewest words and slots any sentence of the graph has."""
+    inf = 10**9
+    fewest = [inf] * len(graph.nodes)
+    for node in reversed(graph.nodes):
+        best = 0 if node.final else inf
+        for _, target in node.arcs():
+            best = min(best, 1 + fewest[target.index])
+        fewest[node.index] = best
+    return fewest[0]
 
 
 def _number_signature(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
