@@ -62,11 +62,19 @@ def test_the_graph_says_what_the_template_says(template):
 
 
 def test_every_template_of_the_english_catalogue_says_the_same_as_before():
+    """Against the expansion of the first matcher, for every template it could still list."""
     catalog = load_catalog(intents_folder("en"))
+    compared = skipped = 0
     for intent in catalog.intents.values():
         for template in intent.templates:
             listed = set()
-            for words in expand(parse(template.text), lambda n: catalog.rules[n]):
+            try:
+                expansions = expand(parse(template.text), lambda n: catalog.rules[n])
+            except TemplateError:  # over 20,000 sentences: the first matcher refused these
+                skipped += 1
+                continue
+            compared += 1
+            for words in expansions:
                 elements: list = []
                 run: list[str] = []
                 for word in [*words, None]:
@@ -79,6 +87,7 @@ def test_every_template_of_the_english_catalogue_says_the_same_as_before():
                         elements.append(word)
                 listed.add(tuple(elements))
             assert set(template.sentences()) == listed, template.text
+    assert compared > 10 * skipped
 
 
 def test_graph_errors():

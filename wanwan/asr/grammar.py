@@ -172,14 +172,21 @@ def build_grammar(engine: IntentEngine, known: Lookup, wake: str | None = "wan w
 
 
 def _corpus(engine: IntentEngine, c: _Compiler, list_forms: dict[str, list[str]],
-            articles: tuple[str, ...], samples: int = 2) -> list[str]:
-    """Sentences for a language model: every expansion twice with other slot values and an
-    article before some slots (the engine drops "the", people say it), and the catalogue's
-    test sentences as people wrote them."""
+            articles: tuple[str, ...], per_intent: int = 600) -> list[str]:
+    """Sentences for a language model: as many for each intent (drawn from its templates'
+    sentences with slot values and, half of the time, an article before a list slot: the
+    engine drops "the", people say it), and the catalogue's test sentences as people wrote
+    them. Each intent weighs the same whatever its number of sentences: by sentence count,
+    a short "stop" was outweighed by the thousands of ways to ask for the stock, and real
+    "stop" was heard "stock"."""
+    rng = random.Random(0)
     out = []
-    for seed in range(samples):
-        out += _sample_phrases(engine, c, list_forms, 10**9, seed=seed,
-                               article=articles[0] if articles else "")
+    for pool in _intent_pools(engine, rng).values():
+        for _ in range(per_intent):
+            rendered = _render(rng.choice(pool), engine, c, list_forms, rng,
+                               articles[0] if articles else "")
+            if rendered is not None:
+                out.append(rendered)
     for intent in engine.catalog.intents.values():
         for test in intent.tests:
             words = []
@@ -193,35 +200,61 @@ def _corpus(engine: IntentEngine, c: _Compiler, list_forms: dict[str, list[str]]
     return out
 
 
-def _sample_phrases(engine: IntentEngine, c: _Compiler, list_forms: dict[str, list[str]],
-                    limit: int, seed: int = 0, article: str = "") -> list[str]:
-    """Sentences for phrase-list recognisers: each expansion once, slots filled in turn
-    (``article``: said before a list slot half of the time)."""
-    rng = random.Random(seed)
-    out: dict[str, None] = {}
-    for exp in engine.expansions:
-        words: list[str] = []
-        for element in exp.elements:
-            if isinstance(element, tpl.SlotRef):
-                slot_list = engine.lists[element.list_name]
-                if slot_list.is_range:
-                    low = int(slot_list.range_min or 0)
-                    high = int(min(slot_list.range_max or 100, 100))
-                    words.append(number_to_words(rng.randint(max(low, 1), max(high, 1))))
-                else:
-                    forms = list_forms.get(element.list_name) or []
-                    if not forms:
-                        break
-                    if article and rng.random() < 0.5:
-                        words.append(article)
-                    words.append(rng.choice(forms))
+PER_TEMPLATE = 400  # sentences of one template drawn on: a template may say millions
+
+
+def _intent_pools(engine: IntentEngine, rng: random.Random
+                  ) -> dict[str, list[tuple[str | tpl.SlotRef, ...]]]:
+    """Each intent's sentences: all of a template's up to ``PER_TEMPLATE``, a random sample
+    beyond."""
+    pools: dict[str, list[tuple[str | tpl.SlotRef, ...]]] = {}
+    for template in engine.templates:
+        if template.graph is not None:
+            pools.setdefault(template.intent, []).extend(
+                template.graph.sample(PER_TEMPLATE, rng))
+    return pools
+
+
+def _render(elements: tuple[str | tpl.SlotRef, ...], engine: IntentEngine, c: _Compiler,
+            list_forms: dict[str, list[str]], rng: random.Random, article: str = ""
+            ) -> str | None:
+    """A sentence in the recogniser's words, slots filled in; None when a word is unknown."""
+    words: list[str] = []
+    for element in elements:
+        if isinstance(element, tpl.SlotRef):
+            slot_list = engine.lists[element.list_name]
+            if slot_list.is_range:
+                low = int(slot_list.range_min or 0)
+                high = int(min(slot_list.range_max or 100, 100))
+                words.append(number_to_words(rng.randint(max(low, 1), max(high, 1))))
             else:
-                spelled = c._spell_token(element)
-                if spelled is None:
-                    break
-                words.append(spelled)
+                forms = list_forms.get(element.list_name) or []
+                if not forms:
+                    return None
+                if article and rng.random() < 0.5:
+                    words.append(article)
+                words.append(rng.choice(forms))
         else:
-            out[" ".join(words)] = None
-        if len(out) >= limit:
-            break
+            spelled = c._spell_token(element)
+            if spelled is None:
+                return None
+            words.append(spelled)
+    return " ".join(words)
+
+
+def _sample_phrases(engine: IntentEngine, c: _Compiler, list_forms: dict[str, list[str]],
+                    limit: int, seed: int = 0) -> list[str]:
+    """Different sentences for phrase-list recognisers, taken from every intent in turn."""
+    rng = random.Random(seed)
+    pools = list(_intent_pools(engine, rng).values())
+    out: dict[str, None] = {}
+    for group in itertools.zip_longest(*pools):
+        for elements in group:
+            if elements is None:
+                continue
+            rendered = _render(elements, engine, c, list_forms, rng)
+            if rendered is not None:
+                out[rendered] = None
+            if len(out) >= limit:
+                return list(out)
     return list(out)

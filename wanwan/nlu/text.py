@@ -56,6 +56,13 @@ class Language:
     stop_words: frozenset[str] = frozenset()  # a sentence with one of these that nothing
     # else explains is a stop ("stop the bus"): when in doubt, stop
     symbols: dict[str, str] = field(default_factory=lambda: dict(UNIVERSAL_SYMBOLS))  # "%"
+    # phrases people put before or after a command ("can you", "i need", "for me", "thanks"):
+    # read past when the sentence is not understood with them
+    lead_ins: tuple[tuple[str, ...], ...] = ()
+    tail_outs: tuple[tuple[str, ...], ...] = ()
+
+    def is_number_word(self, word: str) -> bool:
+        return word.isdigit() or (self.code == "en" and word in _NUMBER_WORDS)
 
     def stem(self, word: str) -> str:
         """A crude stem for comparing inflections ("entries" ~ "entry", "logged" ~ "log")."""
@@ -101,6 +108,7 @@ UNIVERSAL_SYMBOLS = {"³": "3", "²": "2"}  # "m³" -> "m3" in every language
 _NON_WORD = re.compile(r"[^\w.\s]+")
 _STRAY_DOT = re.compile(r"\.(?!\d)|(?<=[^\W\d_])\.")
 _DIGITS = re.compile(r"^(\d+(?:\.\d+)?|\.\d+)$")
+_POSSESSIVE = re.compile(r"\b(\w+)'s\b")
 
 
 def _digit_token(word: str) -> Token | None:
@@ -134,6 +142,9 @@ def _join_split_number_words(words: list[str]) -> list[str]:
 def split_words(text: str, language: Language) -> list[str]:
     """Lower-case words with punctuation removed and spellings unified (no number parsing)."""
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
+    # "dewar seven's pressure", "dewar 12's level": the number, not "sevens"
+    text = _POSSESSIVE.sub(lambda m: m.group(1) if language.is_number_word(m.group(1))
+                           else m.group(0), text)
     text = text.replace("'", "")  # "what's" -> "whats", "don't" -> "dont"
     for symbol, spoken in language.symbols.items():
         text = text.replace(symbol, f" {spoken} " if spoken[:1].isalpha() else spoken)

@@ -43,7 +43,10 @@ log = logging.getLogger(__name__)
 
 ALWAYS_ALLOWED = STOPS | {IntentName.CONFIRM, IntentName.CANCEL, IntentName.REPEAT,
                           IntentName.HELP, IntentName.ACKNOWLEDGE_ALARM}
-LOW_CONFIDENCE_STOP = 0.4
+# a word this alike to a stop word ("stopp", "stob") counts as one when nothing else explains
+# the sentence; "how old is this dewar" came within 0.51 of "halt this transfer", and being
+# near a stop intent alone made it a stop
+STOP_WORD_LIKENESS = 0.8
 HELP_ORDER = [IntentName.READ_LEVEL, IntentName.LOG_VOLUME, IntentName.START_TRANSFER,
               IntentName.TRANSFER_STATUS, IntentName.STOCK_QUERY, IntentName.READ_OXYGEN,
               IntentName.GAS_STATUS]
@@ -176,13 +179,14 @@ class Dialogue:
     # -- one turn ----------------------------------------------------------------------------
     def means_stop(self, parse: ParseResult) -> bool:
         """``stop``, ``stop_transfer``, or a stop heard unsurely (rule 3: when in doubt, stop):
-        the nearest intent is a stop, or a stop word is in a sentence nothing else explains."""
+        a stop word, or a word that sounds like one, in a sentence nothing else explains."""
         if parse.intent in STOPS:
             return True
-        return parse.intent is None and parse.reason != "negated" and (
-            (parse.near in STOPS and parse.confidence >= LOW_CONFIDENCE_STOP)
-            or bool(self.engine.language.stop_words
-                    & {t.text for t in self.engine.catalog.normalise(parse.text)}))
+        if parse.intent is not None or parse.reason == "negated":
+            return False
+        heard = {t.text for t in self.engine.catalog.normalise(parse.text)}
+        return any(self.engine.similarity(word, stop) >= STOP_WORD_LIKENESS
+                   for word in heard for stop in self.engine.language.stop_words)
 
     def handle(self, text: str, site_id: str | None = None, *,
                parse: ParseResult | None = None) -> Turn:

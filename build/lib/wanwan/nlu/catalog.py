@@ -26,7 +26,7 @@ LIST_KEYS = {"values", "range", "external", "description"}
 RANGE_KEYS = {"from", "to", "decimals", "unit"}
 LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "function_words",
                  "ignore_words", "number_homophones", "wake_soundalikes", "stop_words",
-                 "symbols"}
+                 "symbols", "lead_ins", "tail_outs"}
 
 
 class CatalogErrors(ValueError):
@@ -277,10 +277,17 @@ class _Loader:
         slot_list.unit = str(raw.get("unit", ""))
 
     # -- compile -----------------------------------------------------------------------------
+    def phrases(self, raw: Any, code: str) -> tuple[tuple[str, ...], ...]:
+        """Lead-in or tail-out phrases as normalised words, longest first."""
+        plain = Language(code=code)
+        words = {tuple(t.text for t in normalise(str(p), plain)) for p in raw or []}
+        return tuple(sorted((w for w in words if w), key=len, reverse=True))
+
     def build(self, extra_lists: Mapping[str, Iterable[ListValue]] | None) -> Catalog:
         lang = self.language_raw
+        language_code = str(lang.get("code", self.folder.name or "en"))
         language = Language(
-            code=str(lang.get("code", self.folder.name or "en")),
+            code=language_code,
             spellings={str(k): str(v) for k, v in (lang.get("spellings") or {}).items()},
             skip_words=frozenset(map(str, lang.get("skip_words") or [])),
             negations=frozenset(map(str, lang.get("negations") or [])),
@@ -292,6 +299,8 @@ class _Loader:
             stop_words=frozenset(map(str, lang.get("stop_words") or [])),
             symbols=UNIVERSAL_SYMBOLS | {str(k): str(v) for k, v in
                                          (lang.get("symbols") or {}).items()},
+            lead_ins=self.phrases(lang.get("lead_ins"), language_code),
+            tail_outs=self.phrases(lang.get("tail_outs"), language_code),
         )
         for name, values in (extra_lists or {}).items():
             target = self.lists.get(name)

@@ -15,6 +15,7 @@ expanded in place and becomes a group of whole words.
 from __future__ import annotations
 
 import itertools
+import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -69,6 +70,25 @@ class TemplateGraph:
         for node in reversed(self.nodes):
             paths[node.index] = int(node.final) + sum(paths[t.index] for _, t in node.arcs())
         return paths[0]
+
+    def sample(self, n: int, rng: random.Random) -> list[tuple[Element, ...]]:
+        """Up to ``n`` different sentences: all of them when there are no more, else walks
+        that choose each next arc at random (a template of millions is never listed)."""
+        if self.count() <= n:
+            return list(self.sentences())
+        out: dict[tuple[Element, ...], None] = {}
+        for _ in range(n * 3):
+            node, said = self.start, []
+            while True:
+                arcs = list(node.arcs())
+                if not arcs or (node.final and rng.random() < 1 / (len(arcs) + 1)):
+                    break
+                label, node = rng.choice(arcs)
+                said.append(label)
+            out[tuple(said)] = None
+            if len(out) >= n:
+                break
+        return list(out)
 
     def sentences(self, limit: int | None = None) -> Iterator[tuple[Element, ...]]:
         """Every sentence, as words and slot placeholders (at most ``limit``)."""

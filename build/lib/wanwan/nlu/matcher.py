@@ -195,6 +195,11 @@ class IntentEngine:
         """Every place of every template graph (``self.root`` joins their starts)."""
         return [n for t in self.templates for n in t.graph.nodes]  # type: ignore[union-attr]
 
+    def similarity(self, a: str, b: str) -> float:
+        """How alike two normalised words are (0..1): letters, stems and sound, as the tolerant
+        match weighs a substitution."""
+        return self._word_sim(a, b)
+
     def template_at(self, node: GrammarNode) -> Template:
         """The template a node of the graph belongs to."""
         return self._template_at[id(node)]
@@ -227,19 +232,47 @@ class IntentEngine:
             return ParseResult(text, None, reason=f"too long for a command ({len(tokens)} words)")
 
         candidates = self._exact(tokens, intents)
-        if not candidates:
-            kept = [t for t in tokens if t.text not in self.language.skip_words]
-            if kept and len(kept) < len(tokens):
-                skipped = len(tokens) - len(kept)
+        trimmed = self._trim(tokens)
+        for words, bent in ((tokens, 0), (trimmed, len(tokens) - len(trimmed))):
+            if candidates or not words:
+                break
+            kept = [t for t in words if t.text not in self.language.skip_words]
+            if kept and (len(kept) < len(tokens)):
+                skipped = bent + len(words) - len(kept)
                 for cand in self._exact(kept, intents):
                     cand.confidence = 1.0 - 0.01 * skipped
                     cand.exact = False
                     candidates.append(cand)
         if not candidates:
             candidates = self._tolerant(tokens, intents)
+            if trimmed and len(trimmed) < len(tokens):
+                # a lead-in read past costs a little, as skipped words do
+                for cand in self._tolerant(trimmed, intents):
+                    cand.confidence -= 0.01 * (len(tokens) - len(trimmed))
+                    candidates.append(cand)
         if not candidates:
             return ParseResult(text, None, reason="no intent fits")
         return self._decide(text, tokens, candidates)
+
+    def _trim(self, tokens: list[Token]) -> list[Token]:
+        """Without the lead-ins and tail-outs of the language ("can you ...", "... for me")."""
+        words = [t.text for t in tokens]
+        start, end = 0, len(words)
+        changed = True
+        while changed and start < end:
+            changed = False
+            for phrase in self.language.lead_ins:
+                if tuple(words[start:start + len(phrase)]) == phrase and start + len(
+                        phrase) < end:
+                    start += len(phrase)
+                    changed = True
+                    break
+            for phrase in self.language.tail_outs:
+                if end - len(phrase) > start and tuple(words[end - len(phrase):end]) == phrase:
+                    end -= len(phrase)
+                    changed = True
+                    break
+        return tokens[start:end]
 
     # -- exact -------------------------------------------------------------------------------
     def _exact(self, tokens: list[Token], intents: set[str] | None) -> list[_Candidate]:
@@ -424,7 +457,7 @@ class IntentEngine:
         back: list[list[tuple | None] | None] = [None] * len(nodes)
         cost[0] = [0.0] + [inf] * n
         back[0] = [None] * (n + 1)
-        texts, values, ins = c.texts, c.values, c.ins
+        ins = c.ins
         best_end, best_total = -1, inf
 
         def row_of(index: int) -> tuple[list[float], list[tuple | None]]:
@@ -483,32 +516,17 @@ class IntentEngine:
                                     grow[j + 1] = row[j] + s
                                     gback[j + 1] = (node.index, j, _MERGE, (word, nxt))
             for ref, targets in node.slots.items():
-                slot_list = self.lists[ref.list_name]
+                spans = c.slot_spans(ref.list_name)
                 for target in targets:
                     trow, tback = row_of(target.index)
                     for j in live:
                         if j >= n:
                             continue
                         here = row[j]
-                        if slot_list.is_range:
-                            value = values[j]
-                            extra = 0.0
-                            if value is None and texts[j] in c.homophones:
-                                value, extra = c.homophones[texts[j]], HOMOPHONE_COST
-                            if value is None:
-                                continue
-                            if not slot_list.in_range(float(value)):
-                                extra += OUT_OF_RANGE_COST
-                            if here + extra < trow[j + 1]:
-                                trow[j + 1] = here + extra
-                                tback[j + 1] = (node.index, j, _SLOT, (ref, value))
-                            continue
-                        longest = min(slot_list.max_words + 1, n - j)
-                        for k in range(1, longest + 1):
-                            match = self._list_match(ref.list_name, tuple(texts[j:j + k]))
-                            if match is not None and here + match[1] < trow[j + k]:
-                                trow[j + k] = here + match[1]
-                                tback[j + k] = (node.index, j, _SLOT, (ref, match[0]))
+                        for k, value, extra in spans[j]:
+                            if here + extra < trow[j + k]:
+                                trow[j + k] = here + extra
+                                tback[j + k] = (node.index, j, _SLOT, (ref, value))
         if best_end < 0 or best_total > give_up:
             return None
         bindings: list[tuple[SlotRef, SlotValue]] = []
@@ -609,6 +627,7 @@ class _Costs:
         self._subs: dict[str, list[float | None]] = {}
         self._splits: dict[str, list[float | None]] = {}
         self._merges: dict[tuple[str, str], list[float | None] | None] = {}
+        self._spans: dict[str, list[list[tuple[int, SlotValue, float]]]] = {}
         # heard words by first letter: most pairs of template words cannot be one of them
         self._initials: dict[str, list[str]] = {}
         for j, text in enumerate(self.texts):
@@ -617,6 +636,32 @@ class _Costs:
 
     def deletion(self, word: str) -> float:
         return self.engine._del_cost(word)
+
+    def slot_spans(self, list_name: str) -> list[list[tuple[int, SlotValue, float]]]:
+        """Per position: (tokens taken, value, cost) of every way the list's slot can be said
+        starting there. Worked out once per list: a permutation puts one list on many arcs."""
+        spans = self._spans.get(list_name)
+        if spans is None:
+            slot_list = self.engine.lists[list_name]
+            spans = []
+            for j in range(self.n):
+                here: list[tuple[int, SlotValue, float]] = []
+                if slot_list.is_range:
+                    value, extra = self.values[j], 0.0
+                    if value is None and self.texts[j] in self.homophones:
+                        value, extra = self.homophones[self.texts[j]], HOMOPHONE_COST
+                    if value is not None:
+                        if not slot_list.in_range(float(value)):
+                            extra += OUT_OF_RANGE_COST
+                        here.append((1, value, extra))
+                else:
+                    for k in range(1, min(slot_list.max_words + 1, self.n - j) + 1):
+                        match = self.engine._list_match(list_name, tuple(self.texts[j:j + k]))
+                        if match is not None:
+                            here.append((k, match[0], match[1]))
+                spans.append(here)
+            self._spans[list_name] = spans
+        return spans
 
     def substitution(self, word: str) -> list[float | None]:
         """Per position: the cost of hearing that token for ``word`` (None: no such move)."""
@@ -647,7 +692,7 @@ class _Costs:
                 joined = self.texts[j] + self.texts[j + 1]
                 if not _about_as_long(word, joined):
                     continue
-                sim = self.engine._word_sim(word, joined)
+                sim = _letters_alike(word, joined)
                 if sim >= MIN_SPLIT_MERGE_SIM:
                     row[j] = (1 - sim) + SPLIT_MERGE_PENALTY
             self._splits[word] = row
@@ -666,17 +711,23 @@ class _Costs:
                 if text in self.skip or self.values[j] is not None \
                         or not _about_as_long(joined, text):
                     continue
-                sim = self.engine._word_sim(joined, text)
+                sim = _letters_alike(joined, text)
                 if sim >= MIN_SPLIT_MERGE_SIM:
                     row[j] = (1 - sim) + SPLIT_MERGE_PENALTY
             self._merges[key] = row if any(v is not None for v in row) else None
         return self._merges[key]
 
 
+def _letters_alike(a: str, b: str) -> float:
+    """Split and merged words are judged by their letters only: a sound-alike key of two
+    words run together is too coarse ("invoice" and "in bag" share one)."""
+    return fuzz.ratio(a, b) / 100
+
+
 def _about_as_long(a: str, b: str) -> bool:
-    """Whether two words could be 0.85 alike: letters (fuzz.ratio), a stem or a sound-alike
-    key. Split and merged words are compared against every pair of heard words, so the many
-    pairs that cannot be alike are left out before comparing."""
+    """Whether two words could be 0.85 alike by their letters. Split and merged words are
+    compared against every pair of heard words, so the many pairs that cannot be alike are
+    left out before comparing."""
     return abs(len(a) - len(b)) <= max(3, len(a) // 3) and a[:1] == b[:1]
 
 
