@@ -287,3 +287,52 @@ def test_a_command_of_a_turn_that_began_before_a_stop_is_withdrawn(lab):
     assert record.ok is None and record.error == "not sent: a stop was heard"
     time.sleep(0.3)
     assert transfer_state(lab).state == "idle"
+
+
+def test_a_missing_dewar_is_asked_for_and_the_answer_completes_the_request(lab):
+    first = lab.ask("what's the pressure", KIOSK)
+    assert (first.decision, first.reply) == ("clarify", "Which dewar?")
+    answer = lab.ask("dewar number twelve", KIOSK)
+    assert answer.intent == "read_pressure" and answer.slots == {"dewar": "12"}
+    assert answer.reply.startswith("Dewar 12")
+
+
+def test_the_dewar_named_in_the_last_turn_is_the_default_for_a_question(lab):
+    lab.ask("what's the level in dewar seven", BAY)
+    turn = lab.ask("what's the pressure", BAY)
+    assert turn.decision == "done" and turn.reply.startswith("Dewar 7")
+
+
+def test_the_dewar_on_the_transfer_line_is_the_default_for_a_question(lab):
+    lab.ask("start transfer from dewar four", BAY)
+    lab.ask("confirm", BAY)
+    wait_for(lambda: transfer_state(lab).state in ("pressurising", "transferring"))
+    turn = lab.ask("how full is it", BAY)
+    assert turn.decision == "done" and turn.reply.startswith("Dewar 4")
+
+
+def test_the_source_of_a_transfer_is_never_assumed(lab):
+    lab.ask("what's the level in dewar seven", BAY)  # named, but a transfer is an action
+    asked = lab.ask("start the transfer into the nmr", BAY)
+    assert (asked.decision, asked.reply) == ("clarify", "From which dewar?")
+    readback = lab.ask("from dewar twelve", BAY)
+    assert readback.decision == "readback" and readback.slots == {"target": "nmr600",
+                                                                   "source": "12"}
+    assert readback.reply.startswith("Start transfer from dewar 12 into NMR 600")
+    assert transfer_state(lab).state == "idle"  # still only a read-back
+
+
+def test_an_amount_left_out_is_asked_for(lab):
+    asked = lab.ask("log to tanaka lab", KIOSK)
+    assert asked.decision == "clarify" and asked.reply.startswith("How much?")
+    done = lab.ask("fifty litres", KIOSK)
+    assert done.reply == "Logged 50 litres of liquid helium dispensed to Tanaka lab."
+
+
+def test_a_question_back_can_be_cancelled_or_ignored(lab):
+    lab.ask("what's the pressure", KIOSK)
+    assert lab.ask("never mind", KIOSK).reply == "Cancelled."
+    lab.ask("what's the pressure", KIOSK)
+    other = lab.ask("how much liquid helium do we have", KIOSK)  # a new request instead
+    assert other.intent == "stock_query"
+    assert lab.ask("twelve", KIOSK).decision == "not_understood"  # the question is gone

@@ -101,6 +101,16 @@ class Pending:
 
 
 @dataclass
+class Awaiting:
+    """A request that asked a question back ("Which dewar?"), waiting for its answer."""
+
+    intent: str
+    slots: dict[str, Any]
+    slot: str
+    deadline: float
+
+
+@dataclass
 class SiteState:
     site: Site
     lock: threading.RLock = field(default_factory=threading.RLock)  # one turn at a time
@@ -110,6 +120,7 @@ class SiteState:
     stops: int = 0
     stops_at_turn: int = 0  # ``stops`` when the current turn began
     pending: Pending | None = None
+    awaiting: Awaiting | None = None
     last_reply: str = ""
     memory: dict[str, Any] = field(default_factory=dict)
     alerts: list[LevelAlert] = field(default_factory=list)
@@ -220,6 +231,18 @@ class Dialogue:
     def _decide(self, state: SiteState, parse: ParseResult) -> Turn:
         site = state.site
         state.stops_at_turn = state.stops
+        awaiting, state.awaiting = state.awaiting, None
+        if awaiting is not None and time.monotonic() <= awaiting.deadline:
+            if parse.intent == IntentName.CANCEL:
+                return Turn(site.id, parse.text, parse, "Cancelled.", Decision.CANCELLED,
+                            IntentName.CANCEL)
+            answered = self.engine.answer(parse.text, awaiting.intent, awaiting.slot,
+                                          awaiting.slots)
+            if answered is not None:  # "Which dewar?" - "twelve": the request, completed
+                parse = ParseResult(parse.text, awaiting.intent, {**awaiting.slots, **answered},
+                                    confidence=parse.confidence if parse.intent else 1.0,
+                                    actuating=self.engine.catalog.intents[
+                                        awaiting.intent].actuating)
         intent = parse.intent
 
         def turn(reply: str, decision: Decision, result: SkillResult | None = None,
@@ -270,8 +293,11 @@ class Dialogue:
         ctx = self._context(state, parse.text)
         if skill.check is not None:
             question = skill.check(ctx, parse.slots)
-            if question:
-                return turn(prefix + question, Decision.CLARIFY)
+            if question is not None:
+                if question.slot:  # the next turn may answer it
+                    state.awaiting = Awaiting(intent, dict(parse.slots), question.slot,
+                                              time.monotonic() + self.config.timeouts.confirm_s)
+                return turn(prefix + question.text, Decision.CLARIFY)
         if skill.readback is not None and intent not in STOPS:
             readback = skill.readback(ctx, parse.slots)
             state.pending = Pending(intent, dict(parse.slots), readback,

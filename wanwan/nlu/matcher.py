@@ -195,6 +195,60 @@ class IntentEngine:
         """Every place of every template graph (``self.root`` joins their starts)."""
         return [n for t in self.templates for n in t.graph.nodes]  # type: ignore[union-attr]
 
+    def slot_lists(self, intent: str) -> dict[str, str]:
+        """The slots an intent's templates fill, each with its list: {"source": "dewar"}."""
+        return {ref.slot_name: ref.list_name for t in self.templates if t.intent == intent
+                for ref in t.graph.slot_refs}  # type: ignore[union-attr]
+
+    def answer(self, text: str, intent: str, wanted: str,
+               have: dict[str, SlotValue] | None = None) -> dict[str, SlotValue] | None:
+        """The next turn read as the answer to a question about one slot ("Which dewar?" ->
+        "dewar twelve"; "How much?" -> "fifty litres"): the slot's value, and the values of
+        other slots of the intent not yet filled that the answer also names. None when the
+        answer holds no value for the slot, or words the intent's templates never say
+        ("twelve o'clock is lunch" answers nothing)."""
+        lists = self.slot_lists(intent)
+        if wanted not in lists:
+            return None
+        tokens = [t for t in self.catalog.normalise(text)
+                  if t.text not in self.language.skip_words]
+        used = [False] * len(tokens)
+        found: dict[str, SlotValue] = {}
+        order = [wanted] + [s for s in lists if s != wanted and s not in (have or {})]
+        for slot in order:
+            slot_list = self.lists[lists[slot]]
+            best: tuple[float, int, int, SlotValue] | None = None
+            for j, token in enumerate(tokens):
+                if used[j]:
+                    continue
+                if slot_list.is_range:
+                    if token.is_number and slot_list.in_range(float(token.value)):  # type: ignore[arg-type]
+                        best = best or (0.0, j, 1, _plain(token.value))
+                    continue
+                for k in range(1, min(slot_list.max_words, len(tokens) - j) + 1):
+                    if any(used[j:j + k]):
+                        break
+                    match = self._list_match(lists[slot], tuple(t.text for t in
+                                                                tokens[j:j + k]))
+                    exact_only = slot != wanted
+                    # the cheapest reading, and of equals the longest ("cubic metres")
+                    if match is not None and (match[1] <= (0.0 if exact_only else 1.0)) and (
+                            best is None or (match[1], -k) < (best[0], -best[2])):
+                        best = (match[1], j, k, match[0])
+            if best is not None:
+                _, j, k, value = best
+                found[slot] = value
+                used[j:j + k] = [True] * k
+            elif slot == wanted:
+                return None
+        vocabulary = {w for t in self.templates if t.intent == intent
+                      for w in t.graph.words}  # type: ignore[union-attr]
+        vocabulary |= {w for name in lists.values() for w in self.list_words[name]}
+        rest = [t.text for t, u in zip(tokens, used, strict=True) if not u]
+        if any(w not in vocabulary and w not in self.language.function_words for w in rest):
+            return None
+        return found
+
     def similarity(self, a: str, b: str) -> float:
         """How alike two normalised words are (0..1): letters, stems and sound, as the tolerant
         match weighs a substitution."""

@@ -104,8 +104,18 @@ class SkillContext:
         return self.instruments.measure(room, kind, ident, site=self.site.id)
 
 
+@dataclass(frozen=True)
+class Question:
+    """What a skill asks back before it can run. ``slot``: the slot whose answer, in the
+    next turn, completes the request ("Which dewar?" -> "twelve"); None when no answer
+    would ("There is no transfer controller connected here.")."""
+
+    text: str
+    slot: str | None = None
+
+
 Run = Callable[[SkillContext, dict[str, Any]], SkillResult]
-Check = Callable[[SkillContext, dict[str, Any]], str | None]
+Check = Callable[[SkillContext, dict[str, Any]], Question | None]
 
 
 @dataclass

@@ -6,6 +6,7 @@ from typing import Any
 
 from wanwan.bus.messages import TransferState
 from wanwan.skills.base import (
+    Question,
     SkillContext,
     SkillResult,
     litres,
@@ -30,14 +31,23 @@ def vessel_name(ctx: SkillContext, ident: str | None) -> str:
     return f"dewar {ident}" if ctx.config.dewar(ident) else ident
 
 
-def check_start(ctx: SkillContext, slots: dict[str, Any]) -> str | None:
+def check_start(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
+    """The source dewar is never assumed: a transfer starts from the dewar that was said."""
     if controller(ctx) is None:
-        return "There is no transfer controller connected here."
+        return Question("There is no transfer controller connected here.")
     if not slots.get("source"):
-        return "From which dewar? Say for example: start transfer from dewar seven."
+        return Question("From which dewar?", "source")
     if ctx.config.dewars and ctx.config.dewar(slots["source"]) is None:
-        return f"There is no dewar {slots['source']} at this site."
+        return Question(f"There is no dewar {slots['source']} at this site. From which dewar?",
+                        "source")
     return None
+
+
+def transfer_source(ctx: SkillContext) -> str | None:
+    """The dewar on this site's transfer line while a transfer runs from it."""
+    tc = controller(ctx)
+    state = ctx.instruments.reading("transfer", tc.id).state if tc else None
+    return state.source if transfer_running(state) else None  # type: ignore[union-attr]
 
 
 def readback_start(ctx: SkillContext, slots: dict[str, Any]) -> str:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from wanwan.bus.messages import CompressorState, GasBagState, OxygenState, StorageState
-from wanwan.skills.base import SkillContext, SkillResult, not_answering, number, percent, skill
+from wanwan.skills.base import (
+    Question,
+    SkillContext,
+    SkillResult,
+    not_answering,
+    number,
+    percent,
+    skill,
+)
 
 
 @skill("gas_status")
@@ -36,8 +44,12 @@ def gas_status(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     return SkillResult(" ".join(parts))
 
 
-def check_compressor(ctx: SkillContext, slots: dict[str, Any]) -> str | None:
-    return None if ctx.config.compressor else "There is no compressor connected here."
+def check_compressor(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
+    if not ctx.config.compressor:
+        return Question("There is no compressor connected here.")
+    if slots.get("action") is None:
+        return Question("Start or stop the compressor?", "action")
+    return None
 
 
 def readback_compressor(ctx: SkillContext, slots: dict[str, Any]) -> str:

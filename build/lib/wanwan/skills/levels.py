@@ -10,6 +10,7 @@ from wanwan.bus.messages import DewarState
 from wanwan.instruments.gateway import Reading
 from wanwan.skills.base import (
     LevelAlert,
+    Question,
     SkillContext,
     SkillResult,
     litres,
@@ -19,20 +20,24 @@ from wanwan.skills.base import (
     skill,
     stale_note,
 )
+from wanwan.skills.transfer import transfer_source
 
 
 def _dewar(ctx: SkillContext, slots: dict[str, Any]) -> str | None:
-    dewar = slots.get("dewar") or ctx.memory.get("dewar")
+    """The dewar asked about: named now, else the one named in an earlier turn here, else the
+    one on this site's transfer line while a transfer runs (only questions take a default)."""
+    dewar = slots.get("dewar") or ctx.memory.get("dewar") or transfer_source(ctx)
     if dewar:
         ctx.memory["dewar"] = dewar
     return dewar
 
 
-def ask_dewar(ctx: SkillContext, slots: dict[str, Any]) -> str | None:
+def ask_dewar(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
     if _dewar(ctx, slots) is None:
-        return "Which dewar? Say for example: level in dewar twelve."
+        return Question("Which dewar?", "dewar")
     if ctx.config.dewars and ctx.config.dewar(_dewar(ctx, slots)) is None:  # type: ignore[arg-type]
-        return f"There is no dewar {_dewar(ctx, slots)} at this site."
+        return Question(f"There is no dewar {_dewar(ctx, slots)} at this site. Which dewar?",
+                        "dewar")
     return None
 
 
@@ -118,9 +123,11 @@ def _alert_target(ctx: SkillContext, slots: dict[str, Any]) -> tuple[str, str] |
     return None
 
 
-def ask_alert(ctx: SkillContext, slots: dict[str, Any]) -> str | None:
+def ask_alert(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
     if _alert_target(ctx, slots) is None:
-        return "Which dewar? Say for example: alert me when dewar three drops below ten percent."
+        return Question("Which dewar?", "dewar")
+    if slots.get("level") is None:
+        return Question("At what percent?", "level")
     return None
 
 

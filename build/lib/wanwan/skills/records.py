@@ -7,6 +7,7 @@ from typing import Any
 from wanwan.bus.messages import DewarState, GasBagState, StorageState
 from wanwan.ledger import period_bounds
 from wanwan.skills.base import (
+    Question,
     SkillContext,
     SkillResult,
     cubic_metres,
@@ -33,9 +34,15 @@ def describe_entry(ctx: SkillContext, amount: float, unit: str, phase: str, dire
     return f"{quantity} of {what} {direction}{to}{source}"
 
 
-@skill("log_volume")
+def check_log(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
+    if slots.get("amount") is None:
+        return Question("How much? Say for example: fifty litres.", "amount")
+    return None
+
+
+@skill("log_volume", check=check_log)
 def log_volume(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
-    unit = slots["unit"]
+    unit = slots.get("unit") or "L"  # "log fifty": litres, as nearly every entry is
     phase = slots.get("phase") or ("liquid" if unit == "L" else "gas")
     direction = slots.get("direction") or ("dispensed" if phase == "liquid" else "recovered")
     entry = ctx.ledger.log(site=ctx.site.id, amount=float(slots["amount"]), unit=unit,
@@ -59,8 +66,9 @@ def readback_undo(ctx: SkillContext, slots: dict[str, Any]) -> str:
             + ". Say confirm or cancel.")
 
 
-def check_undo(ctx: SkillContext, slots: dict[str, Any]) -> str | None:
-    return None if readback_undo(ctx, slots) else "There is nothing to undo at this site."
+def check_undo(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
+    return None if readback_undo(ctx, slots) else Question(
+        "There is nothing to undo at this site.")
 
 
 @skill("undo_log", readback=readback_undo, check=check_undo)
