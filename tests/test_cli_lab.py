@@ -6,6 +6,8 @@ import csv
 import io
 import json
 
+import pytest
+
 from tests.conftest import ROOT, run_cli
 from wanwan.config import load_config
 
@@ -56,3 +58,21 @@ def test_bad_config_reference_names_file(tmp_path):
     proc = run_cli("ask", "--config", str(bad), "stop")
     assert proc.returncode == 2
     assert f"{bad}: Value error, sites: 'k' is in unknown room 'attic'".encode() in proc.stderr
+
+
+@pytest.mark.parametrize(("yaml_text", "message"), [
+    # a typo in a policy must not lift the rule it was meant to set
+    ("rooms: [{id: lab}]\nsites:\n  - id: k\n    room: lab\n    denied_intents: [start_transfers]\n",
+     ":5: denied_intents of site 'k' names 'start_transfers', which is no intent (did you mean "
+     "'start_transfer'?)"),
+    ("rooms: [{id: lab}]\nrooms: [{id: x}]\n", ":2: YAML syntax error: duplicate key 'rooms'"),
+    ("rooms: [{id: lab}]\nsites:\n  - id: k\n    room: lab\n    colour: red\n",
+     ":5: sites.0.colour: Extra inputs are not permitted"),
+    ("timeouts:\n  confirm_s: soon\n", ":2: timeouts.confirm_s: Input should be a valid number"),
+])
+def test_configuration_that_cannot_silently_lift_a_rule(tmp_path, yaml_text, message):
+    bad = tmp_path / "site.yaml"
+    bad.write_text(yaml_text)
+    proc = run_cli("ask", "--config", str(bad), "stop")
+    assert proc.returncode == 2
+    assert f"wanwan: {bad}{message}" in proc.stderr.decode()

@@ -84,3 +84,103 @@ def test_period_bounds():
     assert (end - start) == pytest.approx(7 * 86400, abs=3601) and words == "last week"
     with pytest.raises(ValueError):
         period_bounds("yesterday", now)
+
+
+# --- records with evidence -----------------------------------------------------------------
+
+def tamper(path, *statements):
+    """What someone with the database file and sqlite3 can do: drop a trigger, change rows."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in statements:
+        conn.execute(statement)
+    conn.close()
+
+
+@pytest.fixture
+def written(tmp_path):
+    path = tmp_path / "wanwan.sqlite3"
+    store = Store(path)
+    ledger = Ledger(store, Outbox(store), Topics())
+    audit = Audit(store, Outbox(store), Topics())
+    for n in (10, 20, 30):
+        ledger.log(site="bay", amount=n, unit="L", phase="liquid", direction="dispensed",
+                   lab="tanaka")
+        audit.record("bay", "heard", text=f"log {n} litres")
+    ledger.undo_last("bay", heard="undo that")
+    assert store.verify() == []
+    store.close()
+    return path
+
+
+@pytest.mark.parametrize(("statements", "finding"), [
+    (["DROP TRIGGER ledger_no_update", "UPDATE ledger SET amount = 500 WHERE id = 2"],
+     "ledger row 2: changed after it was written"),
+    (["DROP TRIGGER ledger_no_delete", "DELETE FROM ledger WHERE id = 2"],
+     "ledger row 3: the row before it was removed"),
+    (["DROP TRIGGER ledger_no_delete", "DELETE FROM ledger WHERE id = 4"],
+     "ledger: 1 row(s) after row 3 were removed"),
+    (["INSERT INTO ledger (key, ts, site, amount, unit, phase, direction, prev_hash, row_hash)"
+      " VALUES ('x', 1, 'bay', 99, 'L', 'liquid', 'dispensed', 'a', 'b')"],
+     "ledger row 5: the row before it was removed, changed or slipped in"),
+    (["DROP TRIGGER audit_no_update", "UPDATE audit SET detail = '{}' WHERE id = 1",
+      "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'x'); "
+      "END"], "audit row 1: changed after it was written"),
+    (["DROP TRIGGER audit_no_delete"], "the triggers audit_no_delete were found missing"),
+])
+def test_a_record_changed_by_hand_is_named(written, statements, finding):
+    tamper(written, *statements)
+    store = Store(written)
+    findings = store.verify()
+    store.close()
+    assert findings and finding in findings[0] + " ".join(findings)
+
+
+def test_rows_cannot_be_changed_through_the_triggers(written):
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        tamper(written, "UPDATE ledger SET amount = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        tamper(written, "DELETE FROM audit")
+
+
+def test_ledger_verify_and_export_from_the_command_line(written, monkeypatch):
+    from tests.conftest import run_cli
+
+    monkeypatch.setenv("WANWAN_DB", str(written))
+    assert run_cli("ledger", "verify").returncode == 0
+    assert run_cli("ledger", "export", "--csv").returncode == 0
+    tamper(written, "DROP TRIGGER ledger_no_update", "UPDATE ledger SET amount = 5 WHERE id=1")
+    proc = run_cli("ledger", "verify")
+    assert proc.returncode == 1 and b"ledger row 1: changed" in proc.stdout
+    refused = run_cli("ledger", "export", "--csv")
+    assert refused.returncode == 2 and b"changed by hand" in refused.stderr
+    forced = run_cli("ledger", "export", "--csv", "--force")
+    assert forced.returncode == 0 and b",5," in forced.stdout
+
+
+def test_a_database_of_the_first_schema_is_chained_and_loses_nothing(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript("""
+        CREATE TABLE ledger (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, ts REAL NOT NULL,
+            site TEXT NOT NULL, amount REAL NOT NULL, unit TEXT NOT NULL, phase TEXT NOT NULL,
+            direction TEXT NOT NULL, dewar TEXT, lab TEXT, heard TEXT NOT NULL DEFAULT '',
+            undone_ts REAL);
+        CREATE TABLE audit (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, ts REAL NOT NULL,
+            site TEXT NOT NULL, kind TEXT NOT NULL, intent TEXT, confidence REAL,
+            detail TEXT NOT NULL DEFAULT '{}');
+        INSERT INTO ledger VALUES (1, 'a', 100, 'bay', 50, 'L', 'liquid', 'dispensed', '12',
+            'tanaka', 'log fifty', NULL);
+        INSERT INTO ledger VALUES (2, 'b', 200, 'bay', 7, 'L', 'liquid', 'dispensed', NULL,
+            NULL, 'log seven', 250);
+        INSERT INTO audit VALUES (1, 'k', 100, 'bay', 'heard', 'log_volume', 1.0, '{}');
+    """)
+    conn.close()
+    store = Store(path)
+    ledger = Ledger(store, Outbox(store), Topics())
+    entries = ledger.entries()
+    assert [(e.key, e.amount, e.undone, e.undone_ts) for e in entries] == [
+        ("a", 50, False, None), ("b", 7, True, 250)]
+    assert store.verify() == []
+    assert len(store.query("SELECT * FROM ledger_v1")) == 2  # the old table is kept
+    assert len(Audit(store, Outbox(store), Topics()).records()) == 1
+    store.close()

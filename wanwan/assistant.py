@@ -118,6 +118,7 @@ class Assistant:
                  address: BrokerAddress | None = None, speed: float = 1.0,
                  on_reply: Callable[[Reply], None] | None = None,
                  client_id: str | None = None) -> None:
+        config.check_intents(set(engine.catalog.intents))
         self.config = config
         self.engine = engine
         self.topics = Topics(config.topic_prefix)

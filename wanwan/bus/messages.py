@@ -196,6 +196,7 @@ class LedgerEntryMessage(Message):
     lab: str | None = None
     heard: str = ""
     undone: bool = False
+    hash: str | None = None  # the row's place in the ledger's chain: consumers can witness it
 
 
 class AuditMessage(Message):
@@ -204,6 +205,7 @@ class AuditMessage(Message):
     site: str
     kind: str
     detail: dict[str, Any] = {}
+    hash: str | None = None  # the row's place in the audit chain
 
 
 class SimFault(Message):
