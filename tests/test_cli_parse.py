@@ -53,4 +53,4 @@ def test_bad_config_names_file_and_key(tmp_path):
     bad.write_text("dewars:\n  - {id: '7', capacity_l: -5}\n")
     proc = run_cli("parse", "--config", str(bad), "hello")
     assert proc.returncode == 2
-    assert f"{bad}: dewars.0.capacity_l: Input should be greater than 0".encode() in proc.stderr
+    assert f"{bad}:2: dewars.0.capacity_l: Input should be greater than 0".encode() in proc.stderr

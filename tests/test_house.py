@@ -18,9 +18,10 @@ PACKAGE = ROOT / "wanwan"
 
 # Lower layers never import higher ones; within a layer, imports must not go round in a circle.
 LAYERS: list[tuple[str, ...]] = [
-    ("wanwan.errors", "wanwan.names", "wanwan.progress", "wanwan.data"),
+    ("wanwan.errors", "wanwan.names", "wanwan.progress", "wanwan.data", "wanwan.keys"),
     ("wanwan.nlu", "wanwan.audio"),
     ("wanwan.config", "wanwan.store", "wanwan.bus"),
+    ("wanwan.security",),
     ("wanwan.asr", "wanwan.tts", "wanwan.ledger", "wanwan.broker", "wanwan.instruments"),
     ("wanwan.skills", "wanwan.voice", "wanwan.engine"),
     ("wanwan.dialogue",),

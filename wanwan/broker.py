@@ -9,11 +9,14 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import os
+import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from wanwan.errors import UserError
@@ -44,13 +47,30 @@ def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
     return False
 
 
+def _hand_to_broker_user(folder: Path) -> None:
+    """Started as root, mosquitto drops to its own user: that user must be able to read its
+    password and access files and write its log and saved sessions (nobody else can)."""
+    if os.geteuid() != 0:
+        return
+    try:
+        user = pwd.getpwnam("mosquitto")
+    except KeyError:
+        return
+    for path in [folder, *folder.iterdir()]:
+        os.chown(path, user.pw_uid, user.pw_gid)
+
+
 class EmbeddedBroker:
     """``with EmbeddedBroker() as broker: broker.port``; restartable on the same port."""
 
     def __init__(self, port: int | None = None, host: str = "127.0.0.1", *,
-                 persistence: bool = False) -> None:
+                 persistence: bool = False,
+                 users: Callable[[Path], Path] | None = None, acl: str | None = None) -> None:
         """``persistence``: keep sessions and queued messages across restarts (saved every
-        second), as a production broker would."""
+        second), as a production broker would. ``users`` writes the password file into the
+        path it is given, and ``acl`` is the access list: with them nobody anonymous gets in
+        and every device does only what the list allows (wanwan.security). Without them the
+        broker is open: a test bench for the bus."""
         self.host = host
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
@@ -59,9 +79,17 @@ class EmbeddedBroker:
         self._log = self._dir / "mosquitto.log"
         persist = (f"persistence true\npersistence_location {self._dir}/\nautosave_interval 1\n"
                    if persistence else "persistence false\n")
+        access = "allow_anonymous true\n"
+        if users is not None:
+            password_file = users(self._dir / "passwords")
+            access = f"allow_anonymous false\npassword_file {password_file}\n"
+            if acl is not None:
+                (self._dir / "acl").write_text(acl + "\n")
+                access += f"acl_file {self._dir / 'acl'}\n"
+        self.secured = users is not None
         self._conf.write_text(
             f"listener {self.port} {self.host}\n"
-            "allow_anonymous true\n"
+            f"{access}"
             # Nagle's algorithm against delayed ACKs stalls small request/ack pairs ~80 ms
             "set_tcp_nodelay true\n"
             f"{persist}"
@@ -71,6 +99,7 @@ class EmbeddedBroker:
             "max_queued_messages 100000\n"
             "message_size_limit 2000000\n"
         )
+        _hand_to_broker_user(self._dir)
         atexit.register(self.close)
 
     def start(self, timeout: float = 10.0) -> EmbeddedBroker:

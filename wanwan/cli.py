@@ -14,6 +14,7 @@ import sys
 from wanwan import __version__
 from wanwan.commands import (
     ask,
+    broker,
     demo,
     intents,
     ledger,
@@ -26,7 +27,7 @@ from wanwan.commands import (
 )
 from wanwan.errors import UserError
 
-SUBCOMMANDS = (parse, intents, ask, sim, serve, say, demo, models, listen, ledger)
+SUBCOMMANDS = (parse, intents, ask, sim, serve, say, demo, models, listen, ledger, broker)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +54,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `wanwan broker acl | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

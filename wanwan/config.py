@@ -132,12 +132,20 @@ class OxygenMonitor(_Model):
 
 
 class Broker(_Model):
-    """No host: wanwan starts and supervises a private mosquitto on a free local port."""
+    """No host: wanwan starts and supervises a private mosquitto on a free local port, with a
+    password for every device and an ACL made from this configuration (loopback only unless
+    ``listen`` says otherwise). With a host: connect there, as ``username`` (default: the
+    device's own name, its password derived from the site key), over TLS when ``tls``
+    (``ca_file`` for the broker's certificate; ``cert_file`` and ``key_file`` for a client
+    certificate)."""
 
     host: str | None = None
     port: int = Field(1883, gt=0, lt=65536)
+    listen: str = "127.0.0.1"  # where a private broker listens
     tls: bool = False
     ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
     username: str | None = None
     password: str | None = None
     client_id: str = ""
@@ -162,6 +170,16 @@ class Speech(_Model):
     output_device: str | int | None = None
 
 
+class Security(_Model):
+    """The site key (it signs records and commands and derives every device's password) and
+    who may only look."""
+
+    key_file: str | None = None  # default: WANWAN_KEY, else beside the database
+    viewers: list[str] = []  # read-only users of the broker (dashboards)
+    command_ahead_s: float = Field(30, gt=0, le=300, description="the furthest ahead a "
+                                   "command's deadline may lie")
+
+
 class Timeouts(_Model):
     confirm_s: float = Field(10, gt=0)
     ack_s: float = Field(3, gt=0)
@@ -179,6 +197,7 @@ class SiteConfig(_Model):
     broker: Broker = Broker()
     timeouts: Timeouts = Timeouts()
     speech: Speech = Speech()
+    security: Security = Security()
     rooms: list[Room] = []
     sites: list[Site] = []
     dewars: list[Dewar] = []

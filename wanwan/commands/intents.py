@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from wanwan.commands.options import add_common, add_intents
+from wanwan.commands.options import add_actions, add_common, add_intents
 from wanwan.data import intents_folder
 from wanwan.engine import load_engine
 from wanwan.nlu.check import check_catalog
@@ -14,7 +14,7 @@ from wanwan.nlu.check import check_catalog
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("intents", help="intent catalogue tools")
     add_common(p)
-    isub = p.add_subparsers(dest="intents_command", required=True, metavar="ACTION")
+    isub = add_actions(p, "intents_command")
     add_intents(isub.add_parser("check", help="validate every intent file and run its test "
                                 "sentences"))
     add_intents(isub.add_parser("list", help="the intents, their slots and an example each"))

@@ -8,7 +8,7 @@ import time
 
 from wanwan.bus.outbox import Outbox
 from wanwan.bus.topics import Topics
-from wanwan.commands.options import add_common
+from wanwan.commands.options import add_actions, add_common
 from wanwan.config import load_config
 from wanwan.errors import UserError
 from wanwan.ledger import Ledger
@@ -18,7 +18,7 @@ from wanwan.store import Store, default_store_path
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ledger", help="the ledger of dispensed and recovered helium")
     add_common(p)
-    lsub = p.add_subparsers(dest="ledger_command", required=True, metavar="ACTION")
+    lsub = add_actions(p, "ledger_command")
     e = lsub.add_parser("export", help="every entry, oldest first (refused if the records were "
                         "changed by hand, unless --force)")
     e.add_argument("--csv", action="store_true", help="CSV with a header row")

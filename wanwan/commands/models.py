@@ -6,13 +6,13 @@ import argparse
 
 from wanwan.asr import models
 from wanwan.asr.whisper import bundled_tiny_en
-from wanwan.commands.options import add_common
+from wanwan.commands.options import add_actions, add_common
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("models", help="speech models: list, fetch NAME, verify")
     add_common(p)
-    msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    msub = add_actions(p, "models_command")
     msub.add_parser("list", help="known and installed models")
     f = msub.add_parser("fetch", help="download, check and unpack a model")
     f.add_argument("name")

@@ -21,6 +21,7 @@ from wanwan.bus.messages import (
     InstrumentState,
     InstrumentStatus,
 )
+from wanwan.security import CommandKeys
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +41,12 @@ class Instruments:
     """The latest validated state of every instrument, whether it is online, and commands
     sent with their acknowledgements. Listeners hear states, alarms and events as they come."""
 
-    def __init__(self, bus: Bus, stale_after_s: float = 120.0, ack_timeout_s: float = 3.0
-                 ) -> None:
+    def __init__(self, bus: Bus, stale_after_s: float = 120.0, ack_timeout_s: float = 3.0,
+                 keys: CommandKeys | None = None) -> None:
+        """``keys``: the commands' authority; each command is signed for its instrument, and
+        only answers the instrument signed are believed."""
         self.bus = bus
+        self.keys = keys
         self.topics = bus.topics
         self.stale_after_s = stale_after_s
         self.ack_timeout_s = ack_timeout_s
@@ -102,6 +106,13 @@ class Instruments:
                 self._rooms[(kind, ident)] = room
 
     def _on_alarm(self, topic: str, alarm: Alarm) -> None:
+        """Only an alarm about the instrument whose topic it came on (the broker lets only
+        that instrument publish there) is believed."""
+        parsed = self.topics.parse_instrument(topic)
+        if parsed is None or (parsed[0], parsed[2]) != (alarm.room, alarm.instrument):
+            self.bus.drop(topic, f"an alarm about {alarm.room}/{alarm.instrument} on another "
+                                 "instrument's topic")
+            return
         for fn in self._alarm_listeners:
             fn(alarm)
 
@@ -136,8 +147,12 @@ class Instruments:
                 args: dict | None = None, *, site: str | None = None,
                 timeout: float | None = None, gate: SendGate | None = None) -> CommandReply:
         """Send and wait for the acknowledgement; raises CommandTimeout."""
-        reply = self.bus.request(self.topics.command(room, kind, ident), command, args,
-                                 timeout=timeout or self.ack_timeout_s, site=site, gate=gate)
+        keys = self.keys
+        reply = self.bus.request(
+            self.topics.command(room, kind, ident), command, args,
+            timeout=timeout or self.ack_timeout_s, site=site, gate=gate,
+            sign=(lambda r: keys.sign(kind, ident, r)) if keys else None,
+            verify=(lambda r: keys.valid_reply(kind, ident, r)) if keys else None)
         if reply.state:
             model = STATE_MODELS.get(kind)
             if model is not None:

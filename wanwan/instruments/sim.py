@@ -36,6 +36,7 @@ from wanwan.bus.messages import (
 )
 from wanwan.bus.topics import Topics
 from wanwan.config import SiteConfig
+from wanwan.security import CommandKeys
 
 log = logging.getLogger(__name__)
 
@@ -239,8 +240,14 @@ class LabSimulator:
 
     def __init__(self, config: SiteConfig, address: BrokerAddress, *, speed: float = 1.0,
                  tick_s: float = 0.1, publish_every_s: float = 1.0, ack_delay_s: float = 0.0,
-                 seed: int = 1) -> None:
+                 seed: int = 1, keys: CommandKeys | None = None) -> None:
+        """``keys``: the site's command keys; a command without its instrument's valid token
+        is refused and reported, as a real instrument bridge must (docs/mqtt.md). None: the
+        simulator believes any command (a bench for the bus alone)."""
         self.config = config
+        self.keys = keys
+        self.ahead_s = config.security.command_ahead_s
+        self._seen: dict[str, float] = {}  # request ids acted on, until their deadline
         self.topics = Topics(config.topic_prefix)
         self.speed = speed
         self.tick_s = tick_s
@@ -446,9 +453,15 @@ class LabSimulator:
                 self._publish_alarm(cleared)
 
     def _publish_alarm(self, alarm: Alarm) -> None:
+        """The reading that raised or cleared it first, then the alarm (the contract of
+        docs/mqtt.md: a clear is checked against the instrument's latest reading)."""
         kind = alarm.alarm_id.split(":")[0]
         kind = {"oxygen": "oxygen", "gas_bag_full": "gas_bag", "storage_high": "storage"}[kind]
         log.info("sim alarm %s active=%s: %s", alarm.alarm_id, alarm.active, alarm.message)
+        for state in self.states():
+            if state.id == alarm.instrument and state.kind == kind:
+                self.bus.publish(self.topics.state(state.room, kind, state.id), state, qos=1,
+                                 retain=True)
         self.bus.publish(self.topics.alarm(alarm.room, kind, alarm.instrument), alarm, qos=1,
                          retain=True)
 
@@ -461,8 +474,14 @@ class LabSimulator:
         if ident in self.faults.offline or ident in self.faults.no_ack:
             log.info("sim %s %s: ignoring %r (fault injected)", kind, ident, request.command)
             return
-        if time.time() > request.deadline:
-            log.info("sim %s %s: %r arrived after its deadline", kind, ident, request.command)
+        sign = (lambda r: self.keys.sign_reply(kind, ident, r)) if self.keys else None
+        refused = self._refusal(kind, ident, request)
+        if refused:
+            log.warning("sim %s %s: refused %r: %s", kind, ident, request.command, refused)
+            self._event(room, kind, ident, "command_refused", command=request.command,
+                        reason=refused, request_id=request.request_id, site=request.site)
+            reply_to(self.bus, request, False, error=f"refused: {refused}", instrument=ident,
+                     sign=sign)
             return
         if self.ack_delay_s:
             time.sleep(self.ack_delay_s)
@@ -470,10 +489,28 @@ class LabSimulator:
             ok, error, state = self._execute(room, kind, ident, request)
         self.commands_handled += 1
         reply_to(self.bus, request, ok, error=error, instrument=ident,
-                 state=state.model_dump() if state else None)
+                 state=state.model_dump() if state else None, sign=sign)
         if state is not None:
             self.bus.publish(self.topics.state(state.room, state.kind, state.id), state, qos=0,
                              retain=True)
+
+    def _refusal(self, kind: str, ident: str, request: CommandRequest) -> str | None:
+        """Why a command must not be acted on, or None."""
+        now = time.time()
+        if now > request.deadline:
+            return "its deadline has passed"
+        if self.keys is None:
+            return None
+        if not self.keys.valid(kind, ident, request):
+            return "it does not carry a valid token from the dialogue"
+        if request.deadline > now + self.ahead_s:
+            return f"its deadline is more than {self.ahead_s:g} s ahead"
+        with self.lock:
+            self._seen = {r: d for r, d in self._seen.items() if d >= now}
+            if request.request_id in self._seen:
+                return "it was sent before (a replayed request)"
+            self._seen[request.request_id] = request.deadline
+        return None
 
     def _execute(self, room: str, kind: str, ident: str, req: CommandRequest
                  ) -> tuple[bool, str | None, InstrumentState | None]:
@@ -524,6 +561,12 @@ class LabSimulator:
         source = self.dewars.get(str(args.get("source")))
         if source is None:
             return False, f"dewar {args.get('source')} is not connected", None
+        try:
+            level = float(args["target_level"]) if args.get("target_level") is not None else None
+        except (TypeError, ValueError):
+            return False, f"target level {args.get('target_level')!r} is not a number", None
+        if level is not None and not 1 <= level <= 100:
+            return False, f"target level {level:g} percent is outside 1 to 100 percent", None
         if source.level_pct <= t.min_supply_pct:
             level = f"{source.level_pct:.0f} percent"
             return False, f"dewar {source.id} is nearly empty ({level})", None
@@ -532,7 +575,7 @@ class LabSimulator:
             return False, f"{target_id} is not connected", None
         t.state = "pressurising"
         t.source, t.target = source.id, target_id
-        t.target_level_pct = float(args["target_level"]) if args.get("target_level") else None
+        t.target_level_pct = level
         t.moved_l = t.loss_l = t.elapsed_s = 0.0
         t.stop_reason = None
         t.site = req.site

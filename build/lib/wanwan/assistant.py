@@ -23,8 +23,19 @@ from wanwan.config import SiteConfig
 from wanwan.dialogue import Dialogue, Reply, Turn
 from wanwan.instruments.gateway import Instruments
 from wanwan.instruments.sim import LabSimulator
+from wanwan.keys import SiteKey
 from wanwan.ledger import Audit, Ledger
 from wanwan.nlu import IntentEngine, ParseResult
+from wanwan.security import (
+    ASSISTANT,
+    SIMULATOR,
+    CommandKeys,
+    acl,
+    key_path,
+    users,
+    with_credentials,
+    write_password_file,
+)
 from wanwan.store import Store, default_store_path
 
 log = logging.getLogger(__name__)
@@ -47,23 +58,24 @@ class SiteLanes:
     the site's lane is doing.
     """
 
-    def __init__(self, handle: Callable[[str, str, ParseResult], Turn],
+    def __init__(self, handle: Callable[[str, str, ParseResult, str | None], Turn],
                  understand: Callable[[str], ParseResult],
                  is_stop: Callable[[ParseResult], bool], *, stop_workers: int = 4) -> None:
         self._handle = handle
         self._understand = understand
         self._is_stop = is_stop
-        self._lanes: dict[str, queue.SimpleQueue[tuple[str, ParseResult, Future] | None]] = {}
+        self._lanes: dict[str, queue.SimpleQueue[
+            tuple[str, ParseResult, str | None, Future] | None]] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._stops = ThreadPoolExecutor(stop_workers, thread_name_prefix="wanwan-stop")
         self._closed = False
 
-    def submit(self, site: str, text: str) -> Future[Turn]:
+    def submit(self, site: str, text: str, source: str | None = None) -> Future[Turn]:
         """Queue a turn (or run a stop at once); the future holds the Turn."""
         parse = self._understand(text)  # a few milliseconds: the stop must be known now
         if self._is_stop(parse):
-            return self._stops.submit(self._handle, text, site, parse)
+            return self._stops.submit(self._handle, text, site, parse, source)
         future: Future = Future()
         with self._lock:
             if self._closed:
@@ -76,16 +88,16 @@ class SiteLanes:
                                           name=f"wanwan-site-{site}", daemon=True)
                 self._threads.append(thread)
                 thread.start()
-        lane.put((text, parse, future))
+        lane.put((text, parse, source, future))
         return future
 
     def _run(self, site: str, lane: queue.SimpleQueue) -> None:
         while (item := lane.get()) is not None:
-            text, parse, future = item
+            text, parse, source, future = item
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(self._handle(text, site, parse))
+                future.set_result(self._handle(text, site, parse, source))
             except Exception as exc:  # a bad turn must not stop the lane
                 log.exception("turn %r at %s failed", text, site)
                 future.set_exception(exc)
@@ -118,27 +130,35 @@ class Assistant:
                  address: BrokerAddress | None = None, speed: float = 1.0,
                  on_reply: Callable[[Reply], None] | None = None,
                  client_id: str | None = None) -> None:
+        config.check_intents(set(engine.catalog.intents))
         self.config = config
         self.engine = engine
         self.topics = Topics(config.topic_prefix)
+        path = Path(store_path or default_store_path(config.ledger_path))
+        self.key = SiteKey.load(key_path(config, path))
         self.broker: EmbeddedBroker | None = None
         if address is None and config.broker.host is None:
-            self.broker = EmbeddedBroker().start()
+            self.broker = EmbeddedBroker(
+                host=config.broker.listen, acl=acl(config),
+                users=lambda file: write_password_file(file, self.key, users(config))).start()
             address = broker_address(config, self.broker.port)
-            log.info("started a private mosquitto on port %d", self.broker.port)
-        self.address = address or broker_address(config)
+            log.info("started a private mosquitto on %s:%d (a password for every device, an "
+                     "ACL from the site configuration)", config.broker.listen, self.broker.port)
+        base = address or broker_address(config)
+        self.address = with_credentials(base, self.key, ASSISTANT)
         self.simulate = self.broker is not None if simulate is None else simulate
         self.sim: LabSimulator | None = None
+        keys = CommandKeys(self.key)
         if self.simulate:
-            self.sim = LabSimulator(config, self.address, speed=speed).start()
-        path = store_path or default_store_path(config.ledger_path)
-        self.store = Store(path)
+            self.sim = LabSimulator(config, with_credentials(base, self.key, SIMULATOR),
+                                    speed=speed, keys=keys).start()
+        self.store = Store(path, self.key)
         self.outbox = Outbox(self.store)
         self.bus = Bus(self.address, client_id or f"wanwan-assistant-{uuid.uuid4().hex[:6]}",
                        self.topics)
         self.outbox.attach(self.bus)
         self.instruments = Instruments(self.bus, config.timeouts.instrument_stale_s,
-                                       config.timeouts.ack_s)
+                                       config.timeouts.ack_s, keys)
         self.ledger = Ledger(self.store, self.outbox, self.topics)
         self.audit = Audit(self.store, self.outbox, self.topics)
         self._reply_listeners: list[Callable[[Reply], None]] = [on_reply] if on_reply else []
@@ -147,8 +167,9 @@ class Assistant:
         self._replies_lock = threading.Lock()
         self.dialogue = Dialogue(config, engine, self.instruments, self.ledger, self.audit,
                                  self._speak, on_stop=self._stopped)
-        self.lanes = SiteLanes(lambda text, site, parse: self.ask(text, site, parse=parse),
-                               engine.parse, self.dialogue.means_stop)
+        self.lanes = SiteLanes(
+            lambda text, site, parse, source: self.ask(text, site, parse=parse, source=source),
+            engine.parse, self.dialogue.means_stop)
         self.bus.subscribe(self.topics.all_site_queries, SiteQuery, self._on_query)
         self.bus.start()
         self.dialogue.start()
@@ -172,24 +193,35 @@ class Assistant:
         return False
 
     # -- turns -------------------------------------------------------------------------------
-    def ask(self, text: str, site: str | None = None, *,
-            parse: ParseResult | None = None) -> Turn:
-        """One turn at a site, on the caller's thread (never paho's: see SiteLanes)."""
-        turn = self.dialogue.handle(text, site, parse=parse)
+    def ask(self, text: str, site: str | None = None, *, parse: ParseResult | None = None,
+            source: str | None = None) -> Turn:
+        """One turn at a site, on the caller's thread (never paho's: see SiteLanes).
+        ``source``: the satellite or device that heard it (a read-back is confirmed only from
+        where it was heard)."""
+        turn = self.dialogue.handle(text, site, parse=parse, source=source)
         self.bus.publish(self.topics.site(turn.site, "heard"),
-                         SiteQuery(text=text, site=turn.site, confidence=None), qos=0)
+                         SiteQuery(text=text, site=turn.site, confidence=None, source=source),
+                         qos=0)
         self.bus.publish(self.topics.site(turn.site, "intent"),
                          IntentMessage(site=turn.site, text=text, intent=turn.intent,
-                                       slots=turn.slots, confidence=turn.parse.confidence))
+                                       slots=turn.slots, confidence=turn.parse.confidence,
+                                       decision=turn.decision, reply=turn.reply))
         return turn
 
     def _on_query(self, topic: str, query: SiteQuery) -> None:
-        """On paho's network thread: hand the turn to its site's lane and return at once."""
-        site = query.site or topic.split("/")[-2]
+        """On paho's network thread: hand the turn to its site's lane and return at once. The
+        topic decides the site (the broker lets only that site's devices publish there): a
+        payload naming another site is refused."""
+        site = topic.split("/")[-2]
         if site not in {s.id for s in self.config.sites} and self.config.sites:
             self.bus.drop(topic, f"unknown site {site!r}")
             return
-        self.lanes.submit(site, query.text)
+        if query.site is not None and query.site != site:
+            self.bus.drop(topic, f"a query naming site {query.site!r} on site {site!r}'s topic")
+            self.audit.record(site, "refused", reason="query names another site",
+                              named=query.site, text=query.text[:200])
+            return
+        self.lanes.submit(site, query.text, query.source)
 
     def _speak(self, reply: Reply) -> None:
         with self._replies_lock:

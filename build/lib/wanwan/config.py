@@ -7,18 +7,28 @@ lists of the intent engine, so the intents stay the same for every site.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from platformdirs import user_config_dir
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from wanwan.data import example_config
 from wanwan.errors import UserError
 from wanwan.nlu.catalog import ListValue
+from wanwan.nlu.yamlfile import LocDict, LocList, YamlError
+from wanwan.nlu.yamlfile import load as load_yaml
 
 
 class _Model(BaseModel):
@@ -122,12 +132,20 @@ class OxygenMonitor(_Model):
 
 
 class Broker(_Model):
-    """No host: wanwan starts and supervises a private mosquitto on a free local port."""
+    """No host: wanwan starts and supervises a private mosquitto on a free local port, with a
+    password for every device and an ACL made from this configuration (loopback only unless
+    ``listen`` says otherwise). With a host: connect there, as ``username`` (default: the
+    device's own name, its password derived from the site key), over TLS when ``tls``
+    (``ca_file`` for the broker's certificate; ``cert_file`` and ``key_file`` for a client
+    certificate)."""
 
     host: str | None = None
     port: int = Field(1883, gt=0, lt=65536)
+    listen: str = "127.0.0.1"  # where a private broker listens
     tls: bool = False
     ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
     username: str | None = None
     password: str | None = None
     client_id: str = ""
@@ -152,6 +170,16 @@ class Speech(_Model):
     output_device: str | int | None = None
 
 
+class Security(_Model):
+    """The site key (it signs records and commands and derives every device's password) and
+    who may only look."""
+
+    key_file: str | None = None  # default: WANWAN_KEY, else beside the database
+    viewers: list[str] = []  # read-only users of the broker (dashboards)
+    command_ahead_s: float = Field(30, gt=0, le=300, description="the furthest ahead a "
+                                   "command's deadline may lie")
+
+
 class Timeouts(_Model):
     confirm_s: float = Field(10, gt=0)
     ack_s: float = Field(3, gt=0)
@@ -169,6 +197,7 @@ class SiteConfig(_Model):
     broker: Broker = Broker()
     timeouts: Timeouts = Timeouts()
     speech: Speech = Speech()
+    security: Security = Security()
     rooms: list[Room] = []
     sites: list[Site] = []
     dewars: list[Dewar] = []
@@ -180,6 +209,28 @@ class SiteConfig(_Model):
     storage: Storage | None = None
     oxygen_monitors: list[OxygenMonitor] = []
     ledger_path: str | None = None
+    # where each top-level key came from (file, its loaded YAML), for errors found later
+    _sources: dict[str, tuple[Path, LocDict]] = PrivateAttr(default_factory=dict)
+
+    def where(self, *loc: str | int) -> str:
+        """"config/site.yaml:31" for a setting, when it was loaded from a file."""
+        if not loc or str(loc[0]) not in self._sources:
+            return "the configuration"
+        file, data = self._sources[str(loc[0])]
+        return f"{file}:{_line_of(data, loc)}"
+
+    def check_intents(self, known: set[str]) -> None:
+        """Every intent a site policy names must exist: a typo must not lift a rule."""
+        for n, site in enumerate(self.sites):
+            for key in ("allowed_intents", "denied_intents"):
+                names = getattr(site, key)
+                for i, name in enumerate([] if names == "all" else names):
+                    if name not in known:
+                        close = difflib.get_close_matches(name, sorted(known), n=1)
+                        hint = f" (did you mean {close[0]!r}?)" if close else ""
+                        raise UserError(f"{self.where('sites', n, key, i)}: {key} of site "
+                                        f"{site.id!r} names {name!r}, which is no intent"
+                                        f"{hint}")
 
     @field_validator("topic_prefix")
     @classmethod
@@ -287,42 +338,58 @@ def default_config_path() -> Path:
     return user if user.exists() else example_config()
 
 
-def _read_yaml(path: Path) -> dict:
+def _read_yaml(path: Path) -> LocDict:
+    """One file, with the line of every key; a key given twice is an error with its line."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.MarkedYAMLError as exc:
-        line = (exc.problem_mark.line + 1) if exc.problem_mark else "?"
-        raise UserError(f"{path}:{line}: YAML syntax error: {exc.problem}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read ({exc})") from None
+        data = load_yaml(path)
+    except YamlError as exc:
+        raise UserError(str(exc)) from None
     if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise UserError(f"{path}: the top level must be a mapping of keys")
+        return LocDict()
+    if not isinstance(data, LocDict):
+        raise UserError(f"{path}:1: the top level must be a mapping of keys")
     return data
 
 
+def _line_of(data: object, loc: tuple) -> int:
+    """The line of the deepest key of ``loc`` found in the loaded YAML."""
+    line = getattr(data, "line", 1)
+    for part in loc:
+        in_list = isinstance(data, LocList) and isinstance(part, int) and part < len(data)
+        if (isinstance(data, LocDict) and part in data) or in_list:
+            line, data = data.line_of(part), data[part]
+        else:
+            break
+    return line
+
+
 def load_config(path: Path | str | None = None) -> SiteConfig:
-    """Load a file, or every ``*.yaml`` of a folder merged by top-level key."""
+    """Load a file, or every ``*.yaml`` of a folder merged by top-level key. Every error names
+    the file and line: a key given twice, a key no setting has, a value of the wrong type."""
     path = Path(path) if path is not None else default_config_path()
     if not path.exists():
         raise UserError(f"{path}: configuration not found")
     files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
     merged: dict = {}
-    origin: dict[str, Path] = {}
+    origin: dict[str, tuple[Path, LocDict]] = {}
     for file in files:
-        for key, value in _read_yaml(file).items():
+        data = _read_yaml(file)
+        for key, value in data.items():
             if key in merged:
-                raise UserError(f"{file}: key {key!r} is also set in {origin[key]}")
+                raise UserError(f"{file}:{data.line_of(key)}: key {key!r} is also set in "
+                                f"{origin[key][0]}")
             merged[key] = value
-            origin[key] = file
+            origin[key] = (file, data)
     try:
-        return SiteConfig.model_validate(merged)
+        config = SiteConfig.model_validate(merged)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(p) for p in err["loc"])
         top = str(err["loc"][0]) if err["loc"] else ""
-        file = origin.get(top, files[0] if files else path)
+        file, data = origin.get(top, (files[0] if files else path, LocDict()))
         where = f"{loc}: " if loc else ""
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise UserError(f"{file}: {where}{err['msg']}{more}") from None
+        line = f":{_line_of(data, err['loc'])}" if err["loc"] else ""
+        raise UserError(f"{file}{line}: {where}{err['msg']}{more}") from None
+    config._sources = {top: (file, data) for top, (file, data) in origin.items()}
+    return config

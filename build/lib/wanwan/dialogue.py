@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wanwan.bus.client import SendGate
-from wanwan.bus.messages import Alarm, InstrumentEvent, InstrumentState
+from wanwan.bus.messages import (
+    Alarm,
+    GasBagState,
+    InstrumentEvent,
+    InstrumentState,
+    OxygenState,
+    StorageState,
+)
 from wanwan.config import Site, SiteConfig
 from wanwan.instruments.gateway import Instruments
 from wanwan.ledger import Audit, Ledger
@@ -30,6 +37,7 @@ from wanwan.names import STOPS, Decision, IntentName, ReplyKind
 from wanwan.nlu import IntentEngine, ParseResult
 from wanwan.skills import REGISTRY
 from wanwan.skills.base import (
+    KIND_NAMES,
     WITHDRAWN,
     CommandRecord,
     LevelAlert,
@@ -98,6 +106,7 @@ class Pending:
     deadline: float
     heard: str
     confidence: float
+    source: str | None = None  # the satellite or device that heard the request
 
 
 @dataclass
@@ -200,9 +209,10 @@ class Dialogue:
                    for word in heard for stop in self.engine.language.stop_words)
 
     def handle(self, text: str, site_id: str | None = None, *,
-               parse: ParseResult | None = None) -> Turn:
+               parse: ParseResult | None = None, source: str | None = None) -> Turn:
         """One turn at a site. Safe to call from several threads: turns of one site run one at
-        a time, and a stop never waits for another turn."""
+        a time, and a stop never waits for another turn. ``source``: the satellite or device
+        that heard it; a read-back is confirmed only from where it was heard."""
         started = time.perf_counter()
         state = self.site_state(site_id)
         site = state.site
@@ -213,7 +223,7 @@ class Dialogue:
             turn = self._stop_everything(state, parse)
         else:
             with state.lock:
-                turn = self._decide(state, parse)
+                turn = self._decide(state, parse, source)
         turn.elapsed_ms = (time.perf_counter() - started) * 1000
         for record in turn.commands:
             self.audit.record(site.id, "command", intent=turn.intent,
@@ -228,7 +238,7 @@ class Dialogue:
             self.speak(Reply(site.id, turn.reply, kind, turn.intent))
         return turn
 
-    def _decide(self, state: SiteState, parse: ParseResult) -> Turn:
+    def _decide(self, state: SiteState, parse: ParseResult, source: str | None = None) -> Turn:
         site = state.site
         state.stops_at_turn = state.stops
         awaiting, state.awaiting = state.awaiting, None
@@ -256,6 +266,11 @@ class Dialogue:
         prefix = ""
         if state.pending is not None:
             pending = state.pending
+            if intent == IntentName.CONFIRM and source != pending.source:
+                self.audit.record(site.id, "refused", reason="confirmation from another device",
+                                  intent=pending.intent, source=source, expected=pending.source)
+                return turn("A confirmation counts only where the request was heard. Nothing "
+                            "was done.", Decision.REFUSED)
             if intent == IntentName.CONFIRM:
                 state.pending = None
                 if time.monotonic() > pending.deadline:
@@ -302,7 +317,7 @@ class Dialogue:
             readback = skill.readback(ctx, parse.slots)
             state.pending = Pending(intent, dict(parse.slots), readback,
                                     time.monotonic() + self.config.timeouts.confirm_s,
-                                    parse.text, parse.confidence)
+                                    parse.text, parse.confidence, source)
             return turn(prefix + readback, Decision.READBACK)
         executed = self._execute(state, intent, parse.slots, parse, turn,
                                  decision=Decision.DONE)
@@ -471,6 +486,10 @@ class Dialogue:
             if not alarm.active:
                 if known is None:
                     return
+                doubt = self._clear_contradicted(known.alarm)
+                if doubt:
+                    self._suspicious_clear(known, doubt)
+                    return
                 del self.alarms[alarm.alarm_id]
             elif known is not None and known.alarm.severity == alarm.severity:
                 return  # a repeat delivery (retained) of an alarm already being announced
@@ -486,6 +505,51 @@ class Dialogue:
                 self.speak(Reply(site, f"Cleared: {alarm.kind.replace('_', ' ')} in the "
                                        f"{where}.", ReplyKind.NOTICE))
         # active alarms are spoken by tick(), at once and then every alarm_repeat_s
+
+    def _refused_command(self, event: InstrumentEvent) -> None:
+        """An instrument refused a command (no valid token, a replay, a deadline too far,
+        arguments outside its limits): recorded, and said at the sites of its room."""
+        room = self.instruments.room_of(event.kind, event.id, "")
+        sites = [s.id for s in self.config.sites_in_room(room)] or [
+            s.id for s in self.config.sites] or ["default"]
+        what = KIND_NAMES.get(event.kind, event.kind)
+        detail = event.detail
+        for site in sites:
+            self.audit.record(site, "command_refused", instrument=f"{event.kind}/{event.id}",
+                              command=detail.get("command"), reason=detail.get("reason"),
+                              request_id=detail.get("request_id"))
+            self.speak(Reply(site, f"The {what} refused a {detail.get('command', '')} command: "
+                                   f"{detail.get('reason', 'no reason given')}.",
+                             ReplyKind.NOTICE))
+
+    def _clear_contradicted(self, alarm: Alarm) -> str | None:
+        """What the instrument's latest reading says against clearing ``alarm``, or None."""
+        kind = {"oxygen": "oxygen", "gas": "gas_bag", "storage": "storage"}.get(
+            alarm.kind.split("_")[0])
+        state = self.instruments.reading(kind, alarm.instrument).state if kind else None
+        if isinstance(state, OxygenState):
+            monitor = next((m for m in self.config.oxygen_monitors
+                            if m.id == alarm.instrument), None)
+            warn = monitor.warn_pct if monitor else 19.5
+            if state.o2_pct < warn:
+                return f"the oxygen monitor still reads {state.o2_pct:.1f} percent"
+        bag, storage = self.config.gas_bag, self.config.storage
+        if isinstance(state, GasBagState) and bag and state.fill_pct >= bag.full_alarm_pct:
+            return f"the gas bag still reads {state.fill_pct:.0f} percent"
+        if isinstance(state, StorageState) and storage and (
+                state.pressure_mpa >= storage.high_alarm_mpa):
+            return f"the storage still reads {state.pressure_mpa:.1f} megapascals"
+        return None
+
+    def _suspicious_clear(self, active: ActiveAlarm, doubt: str) -> None:
+        """A clear the reading contradicts: announced, recorded, and the alarm goes on."""
+        name = active.alarm.kind.replace("_", " ")
+        for site in active.sites:
+            self.audit.record(site, "suspicious_clear", alarm_id=active.alarm.alarm_id,
+                              reason=doubt)
+            self.speak(Reply(site, f"A clear of the {name} was received, but {doubt}. The "
+                                   "alarm stays on.", ReplyKind.ALARM))
+        active.acknowledged.clear()  # repeated everywhere again
 
     def _acknowledge(self, site: Site) -> str:
         with self._alarm_lock:
@@ -517,6 +581,9 @@ class Dialogue:
                                  IntentName.SET_LEVEL_ALERT))
 
     def _on_event(self, event: InstrumentEvent) -> None:
+        if event.event == "command_refused":
+            self._refused_command(event)
+            return
         if event.kind == "transfer" and event.event == "stopped":
             site = event.detail.get("site")
             reason = event.detail.get("reason", "")

@@ -36,7 +36,8 @@ class LedgerEntry:
     dewar: str | None
     lab: str | None
     heard: str
-    undone_ts: float | None
+    undone_ts: float | None  # when a correction row undid it
+    row_hash: str = ""
 
     @property
     def undone(self) -> bool:
@@ -46,12 +47,19 @@ class LedgerEntry:
         return LedgerEntryMessage(key=self.key, ts=self.ts, site=self.site, amount=self.amount,
                                   unit=self.unit, phase=self.phase, direction=self.direction,
                                   dewar=self.dewar, lab=self.lab, heard=self.heard,
-                                  undone=self.undone)
+                                  undone=self.undone, hash=self.row_hash or None)
+
+
+# an entry with when it was undone: the earliest correction row that undoes it
+_ENTRIES = ("SELECT l.id, l.key, l.ts, l.site, l.amount, l.unit, l.phase, l.direction, "
+            "l.dewar, l.lab, l.heard, (SELECT MIN(c.ts) FROM ledger c WHERE c.undoes = l.key),"
+            " l.row_hash FROM ledger l WHERE l.undoes IS NULL")
 
 
 class Ledger:
     """Litres dispensed and gas recovered, each entry written with its outgoing message in
-    one transaction; an entry is never deleted, only marked undone."""
+    one transaction. Rows are never changed: an undo is a correction row that names the entry
+    it undoes, so the record says what was logged and when it was taken back."""
 
     def __init__(self, store: Store, outbox: Outbox, topics: Topics) -> None:
         self.store = store
@@ -64,36 +72,43 @@ class Ledger:
         key = key or uuid.uuid4().hex
         ts = ts if ts is not None else time.time()
         with self.store.transaction() as conn:
-            cur = conn.execute(
-                "INSERT INTO ledger (key, ts, site, amount, unit, phase, direction, dewar, lab,"
-                " heard) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (key, ts, site, amount, unit, phase, direction, dewar, lab, heard))
-            entry = LedgerEntry(cur.lastrowid or 0, key, ts, site, amount, unit, phase,
-                                direction, dewar, lab, heard, None)
+            row = self.store.append(conn, "ledger", {
+                "key": key, "ts": ts, "site": site, "amount": amount, "unit": unit,
+                "phase": phase, "direction": direction, "dewar": dewar, "lab": lab,
+                "heard": heard, "undoes": None})
+            entry = LedgerEntry(row["id"], key, ts, site, amount, unit, phase, direction, dewar,
+                                lab, heard, None, row["row_hash"])
             self.outbox.add(conn, key, self.topics.ledger, entry.message())
         return entry
 
-    def undo_last(self, site: str) -> LedgerEntry | None:
-        """Mark the newest live entry of ``site`` as undone (never deleted)."""
-        with self.store.transaction() as conn:
-            conn.row_factory = None
-            row = conn.execute("SELECT * FROM ledger WHERE site = ? AND undone_ts IS NULL "
-                               "ORDER BY id DESC LIMIT 1", (site,)).fetchone()
-            if row is None:
+    def last_live(self, site: str) -> LedgerEntry | None:
+        """The newest entry of ``site`` that is not undone."""
+        rows = self.store.query(_ENTRIES + " AND l.site = ? AND NOT EXISTS (SELECT 1 FROM "
+                                "ledger c WHERE c.undoes = l.key) ORDER BY l.id DESC LIMIT 1",
+                                (site,))
+        return LedgerEntry(*tuple(rows[0])) if rows else None
+
+    def undo_last(self, site: str, heard: str = "") -> LedgerEntry | None:
+        """Undo the newest live entry of ``site`` with a correction row (nothing is deleted)."""
+        with self.store.transaction() as conn:  # the entry found is the entry undone
+            entry = self.last_live(site)
+            if entry is None:
                 return None
-            entry = LedgerEntry(*row)
             entry.undone_ts = time.time()
-            conn.execute("UPDATE ledger SET undone_ts = ? WHERE id = ?",
-                         (entry.undone_ts, entry.id))
+            self.store.append(conn, "ledger", {
+                "key": f"{entry.key}:undo", "ts": entry.undone_ts, "site": site,
+                "amount": entry.amount, "unit": entry.unit, "phase": entry.phase,
+                "direction": entry.direction, "dewar": entry.dewar, "lab": entry.lab,
+                "heard": heard, "undoes": entry.key})
             self.outbox.add(conn, f"{entry.key}:undo", self.topics.ledger, entry.message())
         return entry
 
     def entries(self, since: float | None = None, until: float | None = None,
                 include_undone: bool = True) -> list[LedgerEntry]:
-        sql = "SELECT * FROM ledger WHERE ts >= ? AND ts < ?"
+        sql = _ENTRIES + " AND l.ts >= ? AND l.ts < ?"
         if not include_undone:
-            sql += " AND undone_ts IS NULL"
-        rows = self.store.query(sql + " ORDER BY ts, id",
+            sql += " AND NOT EXISTS (SELECT 1 FROM ledger c WHERE c.undoes = l.key)"
+        rows = self.store.query(sql + " ORDER BY l.ts, l.id",
                                 (since if since is not None else 0.0,
                                  until if until is not None else 1e18))
         return [LedgerEntry(*tuple(r)) for r in rows]
@@ -125,8 +140,8 @@ class Ledger:
 
 
 class Audit:
-    """Every heard command, decision, command sent, acknowledgement and alarm (append-only:
-    SQLite triggers refuse UPDATE and DELETE)."""
+    """Every heard command, decision, command sent, acknowledgement and alarm (append-only and
+    hash-chained: see :class:`~wanwan.store.Store`)."""
 
     def __init__(self, store: Store, outbox: Outbox, topics: Topics) -> None:
         self.store = store
@@ -141,12 +156,13 @@ class Audit:
         ts = time.time()
         detail = {k: v for k, v in detail.items() if v is not None}
         with self.store.transaction() as conn:
-            conn.execute("INSERT INTO audit (key, ts, site, kind, intent, confidence, detail) "
-                         "VALUES (?,?,?,?,?,?,?)",
-                         (key, ts, site, kind, intent, confidence,
-                          json.dumps(detail, default=str, ensure_ascii=False)))
+            row = self.store.append(conn, "audit", {
+                "key": key, "ts": ts, "site": site, "kind": kind, "intent": intent,
+                "confidence": confidence,
+                "detail": json.dumps(detail, default=str, ensure_ascii=False)})
             message = AuditMessage(key=key, ts=ts, site=site, kind=kind,
-                                   detail={"intent": intent, "confidence": confidence, **detail})
+                                   detail={"intent": intent, "confidence": confidence, **detail},
+                                   hash=row["row_hash"])
             self.outbox.add(conn, key, self.topics.audit(site), message)
 
     def records(self, site: str | None = None, kind: str | None = None) -> list[dict]:
@@ -158,7 +174,9 @@ class Audit:
             sql += " AND kind = ?"
             params.append(kind)
         rows = self.store.query(sql + " ORDER BY id", tuple(params))
-        return [{**dict(r), "detail": json.loads(r["detail"])} for r in rows]
+        hidden = ("prev_hash", "row_hash")
+        return [{**{k: v for k, v in dict(r).items() if k not in hidden},
+                 "detail": json.loads(r["detail"])} for r in rows]
 
 
 def period_bounds(period: str, now: dt.datetime | None = None) -> tuple[float, float, str]:

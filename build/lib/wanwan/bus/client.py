@@ -59,6 +59,8 @@ class BrokerAddress:
     username: str | None = None
     password: str | None = None
     keepalive_s: int = 30
+    cert_file: str | None = None  # a client certificate, for brokers that ask for one
+    key_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,8 @@ class Bus:
         self.client_id = client_id or f"wanwan-{uuid.uuid4().hex[:8]}"
         self.stats = BusStats()
         self._subs: list[_Subscription] = []
-        self._pending: dict[str, tuple[threading.Event, list[CommandReply]]] = {}
+        self._pending: dict[str, tuple[threading.Event, list[CommandReply],
+                                       Callable[[CommandReply], bool] | None]] = {}
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._on_connect_hooks: list[Callable[[], None]] = []
@@ -131,7 +134,8 @@ class Bus:
         if address.username:
             self.client.username_pw_set(address.username, address.password)
         if address.tls:
-            self.client.tls_set(ca_certs=address.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            self.client.tls_set(ca_certs=address.ca_file, certfile=address.cert_file,
+                                keyfile=address.key_file, cert_reqs=ssl.CERT_REQUIRED)
         if presence:
             self.client.will_set(self.topics.presence(self.client_id), b'{"status": "offline"}',
                                  qos=1, retain=True)
@@ -275,18 +279,24 @@ class Bus:
     # -- request / response ------------------------------------------------------------------
     def request(self, topic: str, command: str, args: dict | None = None, *,
                 timeout: float = 3.0, site: str | None = None,
-                gate: SendGate | None = None) -> CommandReply:
+                gate: SendGate | None = None,
+                sign: Callable[[CommandRequest], str] | None = None,
+                verify: Callable[[CommandReply], bool] | None = None) -> CommandReply:
         """Send a command and wait for its acknowledgement; raises CommandTimeout.
 
         ``gate``: a lock and a test taken together at the instant of publishing, so that a
         stop which takes the same lock is either before the command (and the command is
-        withdrawn) or after it (and the instrument sees the stop second)."""
+        withdrawn) or after it (and the instrument sees the stop second). ``sign`` gives the
+        request its token; ``verify`` decides whether an answer is the instrument's own (one
+        that is not is ignored, and the wait goes on)."""
         request = CommandRequest(reply_to=self.reply_topic, command=command, args=args or {},
                                  deadline=time.time() + timeout, site=site)
+        if sign is not None:
+            request.token = sign(request)
         done = threading.Event()
         box: list[CommandReply] = []
         with self._lock:
-            self._pending[request.request_id] = (done, box)
+            self._pending[request.request_id] = (done, box, verify)
         try:
             with gate.lock if gate else contextlib.nullcontext():
                 if gate is not None and not gate.still_wanted():
@@ -310,7 +320,11 @@ class Bus:
         if waiting is None:
             log.debug("late or unknown reply %s", reply.request_id)
             return
-        done, box = waiting
+        done, box, verify = waiting
+        if verify is not None and not verify(reply):
+            self.drop(topic, f"an acknowledgement of {reply.request_id} that its instrument "
+                             "did not sign")
+            return
         box.append(reply)
         done.set()
 
@@ -323,7 +337,11 @@ def _no_delay(client: mqtt.Client, userdata: Any, sock: Any) -> None:
 
 
 def reply_to(bus: Bus, request: CommandRequest, ok: bool, *, error: str | None = None,
-             instrument: str = "", state: dict | None = None) -> None:
-    """An instrument's answer to a command (used by the simulators)."""
-    bus.publish(request.reply_to, CommandReply(request_id=request.request_id, ok=ok,
-                                               error=error, instrument=instrument, state=state))
+             instrument: str = "", state: dict | None = None,
+             sign: Callable[[CommandReply], str] | None = None) -> None:
+    """An instrument's answer to a command (used by the simulators), signed by ``sign``."""
+    reply = CommandReply(request_id=request.request_id, ok=ok, error=error,
+                         instrument=instrument, state=state)
+    if sign is not None:
+        reply.token = sign(reply)
+    bus.publish(request.reply_to, reply)

@@ -40,6 +40,7 @@ class CommandRequest(Message):
     deadline: float  # unix time after which the instrument must not act on it
     sent: float = Field(default_factory=time.time)
     site: str | None = None
+    token: str | None = None  # the dialogue's authority (wanwan.security)
 
 
 class CommandReply(Message):
@@ -48,6 +49,7 @@ class CommandReply(Message):
     error: str | None = None
     instrument: str = ""
     state: dict[str, Any] | None = None
+    token: str | None = None  # the instrument's signature of its answer
 
 
 # --- instrument states (retained) -----------------------------------------------------------
@@ -163,8 +165,9 @@ class SiteQuery(Message):
     """Text for a site to act on, from a satellite or a tool (the input side of a turn)."""
 
     text: str
-    site: str | None = None
+    site: str | None = None  # must be the topic's site, if given
     confidence: float | None = None
+    source: str | None = None  # the satellite or device that heard it
 
 
 class IntentMessage(Message):
@@ -173,6 +176,8 @@ class IntentMessage(Message):
     intent: str | None
     slots: dict[str, Any] = {}
     confidence: float
+    decision: str | None = None  # what the dialogue did (names.Decision)
+    reply: str | None = None
     ts: float = Field(default_factory=time.time)
 
 
@@ -196,6 +201,7 @@ class LedgerEntryMessage(Message):
     lab: str | None = None
     heard: str = ""
     undone: bool = False
+    hash: str | None = None  # the row's place in the ledger's chain: consumers can witness it
 
 
 class AuditMessage(Message):
@@ -204,6 +210,7 @@ class AuditMessage(Message):
     site: str
     kind: str
     detail: dict[str, Any] = {}
+    hash: str | None = None  # the row's place in the audit chain
 
 
 class SimFault(Message):

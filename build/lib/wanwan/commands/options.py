@@ -15,11 +15,29 @@ from wanwan.engine import load_engine
 log = logging.getLogger(__name__)
 
 
-def add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", type=Path, default=None,
+def add_common(p: argparse.ArgumentParser, *, action: bool = False) -> None:
+    """--config and -v; ``action``: on an action of a command ("ledger export"), where they
+    may come after it too (their defaults are the command's)."""
+    default = argparse.SUPPRESS if action else None
+    p.add_argument("--config", type=Path, default=default,
                    help="site configuration file or folder (default: WANWAN_CONFIG, the "
                    "user's config folder, else the example site)")
-    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   default=argparse.SUPPRESS if action else False, help="debug logging")
+
+
+def add_actions(p: argparse.ArgumentParser, dest: str) -> argparse._SubParsersAction:
+    """A command's actions ("ledger export"), each taking --config and -v as well."""
+    actions = p.add_subparsers(dest=dest, required=True, metavar="ACTION")
+    add = actions.add_parser
+
+    def add_action(*args, **kwargs) -> argparse.ArgumentParser:
+        action = add(*args, **kwargs)
+        add_common(action, action=True)
+        return action
+
+    actions.add_parser = add_action  # type: ignore[method-assign]
+    return actions
 
 
 def add_intents(p: argparse.ArgumentParser) -> None:

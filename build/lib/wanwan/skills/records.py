@@ -55,14 +55,11 @@ def log_volume(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
 
 
 def readback_undo(ctx: SkillContext, slots: dict[str, Any]) -> str:
-    last = ctx.ledger.store.query("SELECT amount, unit, phase, direction, lab, dewar FROM ledger "
-                                  "WHERE site = ? AND undone_ts IS NULL ORDER BY id DESC "
-                                  "LIMIT 1", (ctx.site.id,))
-    if not last:
+    last = ctx.ledger.last_live(ctx.site.id)
+    if last is None:
         return ""
-    r = last[0]
-    return ("Undo the last entry: " + describe_entry(ctx, r["amount"], r["unit"], r["phase"],
-                                                     r["direction"], r["lab"], r["dewar"])
+    return ("Undo the last entry: " + describe_entry(ctx, last.amount, last.unit, last.phase,
+                                                     last.direction, last.lab, last.dewar)
             + ". Say confirm or cancel.")
 
 
@@ -73,7 +70,7 @@ def check_undo(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
 
 @skill("undo_log", readback=readback_undo, check=check_undo)
 def undo_log(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
-    entry = ctx.ledger.undo_last(ctx.site.id)
+    entry = ctx.ledger.undo_last(ctx.site.id, heard=ctx.heard)
     if entry is None:
         return SkillResult("There is nothing to undo at this site.", ok=False)
     return SkillResult("Undone: " + describe_entry(ctx, entry.amount, entry.unit, entry.phase,
