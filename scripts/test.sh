@@ -3,6 +3,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WANWAN_EXTRAS=test bash "$root/scripts/bootstrap.sh"
+bash "$root/scripts/hermes-env.sh"
 cd "$root"
 .venv/bin/ruff check wanwan tests scripts
 .venv/bin/wanwan intents check

@@ -58,6 +58,9 @@ def test_demo_runs_the_whole_system(tmp_path):
     replies = sorted(tmp_path.glob("*/reply-*.wav"))  # one folder per site
     assert len(replies) == 10 and all(load_audio(p).duration > 0.4 for p in replies)
     assert "listening" in out  # the bare wake phrase, then the command without it
+    # part two: two satellites on one server, speaking at once, each hears its own answer
+    assert "part two" in out and "Dewar 7 is at" in out
+    assert len(sorted(tmp_path.glob("satellites/*/reply-*.wav"))) == 2
 
 
 ORDERS = ROOT.parent / "shared" / "speech" / "picovoice-dev"

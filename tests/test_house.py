@@ -23,10 +23,11 @@ LAYERS: list[tuple[str, ...]] = [
     ("wanwan.config", "wanwan.store", "wanwan.bus"),
     ("wanwan.security",),
     ("wanwan.asr", "wanwan.tts", "wanwan.ledger", "wanwan.broker", "wanwan.instruments"),
-    ("wanwan.skills", "wanwan.voice", "wanwan.engine"),
+    ("wanwan.skills", "wanwan.voice", "wanwan.engine", "wanwan.satellite"),
     ("wanwan.dialogue",),
     ("wanwan.assistant",),
-    ("wanwan.kiosk",),
+    ("wanwan.kiosk", "wanwan.hermes"),
+    ("wanwan.hub",),
     ("wanwan",),  # the public API: wanwan/__init__.py
     ("wanwan.commands", "wanwan.cli", "wanwan.__main__"),
 ]

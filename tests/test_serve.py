@@ -166,3 +166,34 @@ def test_a_confirmed_start_still_queued_when_a_stop_comes_is_not_sent(slow_lab, 
     assert client.transfer.state == "idle"
     assert not [c for c in slow_lab.audit.records(BAY, "command")
                 if c["detail"].get("command") == "start"]
+
+
+# --- a service that runs for months ------------------------------------------------------------
+
+def test_what_a_server_keeps_per_turn_is_bounded(lab):
+    """Hundreds of turns and alerts later, the server holds the latest replies and at most
+    one alert per instrument and side, not a list that grows with every turn."""
+    for n in range(260):
+        lab.ask(f"what's the level in dewar {12 if n % 2 else 20}", BAY)
+        lab.ask("how much liquid helium do we have", KIOSK)
+    assert len(lab.replies) == lab.REPLIES_KEPT
+    for level in range(5, 95, 2):  # the same alert, set again and again
+        lab.ask(f"tell me when dewar three drops below {level} percent", BAY)
+    alerts = lab.dialogue.site_state(BAY).alerts
+    assert len(alerts) == 1 and alerts[0].level == 93
+    for dewar in (3, 7, 12, 20, 21, 22, 23, 24, 25, 30) * 3:
+        lab.ask(f"tell me when dewar {dewar} drops below ten percent", BAY)
+    assert len(lab.dialogue.site_state(BAY).alerts) <= 20
+
+
+def test_delivered_outbox_rows_are_purged_and_the_records_stay(lab):
+    for n in range(20):
+        lab.ask(f"log {n + 1} litres to tanaka lab", KIOSK)
+    assert lab.outbox.wait_drained(5)
+    delivered = lab.outbox.counts()["delivered"]
+    assert delivered >= 20
+    assert lab.outbox.purge() == 0  # nothing is a week old
+    assert lab.outbox.purge(now=time.time() + 8 * 86400) == delivered
+    assert lab.outbox.counts() == {"pending": 0, "inflight": 0, "delivered": 0}
+    assert len(lab.ledger.entries()) == 20  # the ledger itself is untouched
+    assert lab.store.verify() == []

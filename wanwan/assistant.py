@@ -4,6 +4,7 @@ mosquitto, and with ``simulate`` the simulated lab, so it runs on a fresh machin
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from wanwan.broker import EmbeddedBroker
+from wanwan.broker import EmbeddedBroker, write_address_file
 from wanwan.bus.client import BrokerAddress, Bus
 from wanwan.bus.messages import IntentMessage, ReplyMessage, SiteQuery
 from wanwan.bus.outbox import Outbox
@@ -25,6 +26,7 @@ from wanwan.instruments.gateway import Instruments
 from wanwan.instruments.sim import LabSimulator
 from wanwan.keys import SiteKey
 from wanwan.ledger import Audit, Ledger
+from wanwan.names import ReplyKind
 from wanwan.nlu import IntentEngine, ParseResult
 from wanwan.security import (
     ASSISTANT,
@@ -39,6 +41,17 @@ from wanwan.security import (
 from wanwan.store import Store, default_store_path
 
 log = logging.getLogger(__name__)
+
+
+def _remove(listeners: list, listener: object) -> None:
+    """Removing a listener twice is harmless (closing twice must be)."""
+    with contextlib.suppress(ValueError):
+        listeners.remove(listener)
+
+
+def address_file(store_path: Path) -> Path:
+    """Where a server says on which port its private broker listens (beside its database)."""
+    return store_path.with_suffix(".broker.json")
 
 
 def broker_address(config: SiteConfig, port: int | None = None) -> BrokerAddress:
@@ -58,24 +71,27 @@ class SiteLanes:
     the site's lane is doing.
     """
 
-    def __init__(self, handle: Callable[[str, str, ParseResult, str | None], Turn],
+    def __init__(self, handle: Callable[[str, str, ParseResult, str | None, str | None], Turn],
                  understand: Callable[[str], ParseResult],
                  is_stop: Callable[[ParseResult], bool], *, stop_workers: int = 4) -> None:
         self._handle = handle
         self._understand = understand
         self._is_stop = is_stop
         self._lanes: dict[str, queue.SimpleQueue[
-            tuple[str, ParseResult, str | None, Future] | None]] = {}
+            tuple[str, ParseResult, str | None, str | None, Future] | None]] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._stops = ThreadPoolExecutor(stop_workers, thread_name_prefix="wanwan-stop")
         self._closed = False
 
-    def submit(self, site: str, text: str, source: str | None = None) -> Future[Turn]:
-        """Queue a turn (or run a stop at once); the future holds the Turn."""
-        parse = self._understand(text)  # a few milliseconds: the stop must be known now
+    def submit(self, site: str, text: str, source: str | None = None, *,
+               parse: ParseResult | None = None, session: str | None = None) -> Future[Turn]:
+        """Queue a turn (or run a stop at once); the future holds the Turn. ``parse``: what a
+        recogniser understood (it carries the recogniser's doubt); else the text is parsed."""
+        if parse is None:
+            parse = self._understand(text)  # a few milliseconds: the stop must be known now
         if self._is_stop(parse):
-            return self._stops.submit(self._handle, text, site, parse, source)
+            return self._stops.submit(self._handle, text, site, parse, source, session)
         future: Future = Future()
         with self._lock:
             if self._closed:
@@ -88,16 +104,16 @@ class SiteLanes:
                                           name=f"wanwan-site-{site}", daemon=True)
                 self._threads.append(thread)
                 thread.start()
-        lane.put((text, parse, source, future))
+        lane.put((text, parse, source, session, future))
         return future
 
     def _run(self, site: str, lane: queue.SimpleQueue) -> None:
         while (item := lane.get()) is not None:
-            text, parse, source, future = item
+            text, parse, source, session, future = item
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(self._handle(text, site, parse, source))
+                future.set_result(self._handle(text, site, parse, source, session))
             except Exception as exc:  # a bad turn must not stop the lane
                 log.exception("turn %r at %s failed", text, site)
                 future.set_exception(exc)
@@ -137,11 +153,14 @@ class Assistant:
         path = Path(store_path or default_store_path(config.ledger_path))
         self.key = SiteKey.load(key_path(config, path))
         self.broker: EmbeddedBroker | None = None
+        self._address_file: Path | None = None
         if address is None and config.broker.host is None:
             self.broker = EmbeddedBroker(
                 host=config.broker.listen, acl=acl(config),
                 users=lambda file: write_password_file(file, self.key, users(config))).start()
             address = broker_address(config, self.broker.port)
+            self._address_file = write_address_file(address_file(path), config.broker.listen,
+                                                    self.broker.port)
             log.info("started a private mosquitto on %s:%d (a password for every device, an "
                      "ACL from the site configuration)", config.broker.listen, self.broker.port)
         base = address or broker_address(config)
@@ -153,8 +172,9 @@ class Assistant:
             self.sim = LabSimulator(config, with_credentials(base, self.key, SIMULATOR),
                                     speed=speed, keys=keys).start()
         self.store = Store(path, self.key)
-        self.outbox = Outbox(self.store)
-        self.bus = Bus(self.address, client_id or f"wanwan-assistant-{uuid.uuid4().hex[:6]}",
+        self.outbox = Outbox(self.store, keep_delivered_s=config.outbox_keep_days * 86400)
+        self.bus = Bus(self.address, client_id or config.broker.client_id
+                       or f"wanwan-assistant-{uuid.uuid4().hex[:6]}",
                        self.topics)
         self.outbox.attach(self.bus)
         self.instruments = Instruments(self.bus, config.timeouts.instrument_stale_s,
@@ -163,12 +183,14 @@ class Assistant:
         self.audit = Audit(self.store, self.outbox, self.topics)
         self._reply_listeners: list[Callable[[Reply], None]] = [on_reply] if on_reply else []
         self._stop_listeners: list[Callable[[str], None]] = []
+        self._turn_listeners: list[Callable[[Turn, str | None], None]] = []
         self.replies: deque[Reply] = deque(maxlen=self.REPLIES_KEPT)
         self._replies_lock = threading.Lock()
         self.dialogue = Dialogue(config, engine, self.instruments, self.ledger, self.audit,
                                  self._speak, on_stop=self._stopped)
         self.lanes = SiteLanes(
-            lambda text, site, parse, source: self.ask(text, site, parse=parse, source=source),
+            lambda text, site, parse, source, session: self.ask(
+                text, site, parse=parse, source=source, session=session),
             engine.parse, self.dialogue.means_stop)
         self.bus.subscribe(self.topics.all_site_queries, SiteQuery, self._on_query)
         self.bus.start()
@@ -194,11 +216,12 @@ class Assistant:
 
     # -- turns -------------------------------------------------------------------------------
     def ask(self, text: str, site: str | None = None, *, parse: ParseResult | None = None,
-            source: str | None = None) -> Turn:
+            source: str | None = None, session: str | None = None) -> Turn:
         """One turn at a site, on the caller's thread (never paho's: see SiteLanes).
         ``source``: the satellite or device that heard it (a read-back is confirmed only from
-        where it was heard)."""
+        where it was heard); ``session``: the Hermes session of the utterance, if any."""
         turn = self.dialogue.handle(text, site, parse=parse, source=source)
+        turn.session = session
         self.bus.publish(self.topics.site(turn.site, "heard"),
                          SiteQuery(text=text, site=turn.site, confidence=None, source=source),
                          qos=0)
@@ -206,8 +229,20 @@ class Assistant:
                          IntentMessage(site=turn.site, text=text, intent=turn.intent,
                                        slots=turn.slots, confidence=turn.parse.confidence,
                                        decision=turn.decision, reply=turn.reply))
+        for listener in list(self._turn_listeners):
+            try:
+                listener(turn, source)
+            except Exception:  # an observer must not break the dialogue
+                log.exception("turn listener failed on %r", text)
         return turn
 
+    def say(self, site: str, text: str, kind: ReplyKind = ReplyKind.NOTICE,
+            ref: str | None = None) -> Reply:
+        """Say a line at a site unprompted (an announcement, a Hermes tts/say): on its reply
+        topic and through whatever speaks there."""
+        reply = Reply(self.config.site(site).id, text, kind, ref=ref)
+        self._speak(reply)
+        return reply
     def _on_query(self, topic: str, query: SiteQuery) -> None:
         """On paho's network thread: hand the turn to its site's lane and return at once. The
         topic decides the site (the broker lets only that site's devices publish there): a
@@ -246,13 +281,18 @@ class Assistant:
         """Call ``listener`` with every reply, alarm and notice of every site; returns the
         function that removes it."""
         self._reply_listeners.append(listener)
-        return lambda: self._reply_listeners.remove(listener)
+        return lambda: _remove(self._reply_listeners, listener)
+
+    def on_turn(self, listener: Callable[[Turn, str | None], None]) -> Callable[[], None]:
+        """Call ``listener(turn, source)`` after every turn at every site."""
+        self._turn_listeners.append(listener)
+        return lambda: _remove(self._turn_listeners, listener)
 
     def on_stop(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call ``listener(site)`` the moment a stop is heard there (before anything is sent):
         what speaks at that site falls silent."""
         self._stop_listeners.append(listener)
-        return lambda: self._stop_listeners.remove(listener)
+        return lambda: _remove(self._stop_listeners, listener)
 
     def transfer_running(self, site: str) -> bool:
         return self.dialogue.transfer_running(site)
@@ -274,6 +314,8 @@ class Assistant:
         self.store.close()
         if self.broker:
             self.broker.close()
+        if self._address_file is not None:
+            self._address_file.unlink(missing_ok=True)
 
     def __enter__(self) -> Assistant:
         return self

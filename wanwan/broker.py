@@ -1,19 +1,25 @@
 """A private mosquitto for when no broker is configured (and for the tests).
 
 Started on a free loopback port with a generated configuration, watched, and stopped on exit.
-Nothing is persisted: the broker is a pipe between wanwan's own parts.
+Nothing is persisted: the broker is a pipe between wanwan's own parts. It never outlives the
+process that started it: on Linux the kernel sends it SIGTERM when its parent dies, even by
+SIGKILL, and the folder a killed parent left behind is removed by the next broker started.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
+import json
 import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -47,17 +53,76 @@ def port_open(host: str, port: int, timeout: float = 0.2) -> bool:
     return False
 
 
-def _hand_to_broker_user(folder: Path) -> None:
-    """Started as root, mosquitto drops to its own user: that user must be able to read its
-    password and access files and write its log and saved sessions (nobody else can)."""
+def _broker_user() -> pwd.struct_passwd | None:
+    """The user a broker started by root runs as (mosquitto's own), or None."""
     if os.geteuid() != 0:
-        return
+        return None
     try:
-        user = pwd.getpwnam("mosquitto")
+        return pwd.getpwnam("mosquitto")
     except KeyError:
+        return None
+
+
+def _hand_to_broker_user(folder: Path) -> None:
+    """Started as root, the broker runs as its own user: that user must be able to read its
+    password and access files and write its log and saved sessions (nobody else can)."""
+    user = _broker_user()
+    if user is None:
         return
     for path in [folder, *folder.iterdir()]:
         os.chown(path, user.pw_uid, user.pw_gid)
+
+
+PR_SET_PDEATHSIG = 1
+FOLDER_PREFIX = "wanwan-mosquitto-"
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGTERM when the parent dies. Linux ties this to the thread
+    that started the child, so wanwan starts its broker from a thread that lives as long."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_folders(parent: Path | None = None) -> int:
+    """Remove the folders of brokers whose owner is gone (killed before it could clean up)."""
+    removed = 0
+    for folder in Path(parent or tempfile.gettempdir()).glob(FOLDER_PREFIX + "*"):
+        owner = folder / "owner.pid"
+        with contextlib.suppress(OSError, ValueError):
+            if owner.exists() and not _alive(int(owner.read_text().strip())):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed += 1
+    return removed
+
+
+def write_address_file(path: Path, host: str, port: int) -> Path:
+    """Where a running server's private broker listens, for satellites on the same machine."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    reachable = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    path.write_text(json.dumps({"host": reachable, "port": port, "pid": os.getpid()}))
+    return path
+
+
+def read_address_file(path: Path) -> tuple[str, int] | None:
+    """(host, port) of a running server's private broker, or None (no server, or it died)."""
+    try:
+        data = json.loads(path.read_text())
+        if _alive(int(data["pid"])):
+            return str(data["host"]), int(data["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
 
 
 class EmbeddedBroker:
@@ -74,7 +139,9 @@ class EmbeddedBroker:
         self.host = host
         self.port = port or free_port()
         self.process: subprocess.Popen | None = None
-        self._dir = Path(tempfile.mkdtemp(prefix="wanwan-mosquitto-"))
+        remove_stale_folders()
+        self._dir = Path(tempfile.mkdtemp(prefix=FOLDER_PREFIX))
+        (self._dir / "owner.pid").write_text(str(os.getpid()))
         self._conf = self._dir / "mosquitto.conf"
         self._log = self._dir / "mosquitto.log"
         persist = (f"persistence true\npersistence_location {self._dir}/\nautosave_interval 1\n"
@@ -106,8 +173,13 @@ class EmbeddedBroker:
         if self.running:
             return self
         binary = find_mosquitto()
-        self.process = subprocess.Popen([binary, "-c", str(self._conf)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # As root, the child becomes the broker's user before exec rather than letting
+        # mosquitto switch: a change of user clears the parent-death signal.
+        user = _broker_user()
+        self.process = subprocess.Popen(
+            [binary, "-c", str(self._conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            **({"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

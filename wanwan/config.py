@@ -176,6 +176,7 @@ class Security(_Model):
 
     key_file: str | None = None  # default: WANWAN_KEY, else beside the database
     viewers: list[str] = []  # read-only users of the broker (dashboards)
+    apps: list[str] = []  # Hermes apps (Node-RED, Home Assistant): NLU queries and tts/say
     command_ahead_s: float = Field(30, gt=0, le=300, description="the furthest ahead a "
                                    "command's deadline may lie")
 
@@ -209,6 +210,8 @@ class SiteConfig(_Model):
     storage: Storage | None = None
     oxygen_monitors: list[OxygenMonitor] = []
     ledger_path: str | None = None
+    outbox_keep_days: float = Field(7, ge=0, description="delivered messages are kept this "
+                                    "long in the outbox, then removed (the records stay)")
     # where each top-level key came from (file, its loaded YAML), for errors found later
     _sources: dict[str, tuple[Path, LocDict]] = PrivateAttr(default_factory=dict)
 

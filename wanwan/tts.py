@@ -8,12 +8,11 @@ it at once. Without pyttsx3 or its driver, espeak-ng is called directly.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import logging
 import queue
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -43,6 +42,12 @@ class Synthesizer:
             import pyttsx3  # deferred: its espeak driver may be missing; espeak-ng then
 
             self._engine = pyttsx3.init("espeak")
+            # its driver prints "Audio saved to …" on every file; redirecting stdout around
+            # the call would swallow what other threads print meanwhile, so its print is
+            # turned into a debug log in that module alone
+            driver = sys.modules.get("pyttsx3.drivers.espeak")
+            if driver is not None:
+                driver.print = _driver_said  # type: ignore[attr-defined]
             self._engine.setProperty("rate", self.voice.rate)
             self._select_voice()
         except Exception as exc:  # pyttsx3 missing its driver: fall back to the CLI
@@ -67,9 +72,8 @@ class Synthesizer:
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             if self._engine is not None:
-                with contextlib.redirect_stdout(io.StringIO()):  # the driver prints a line
-                    self._engine.save_to_file(text, str(path))
-                    self._engine.runAndWait()  # one file per runAndWait (the driver's trap)
+                self._engine.save_to_file(text, str(path))
+                self._engine.runAndWait()  # one file per runAndWait (the driver's trap)
                 if not _holds_audio(path) and shutil.which("espeak-ng"):
                     # now and then the driver returns having written nothing (seen once in
                     # some twenty demo runs, with Whisper busy on both cores)
@@ -84,6 +88,10 @@ class Synthesizer:
     def _espeak(self, text: str, path: Path) -> None:
         subprocess.run(["espeak-ng", "-v", self.voice.name, "-s", str(self.voice.rate),
                         "-w", str(path), text], check=True, capture_output=True)
+
+
+def _driver_said(*args: object, **kwargs: object) -> None:
+    log.debug("pyttsx3: %s", " ".join(map(str, args)))
 
 
 def _holds_audio(path: Path) -> bool:
@@ -119,7 +127,8 @@ class Speaker:
         self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
         self._thread.start()
 
-    def say(self, text: str) -> None:
+    def say(self, text: str, ref: str | None = None) -> None:
+        """Queue a line (``ref``: the asker's id; a local speaker has no one to tell)."""
         self._queue.put(text)
 
     def interrupt(self) -> None:

@@ -1,4 +1,4 @@
-"""The sound card: a microphone read block by block.
+"""The sound card: a microphone read block by block, and players for what is said back.
 
 sounddevice is imported when a device is opened, not with this module: it loads PortAudio,
 which a server without a sound card (a satellite server, CI) need not have.
@@ -6,11 +6,20 @@ which a server without a sound card (a satellite server, CI) need not have.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
+import soundfile as sf
 
 from wanwan.errors import UserError
+
+log = logging.getLogger(__name__)
 
 RATE = 16000
 BLOCK = 1600  # 100 ms, what the endpointer is tuned on
@@ -38,3 +47,112 @@ class Microphone:
             while True:
                 block, _ = stream.read(BLOCK)
                 yield block[:, 0]
+
+
+class Player:
+    """WAV files played one after another on a thread of their own; ``stop()`` cuts the one
+    playing and drops the rest (a stop at the site). ``play(wav, done)`` calls ``done()``
+    once that file has been played, cut or dropped."""
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue[tuple[bytes, Callable[[], None]] | None] = queue.Queue()
+        self._cut = threading.Event()
+        self.playing = threading.Event()
+        self.played = 0
+        self._thread = threading.Thread(target=self._run, name="player", daemon=True)
+        self._thread.start()
+
+    def play(self, wav: bytes, done: Callable[[], None] = lambda: None) -> None:
+        self._queue.put((wav, done))
+
+    def stop(self) -> None:
+        dropped = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                dropped.append(item[1])
+            else:
+                self._queue.put(None)
+                break
+        self._cut.set()
+        for done in dropped:
+            done()
+
+    def wait_idle(self, timeout: float = 30) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._queue.empty() and not self.playing.is_set():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not None:
+            wav, done = item
+            self._cut.clear()
+            self.playing.set()
+            try:
+                self._output(wav, self._cut)
+                self.played += 1
+            except Exception:
+                log.exception("could not play a reply")
+            finally:
+                self.playing.clear()
+                done()
+
+    def _output(self, wav: bytes, cut: threading.Event) -> None:
+        raise NotImplementedError
+
+
+class SpeakerPlayer(Player):
+    """To the sound card (``device``: a name or index; None: the default output)."""
+
+    def __init__(self, device: str | int | None = None) -> None:
+        try:
+            import sounddevice as sd  # deferred: loads PortAudio
+
+            sd.query_devices(device, kind="output")
+        except Exception as exc:
+            raise UserError(f"no speaker available ({str(exc).strip() or 'no output device'})"
+                            "; use --out DIR to write what is said to WAV files") from None
+        self.device = device
+        super().__init__()
+
+    def _output(self, wav: bytes, cut: threading.Event) -> None:
+        import sounddevice as sd  # deferred: loads PortAudio
+
+        samples, rate = sf.read(io.BytesIO(wav), dtype="int16")
+        sd.play(samples, rate, device=self.device)
+        while sd.get_stream().active and not cut.is_set():
+            time.sleep(0.02)
+        sd.stop()
+
+
+class FilePlayer(Player):
+    """Into ``out_dir/reply-NNN.wav`` (a satellite without a speaker, tests, demos). With
+    ``realtime`` it then stays busy for as long as the audio lasts, as a speaker would, so a
+    stop can cut it; a line cut or dropped by a stop is not written."""
+
+    def __init__(self, out_dir: Path, *, realtime: bool = True) -> None:
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.realtime = realtime
+        self.files: list[Path] = []
+        self.cut_short = 0
+        super().__init__()
+
+    def _output(self, wav: bytes, cut: threading.Event) -> None:
+        if cut.is_set():
+            return
+        path = self.out_dir / f"reply-{len(self.files) + 1:03d}.wav"
+        path.write_bytes(wav)
+        self.files.append(path)
+        if self.realtime and cut.wait(sf.info(io.BytesIO(wav)).duration):
+            self.cut_short += 1

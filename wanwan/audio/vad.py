@@ -291,6 +291,53 @@ class Endpointer:
         return Utterance(samples, start, start + len(samples) / RATE, truncated)
 
 
+class VoiceGate:
+    """What a satellite sends: the audio around speech, nothing in between.
+
+    Fed blocks as a microphone delivers them, it returns the blocks to send: once the
+    endpointer hears speech start, the ``lead_ms`` before it (so the receiver's own endpointer
+    sees the same start and keeps its pre-roll) and everything after, until ``tail_ms`` past
+    the end of the utterance (so the receiver hears the end silence that closes it). Silence
+    in a quiet room costs nothing on the network.
+    """
+
+    def __init__(self, settings: EndpointerSettings | None = None, *, lead_ms: int = 800,
+                 tail_ms: int = 300) -> None:
+        self.endpointer = Endpointer(settings)
+        self._lead: deque[np.ndarray] = deque()
+        self._lead_samples = RATE * lead_ms // 1000
+        self._tail_samples = RATE * tail_ms // 1000
+        self._tail_left = 0
+        self.open = False  # sending
+        self.sent_samples = 0
+        self.seen_samples = 0
+
+    def feed(self, block: np.ndarray) -> list[np.ndarray]:
+        self.seen_samples += len(block)
+        ended = bool(list(self.endpointer.feed(block)))
+        speaking = self.endpointer.in_speech
+        out: list[np.ndarray] = []
+        if self.open:
+            out.append(block)
+            if speaking:
+                self._tail_left = self._tail_samples
+            elif ended or self._tail_left:
+                self._tail_left -= len(block)
+                if self._tail_left <= 0:
+                    self.open = False
+        elif speaking or ended:  # speech began in this block (and may have ended in it)
+            out = [*self._lead, block]
+            self._lead.clear()
+            self.open = True
+            self._tail_left = self._tail_samples
+        else:
+            self._lead.append(block)
+            while sum(len(b) for b in self._lead) - len(self._lead[0]) >= self._lead_samples:
+                self._lead.popleft()
+        self.sent_samples += sum(len(b) for b in out)
+        return out
+
+
 def split_utterances(samples: np.ndarray, settings: EndpointerSettings | None = None,
                      chunk: int = 1600) -> list[Utterance]:
     """Every utterance in a recording (fed in 100 ms chunks, as a microphone would)."""

@@ -189,6 +189,19 @@ class ReplyMessage(Message):
     ts: float = Field(default_factory=time.time)
 
 
+class Presence(Message):
+    """Retained on a client's presence topic; its last will says "offline"."""
+
+    status: Literal["online", "offline"]
+
+
+class Hush(Message):
+    """Stop speaking at once, and drop what was to be said (a stop was heard at the site)."""
+
+    site: str
+    ts: float = Field(default_factory=time.time)
+
+
 class LedgerEntryMessage(Message):
     key: str  # idempotency key: consumers keep the first of each
     ts: float

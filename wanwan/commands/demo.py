@@ -4,8 +4,10 @@ A private mosquitto and the simulated lab start; a realistic session is spoken b
 voices into two kiosks (a transfer bay and the recovery room), 100 ms at a time as a microphone
 delivers it: endpointer, recogniser, wake phrase, turn-taking, the dialogue policy, MQTT
 commands and acknowledgements, and every reply synthesised to a WAV file. An oxygen alarm
-arrives unprompted. The conversation is printed with per-stage timings; the exit code is 0 only
-if every step did what it should.
+arrives unprompted. In part two the bay and the kiosk are satellites of the same server, as
+in a real deployment: each streams what it hears over the broker (Hermes audioFrame), both
+speak at once, and each plays its own answer (playBytes). The conversation is printed with
+per-stage timings; the exit code is 0 only if every step did what it should.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,14 +26,19 @@ import numpy as np
 from wanwan.asr.base import Recognizer
 from wanwan.asr.factory import make_recognizer
 from wanwan.assistant import Assistant
+from wanwan.audio.devices import FilePlayer
 from wanwan.audio.io import load_audio
 from wanwan.audio.vad import chunks
+from wanwan.bus.client import BrokerAddress
 from wanwan.bus.messages import TransferState
 from wanwan.commands.options import add_common, add_speech, speech_choice
 from wanwan.config import load_config
 from wanwan.engine import load_engine
+from wanwan.hub import SatelliteHub
 from wanwan.kiosk import Kiosk
 from wanwan.names import Decision, ReplyKind
+from wanwan.satellite import Satellite
+from wanwan.security import site_user, with_credentials
 from wanwan.tts import Speaker, Synthesizer, Voice
 from wanwan.voice import VoicePipeline
 
@@ -96,7 +104,7 @@ def _wait(predicate: Callable[[], object], timeout: float) -> bool:
 
 
 def run_session(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
-                log: Callable[[str], None] = print) -> bool:
+                log: Callable[[str], None] = print, *, finish: bool = True) -> bool:
     """Speak SESSION into one kiosk per site; True when every step did what it should."""
     speech = assistant.config.speech
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -129,6 +137,8 @@ def run_session(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
                 continue
             one = said[0]
             heard = one.heard
+            if one.future is not None:  # the turn runs on the site's lane; then it speaks
+                one.future.result(60)
             kiosk.speaker.wait_idle(30)
             tts_ms = kiosk.speaker.last_ms
             if not one.addressed:
@@ -155,7 +165,8 @@ def run_session(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
     wavs = sorted(out_dir.glob("*/reply-*.wav"))
     log(f"{len(wavs)} spoken replies in {out_dir}/ "
         f"({sum(load_audio(w).duration for w in wavs):.0f} s of speech)")
-    log("demo: every step did what it should" if ok_all else "demo: SOME STEPS FAILED")
+    if finish:
+        log("demo: every step did what it should" if ok_all else "demo: SOME STEPS FAILED")
     return ok_all
 
 
@@ -171,6 +182,66 @@ def _oxygen_alarm(assistant: Assistant, kiosk: Kiosk, log: Callable[[str], None]
     log(f"{kiosk.site:15} {'(unprompted alarm)':48} {'-':18} {'announced':17} "
         f"{'':>6} {'':>5} {'':>6} {kiosk.speaker.last_ms:5.0f}ms  {alarm.text}")
     return True
+
+
+SATELLITE_STEPS = [
+    (BAY, "wan wan, what's the level in dewar seven", "en-gb", "Dewar 7 is at"),
+    (KIOSK, "wan wan, how much liquid helium do we have", "en-us+f3", "litres of liquid helium"),
+]
+
+
+def run_satellites(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
+                   log: Callable[[str], None] = print) -> bool:
+    """Part two: a bay and a kiosk as satellites of this server, over its broker, speaking at
+    the same moment; each must hear its own answer, written by the satellite as speech."""
+    speech = assistant.config.speech
+    hub = SatelliteHub(assistant, lambda: recognizer,
+                       Synthesizer(Voice(speech.voice, speech.rate_wpm)))
+    base = assistant.address
+    satellites = {site: Satellite(with_credentials(
+        BrokerAddress(host=base.host, port=base.port, protocol=base.protocol), assistant.key,
+        site_user(site)), site, FilePlayer(out_dir / "satellites" / site),
+        topics=assistant.topics).start() for site, *_ in SATELLITE_STEPS}
+    log("")
+    log("part two: a bay and a kiosk as satellites of one server, speaking at once "
+        "(Hermes audioFrame in, playBytes out)")
+    ok_all = True
+    try:
+        _wait(lambda: all(hub.serves(site) for site in satellites), 5)
+        audio = {site: synthesise(text, voice, out_dir / f"satellite-{site}.wav")
+                 for site, text, voice, _ in SATELLITE_STEPS}
+        silence = np.zeros(16000, dtype=np.int16)
+        ended: dict[str, float] = {}
+
+        def speak(site: str) -> None:
+            for chunk in chunks(np.concatenate([silence, audio[site], silence]), 1600):
+                satellites[site].feed(chunk)
+            ended[site] = time.monotonic()
+
+        talkers = [threading.Thread(target=speak, args=(site,)) for site in satellites]
+        for talker in talkers:
+            talker.start()
+        for talker in talkers:
+            talker.join()
+        for site, text, _, expected in SATELLITE_STEPS:
+            satellite = satellites[site]
+            got = _wait(lambda s=satellite, e=expected: any(e in r.text for r in s.replies), 30)
+            reply = next((r for r in satellite.replies if expected in r.text), None)
+            others = [r.text for r in satellite.replies if r.site != site]
+            good = got and reply is not None and not others
+            ok_all &= good
+            after = (reply.ts - time.time() + time.monotonic() - ended[site]) * 1000 \
+                if reply is not None else float("nan")
+            log(f"{site:15} {text[:48]:48} reply {after:5.0f}ms after the audio  "
+                f"{reply.text if reply else '(none)'}{'' if good else '  <-- FAILED'}")
+        ok_all &= _wait(lambda: all(s.lines_played >= 1 for s in satellites.values()), 30)
+        files = sorted((out_dir / "satellites").glob("*/reply-*.wav"))
+        log(f"{len(files)} replies played by the satellites, in {out_dir}/satellites/SITE/")
+    finally:
+        for satellite in satellites.values():
+            satellite.close()
+        hub.close()
+    return ok_all
 
 
 def run(args: argparse.Namespace) -> int:
@@ -190,7 +261,9 @@ def run(args: argparse.Namespace) -> int:
             assistant.wait_ready(10)
             print(f"set-up: private mosquitto on port {assistant.address.port}, simulated lab, "
                   f"{recognizer.name} loaded in {time.perf_counter() - started:.1f} s")
-            ok = run_session(assistant, recognizer, out_dir)
+            ok = run_session(assistant, recognizer, out_dir, finish=False)
+            ok = run_satellites(assistant, recognizer, out_dir) and ok
+            print("demo: every step did what it should" if ok else "demo: SOME STEPS FAILED")
         finally:
             assistant.close()
     return 0 if ok else 1

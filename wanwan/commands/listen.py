@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures import Future
 
 from wanwan.asr.factory import make_recognizer
 from wanwan.audio.devices import Microphone
@@ -15,6 +16,7 @@ from wanwan.commands.options import (
     make_assistant,
     speech_choice,
 )
+from wanwan.dialogue import Turn
 from wanwan.kiosk import Kiosk
 from wanwan.tts import Speaker, Synthesizer, Voice
 from wanwan.voice import VoicePipeline
@@ -29,6 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_speech(p)
     add_lab(p)
     p.set_defaults(run=run, quiet=False)
+
+
+def _print_turn(site: str, command: str, done: Future[Turn]) -> None:
+    reply = done.result().reply if done.exception() is None else f"(failed: {done.exception()})"
+    print(f"[{site}] {command!r} -> {reply}", flush=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,8 +56,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         for block in microphone.blocks():
             for said in kiosk.feed(block):
-                if said.turn is not None:
-                    print(f"[{kiosk.site}] {said.heard.command!r} -> {said.reply}", flush=True)
+                if said.future is not None:  # printed when done: hearing must go on meanwhile
+                    said.future.add_done_callback(
+                        lambda done, command=said.heard.command: _print_turn(kiosk.site,
+                                                                             command, done))
     except KeyboardInterrupt:
         return 0
     finally:

@@ -21,13 +21,15 @@ from wanwan.commands import (
     listen,
     models,
     parse,
+    satellite,
     say,
     serve,
     sim,
 )
 from wanwan.errors import UserError
 
-SUBCOMMANDS = (parse, intents, ask, sim, serve, say, demo, models, listen, ledger, broker)
+SUBCOMMANDS = (parse, intents, ask, sim, serve, satellite, say, demo, models, listen, ledger,
+               broker)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -49,6 +49,8 @@ from wanwan.skills.transfer import transfer_running
 
 log = logging.getLogger(__name__)
 
+MAX_ALERTS = 20  # level alerts kept per site
+
 ALWAYS_ALLOWED = STOPS | {IntentName.CONFIRM, IntentName.CANCEL, IntentName.REPEAT,
                           IntentName.HELP, IntentName.ACKNOWLEDGE_ALARM}
 # a word this alike to a stop word ("stopp", "stob") counts as one when nothing else explains
@@ -74,6 +76,7 @@ class Reply:
     text: str
     kind: ReplyKind = ReplyKind.REPLY
     intent: str | None = None
+    ref: str | None = None  # the id of whoever asked for the line (a Hermes tts/say)
 
 
 @dataclass
@@ -89,6 +92,7 @@ class Turn:
     slots: dict[str, Any] = field(default_factory=dict)
     commands: list[CommandRecord] = field(default_factory=list)
     elapsed_ms: float = 0.0
+    session: str | None = None  # the Hermes session it belongs to (a satellite's utterance)
 
     def to_json(self) -> dict[str, Any]:
         return {"site": self.site, "text": self.heard, "intent": self.intent,
@@ -417,7 +421,12 @@ class Dialogue:
 
     def _context(self, state: SiteState, heard: str, *, gated: bool = True) -> SkillContext:
         def add_alert(alert: LevelAlert) -> None:
+            # a new alert on the same instrument and side replaces the old one; at most
+            # MAX_ALERTS per site (the oldest go): a service runs for months
+            state.alerts[:] = [a for a in state.alerts if (a.kind, a.ident, a.direction)
+                               != (alert.kind, alert.ident, alert.direction)]
             state.alerts.append(alert)
+            del state.alerts[:-MAX_ALERTS]
 
         gate = None
         if gated:  # what this turn sends is withdrawn once a stop is heard at the site

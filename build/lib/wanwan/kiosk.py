@@ -10,9 +10,12 @@ the audio that satellites stream over MQTT.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -71,42 +74,68 @@ class TurnTaking:
 
 @dataclass
 class KioskTurn:
-    """What became of one utterance heard at the kiosk."""
+    """What became of one utterance heard at the kiosk. The turn runs on the assistant's lane
+    for the site (a stop on a thread of its own), so hearing goes on while an instrument is
+    slow to answer; ``turn`` waits for it."""
 
     heard: Heard
     addressed: bool
     why: str  # why it was (not) taken as addressed
-    turn: Turn | None = None  # None: ignored, or a bare wake phrase
-    reply: str = ""
+    future: Future[Turn] | None = None  # None: ignored, or a bare wake phrase
+    said: str = ""  # what the kiosk answered itself ("Yes?" to a bare wake phrase)
+
+    TURN_WAIT_S = 60.0  # longer than any turn: a stop answers within a second, a command ~3 s
+
+    @property
+    def turn(self) -> Turn | None:
+        return None if self.future is None else self.future.result(self.TURN_WAIT_S)
+
+    @property
+    def reply(self) -> str:
+        turn = self.turn
+        return turn.reply if turn is not None else self.said
 
     @property
     def listening(self) -> bool:
         """A bare wake phrase, answered "Yes?": the command may follow without it."""
-        return self.addressed and self.turn is None and self.heard.bare_wake
+        return self.addressed and self.future is None and self.heard.bare_wake
 
 
 class Kiosk:
-    """Hearing, turn-taking and speech out for one site, talking to an assistant."""
+    """Hearing, turn-taking and speech out for one site, talking to an assistant.
+
+    ``source``: who hears here (a satellite's name), so that a read-back is confirmed only
+    from where it was heard. ``on_heard(heard)``: told of each addressed utterance before its
+    turn starts; what it returns is the turn's session (the Hermes bridge's session id).
+    ``recognise``: the executor that runs recognition, shared by the kiosks of one server so
+    that one recogniser serves one utterance at a time (each kiosk has its own otherwise).
+    """
 
     LISTENING_REPLY = "Yes?"
 
     def __init__(self, assistant: Assistant, pipeline: VoicePipeline, speaker: Speaker,
                  site: str | None = None, *, follow_up_s: float | None = None,
-                 speculate: bool = True) -> None:
+                 speculate: bool = True, source: str | None = None,
+                 on_heard: Callable[[Heard], str | None] | None = None,
+                 recognise: Executor | None = None) -> None:
         self.assistant = assistant
         self.site = assistant.config.site(site).id
         self.speaker = speaker
+        self.source = source
+        self.on_heard = on_heard
         self.turns = TurnTaking(assistant.config.speech.follow_up_s if follow_up_s is None
                                 else follow_up_s, pipeline.wake)
-        self.hearing = LiveHearing(pipeline, speculate=speculate, addressed=self._expecting)
+        self.hearing = LiveHearing(pipeline, speculate=speculate, addressed=self._expecting,
+                                   worker=recognise)
         self._lock = threading.Lock()  # feed() from one thread, replies from others
+        self._in_flight: Future[Turn] | None = None
         self._unsubscribe = [assistant.on_reply(self._on_reply),
                              assistant.on_stop(self._on_stop)]
 
     # -- speech out: everything said at this site ----------------------------------------------
     def _on_reply(self, reply: Reply) -> None:
         if reply.site == self.site:
-            self.speaker.say(reply.text)
+            self.speaker.say(reply.text, ref=reply.ref)
             self.turns.replied()
 
     def _on_stop(self, site: str) -> None:
@@ -130,26 +159,42 @@ class Kiosk:
 
     def _take(self, heard: Heard) -> KioskTurn:
         dialogue = self.assistant.dialogue
+        stop = dialogue.means_stop(heard.parse)
+        busy = self._in_flight is not None and not self._in_flight.done()
+        if busy and not stop:
+            # whether this is a follow-up or an answer depends on the turn before it
+            with contextlib.suppress(Exception):
+                self._in_flight.result(KioskTurn.TURN_WAIT_S)  # type: ignore[union-attr]
+            busy = False
         addressed, why = self.turns.addressed(
             heard, pending=dialogue.site_state(self.site).pending is not None,
-            transfer_running=self.assistant.transfer_running(self.site),
+            transfer_running=self.assistant.transfer_running(self.site) or busy,
             speaking=self.speaker.speaking.is_set())
         if not addressed:
             log.info("%s: ignored %r (%s)", self.site, heard.transcript.text, why)
             return KioskTurn(heard, False, why)
         if heard.bare_wake:  # "wan wan" ... "what's the level in dewar 12"
+            if self.on_heard is not None:
+                self.on_heard(heard)
             self.speaker.say(self.LISTENING_REPLY)
             self.turns.replied()
-            return KioskTurn(heard, True, why, reply=self.LISTENING_REPLY)
+            return KioskTurn(heard, True, why, said=self.LISTENING_REPLY)
         log.info("%s: heard (%s) %r", self.site, why, heard.command)
+        session = self.on_heard(heard) if self.on_heard is not None else None
         # the parse as heard: it carries the recogniser's own doubt (a command that acts needs
         # the engine's confidence too), which parsing the text again would lose
-        turn = self.assistant.ask(heard.command, self.site, parse=heard.parse)
-        return KioskTurn(heard, True, why, turn, turn.reply)
+        future = self.assistant.lanes.submit(self.site, heard.command, self.source,
+                                             parse=heard.parse, session=session)
+        if not stop:
+            self._in_flight = future
+        return KioskTurn(heard, True, why, future)
 
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
+        if self._in_flight is not None:
+            with contextlib.suppress(Exception):
+                self._in_flight.result(KioskTurn.TURN_WAIT_S)
         self.hearing.close()
 
     def __enter__(self) -> Kiosk:

@@ -2,7 +2,8 @@
 
 Every device has its own name and password on the broker (derived from the site key, so none
 is stored): the assistant, each site's kiosk or satellite, each instrument bridge (the
-simulator is one bridge for all the instruments it simulates), and read-only viewers. The ACL,
+simulator is one bridge for all the instruments it simulates), read-only viewers, and Hermes
+apps, which may ask to understand and to speak but not to act. The ACL,
 generated from the site configuration, lets each do only its part: a kiosk publishes its own
 site's queries and audio and reads its own replies; an instrument publishes its own state,
 status, events, alarms and acknowledgements and reads its own commands; only the assistant
@@ -49,6 +50,10 @@ def instrument_user(ident: str) -> str:
 
 def viewer_user(name: str) -> str:
     return f"viewer-{name}"
+
+
+def app_user(name: str) -> str:
+    return f"app-{name}"
 
 
 def key_path(config: SiteConfig, store_path: Path | None = None) -> Path:
@@ -106,14 +111,19 @@ def acl(config: SiteConfig) -> str:
     for site in config.sites:
         s = site.id
         lines += [f"user {site_user(s)}",
-                  f"topic write {t.site(s, 'query')}", f"topic read {p}/site/{s}/#",
+                  f"topic write {t.site(s, 'query')}", f"topic write {t.site(s, 'satellite')}",
+                  f"topic read {p}/site/{s}/#",
                   f"topic write hermes/audioServer/{s}/audioFrame",
                   f"topic write hermes/audioServer/{s}/playFinished",
-                  f"topic read hermes/audioServer/{s}/playBytes/#",
-                  "topic write hermes/hotword/+/detected",
-                  "topic read hermes/dialogueManager/#", "topic read hermes/tts/#", ""]
+                  # the wake phrase is found on the server: a satellite announces no hotword
+                  # (that topic does not name a site, so one could speak for another)
+                  f"topic read hermes/audioServer/{s}/playBytes/#", ""]
     for name in config.security.viewers:
         lines += [f"user {viewer_user(name)}", f"topic read {p}/#", "topic read hermes/#", ""]
+    for name in config.security.apps:  # they may ask to understand and to speak, never to act
+        lines += [f"user {app_user(name)}", "topic write hermes/nlu/query",
+                  "topic write hermes/tts/say", "topic read hermes/#",
+                  f"topic read {p}/site/+/reply", f"topic read {p}/site/+/intent", ""]
     return "\n".join(lines)
 
 
@@ -123,6 +133,7 @@ def users(config: SiteConfig) -> list[str]:
     names += [instrument_user(i) for _, _, i in instruments_of(config)]
     names += [site_user(s.id) for s in config.sites]
     names += [viewer_user(v) for v in config.security.viewers]
+    names += [app_user(a) for a in config.security.apps]
     return names
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,12 +131,16 @@ class LiveHearing:
     """
 
     def __init__(self, pipeline: VoicePipeline, *, speculate: bool = True,
-                 addressed: Callable[[], bool] = lambda: False) -> None:
+                 addressed: Callable[[], bool] = lambda: False,
+                 worker: Executor | None = None) -> None:
+        """``worker``: a single-threaded executor shared with other hearings of the same
+        recogniser (a server's satellites); else this hearing has its own."""
         self.pipeline = pipeline
         self.speculate = speculate
         self.addressed = addressed
         self.endpointer = Endpointer(pipeline.endpointing)
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="wanwan-asr")
+        self._own_worker = worker is None
+        self._worker: Executor = worker or ThreadPoolExecutor(1, thread_name_prefix="wanwan-asr")
         self._guess: tuple[np.ndarray, bool, Future[Heard]] | None = None
         self.guesses_used = 0
         self.guesses_dropped = 0
@@ -174,7 +178,8 @@ class LiveHearing:
         return heard
 
     def close(self) -> None:
-        self._worker.shutdown(wait=True, cancel_futures=True)
+        if self._own_worker:
+            self._worker.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> LiveHearing:
         return self

@@ -107,6 +107,29 @@ def write_wav(path: Path | str, samples: np.ndarray, rate: int = RATE) -> Path:
     return path
 
 
+def wav_bytes(samples: np.ndarray, rate: int = RATE) -> bytes:
+    """A whole WAV file in memory (Hermes sends audio as one WAV per chunk)."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(to_int16(samples).tobytes())
+    return out.getvalue()
+
+
+def read_wav_bytes(data: bytes, source: str = "") -> tuple[np.ndarray, int]:
+    """A WAV file held in memory, any width or channels: (mono int16 samples, its rate).
+    Resampling is the caller's, with a stream that carries over between chunks."""
+    try:
+        samples, rate = sf.read(io.BytesIO(data), dtype="int16", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        raise AudioError(f"{source or 'audio'}: not a WAV file ({_reason(exc)})") from None
+    if samples.shape[1] > 1:
+        samples = samples.astype(np.int32).mean(axis=1).astype(np.int16)[:, None]
+    return np.ascontiguousarray(samples[:, 0]), rate
+
+
 def _reason(exc: Exception) -> str:
     text = str(exc).split(":")[-1].strip() or exc.__class__.__name__
     return text[0].lower() + text[1:] if text else "unknown error"

@@ -27,6 +27,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from pydantic import BaseModel, ValidationError
 
+from wanwan.bus.hermes import HermesMessage
 from wanwan.bus.messages import CommandReply, CommandRequest, Message
 from wanwan.bus.topics import Topics
 
@@ -76,6 +77,8 @@ class _Subscription:
     model: type[BaseModel] | None
     handler: Handler
     qos: int
+    raw: bool = False  # the handler takes the payload's bytes as they came (audio)
+    max_bytes: int = MAX_PAYLOAD
 
 
 @dataclass
@@ -97,7 +100,7 @@ class Bus:
     """
 
     def __init__(self, address: BrokerAddress, client_id: str | None = None,
-                 topics: Topics | None = None, *, presence: bool = True,
+                 topics: Topics | None = None, *, presence: bool | str = True,
                  persistent_session: bool = False) -> None:
         """``persistent_session``: the broker keeps this client's subscriptions and queues its
         QoS 1 messages while it is away (for consumers that must see every record)."""
@@ -112,7 +115,10 @@ class Bus:
         self._connected = threading.Event()
         self._on_connect_hooks: list[Callable[[], None]] = []
         self._on_publish_hooks: list[Callable[[int], None]] = []
+        # True: {prefix}/presence/{client_id}; a topic: there (a satellite's, per site)
         self._presence = presence
+        self.presence_topic = (presence if isinstance(presence, str)
+                               else self.topics.presence(self.client_id))
         self._stopping = False
         self.reply_topic = self.topics.reply(self.client_id)
 
@@ -137,7 +143,7 @@ class Bus:
             self.client.tls_set(ca_certs=address.ca_file, certfile=address.cert_file,
                                 keyfile=address.key_file, cert_reqs=ssl.CERT_REQUIRED)
         if presence:
-            self.client.will_set(self.topics.presence(self.client_id), b'{"status": "offline"}',
+            self.client.will_set(self.presence_topic, b'{"status": "offline"}',
                                  qos=1, retain=True)
         self.client.on_socket_open = _no_delay
         self.client.on_connect = self._on_connect
@@ -160,7 +166,7 @@ class Bus:
     def stop(self) -> None:
         self._stopping = True
         if self._presence and self.connected:
-            info = self.client.publish(self.topics.presence(self.client_id),
+            info = self.client.publish(self.presence_topic,
                                        b'{"status": "offline"}', qos=1, retain=True)
             with contextlib.suppress(ValueError, RuntimeError):  # broker gone meanwhile
                 info.wait_for_publish(1.0)
@@ -190,7 +196,7 @@ class Bus:
         for sub in subs:
             client.subscribe(sub.pattern, qos=sub.qos)
         if self._presence:
-            client.publish(self.topics.presence(self.client_id), b'{"status": "online"}',
+            client.publish(self.presence_topic, b'{"status": "online"}',
                            qos=1, retain=True)
         self._connected.set()
         if self.stats.connects > 1:
@@ -218,7 +224,16 @@ class Bus:
     def subscribe(self, pattern: str, model: type[BaseModel] | None, handler: Handler,
                   qos: int = 1) -> None:
         """Call ``handler(topic, validated)`` for each valid message on ``pattern``."""
-        sub = _Subscription(pattern, model, handler, qos)
+        self._add(_Subscription(pattern, model, handler, qos))
+
+    def subscribe_raw(self, pattern: str, handler: Callable[[str, bytes], None], *,
+                      qos: int = 0, max_bytes: int = MAX_PAYLOAD) -> None:
+        """Call ``handler(topic, payload)`` with the bytes of each message (audio) up to
+        ``max_bytes``."""
+        self._add(_Subscription(pattern, None, handler, qos, raw=True, max_bytes=max_bytes))
+
+    def _add(self, sub: _Subscription) -> None:
+        pattern, qos = sub.pattern, sub.qos
         with self._lock:
             self._subs.append(sub)
         self.client.message_callback_add(pattern, lambda c, u, msg: self._dispatch(sub, msg))
@@ -239,11 +254,13 @@ class Bus:
     def _dispatch(self, sub: _Subscription, msg: mqtt.MQTTMessage) -> None:
         self.stats.received += 1
         payload = msg.payload
-        if len(payload) > MAX_PAYLOAD:
-            self.drop(msg.topic, f"payload of {len(payload)} bytes is over {MAX_PAYLOAD}")
+        if len(payload) > sub.max_bytes:
+            self.drop(msg.topic, f"payload of {len(payload)} bytes is over {sub.max_bytes}")
             return
-        if sub.model is None and not payload:
-            value: Any = None
+        if sub.raw:
+            value: Any = bytes(payload)
+        elif sub.model is None and not payload:
+            value = None
         else:
             try:
                 value = json.loads(payload)
@@ -264,9 +281,9 @@ class Bus:
             log.exception("handler for %s failed", msg.topic)
 
     # -- publishing --------------------------------------------------------------------------
-    def publish(self, topic: str, payload: Message | bytes | str | dict, qos: int = 1,
-                retain: bool = False) -> mqtt.MQTTMessageInfo:
-        if isinstance(payload, Message):
+    def publish(self, topic: str, payload: Message | HermesMessage | bytes | str | dict,
+                qos: int = 1, retain: bool = False) -> mqtt.MQTTMessageInfo:
+        if isinstance(payload, (Message, HermesMessage)):
             data = payload.dump()
         elif isinstance(payload, dict):
             data = json.dumps(payload).encode()

@@ -28,8 +28,14 @@ class Outbox:
     """Messages that must not be lost, written to SQLite with their record and published by a
     thread of their own when the broker is there (states: pending, inflight, delivered)."""
 
-    def __init__(self, store: Store) -> None:
+    PURGE_EVERY_S = 600.0
+
+    def __init__(self, store: Store, *, keep_delivered_s: float = 7 * 86400) -> None:
+        """``keep_delivered_s``: how long a delivered message stays (for a look at what went
+        out); then it is removed, so a server that runs for months keeps a small outbox."""
         self.store = store
+        self.keep_delivered_s = keep_delivered_s
+        self._purged_at = 0.0
         with store.transaction() as conn:
             conn.execute("UPDATE outbox SET state = 'pending' WHERE state = 'inflight'")
         self.bus: Bus | None = None
@@ -79,6 +85,18 @@ class Outbox:
             time.sleep(0.02)
         return False
 
+    def purge(self, now: float | None = None) -> int:
+        """Remove delivered messages older than ``keep_delivered_s``; how many went."""
+        self._purged_at = time.monotonic()
+        cutoff = (time.time() if now is None else now) - self.keep_delivered_s
+        with self.store.transaction() as conn:
+            removed = conn.execute("DELETE FROM outbox WHERE state = 'delivered' AND "
+                                   "delivered < ?", (cutoff,)).rowcount
+        if removed:
+            log.info("outbox: removed %d delivered messages older than %.1f days", removed,
+                     self.keep_delivered_s / 86400)
+        return removed
+
     # -- drain thread ------------------------------------------------------------------------
     def _on_published(self, mid: int) -> None:
         self._acks.put(mid)  # paho's thread: no locks here, the drain thread settles it
@@ -92,6 +110,8 @@ class Outbox:
                 self._settle_acks()
                 if self.bus is not None and self.bus.connected:
                     self._drain()
+                if time.monotonic() - self._purged_at >= self.PURGE_EVERY_S:
+                    self.purge()
             except Exception:  # keep draining whatever one bad row does
                 log.exception("outbox drain failed")
                 time.sleep(0.5)
