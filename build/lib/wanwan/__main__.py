@@ -1,5 +1,0 @@
-import sys
-
-from wanwan.cli import main
-
-sys.exit(main())
