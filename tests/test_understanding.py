@@ -1,28 +1,42 @@
-"""Typed commands the catalogue was never tuned on (tests/data/heldout/en.yaml): how many are
-understood exactly, and that out-of-domain sentences are not taken as commands, and never as
-commands that act. The figure is a result, not a training score: nothing in intents/ was
-changed while looking at these sentences (the catalogue's own test sentences are the ones
-tuned on)."""
+"""Typed commands the catalogue was not written from: how many are understood exactly (intent
+and every slot), and that out-of-domain sentences are not taken as commands, never as commands
+that act.
+
+Two kinds of figure, kept apart (docs/benchmarks.md): ``en.yaml`` and ``en-tune2.yaml`` were
+looked at while the catalogue and the matcher were improved, so theirs is a training score;
+``en-report.yaml`` was written first and never looked at, so its figure is the result.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
-HELDOUT = Path(__file__).parent / "data" / "heldout" / "en.yaml"
+HELDOUT = Path(__file__).parent / "data" / "heldout"
 
 
-def test_held_out_typed_commands(engine):
-    cases = yaml.safe_load(HELDOUT.read_text())["sentences"]
+def score(engine, name: str) -> tuple[float, list]:
+    cases = yaml.safe_load((HELDOUT / name).read_text())["sentences"]
     commands = [c for c in cases if c["intent"]]
-    other = [c for c in cases if not c["intent"]]
-    right = sum(1 for c in commands
-                if (lambda r: r.intent == c["intent"] and r.slots == c["slots"])(
-                    engine.parse(c["text"])))
-    accepted = [engine.parse(c["text"]) for c in other]
-    accepted = [r for r in accepted if r.intent is not None]
-    # 88.5 % when measured (161 of 182); below 85 % something general broke
-    assert right / len(commands) >= 0.85, f"{right} of {len(commands)}"
-    assert len(accepted) <= 0.02 * len(other), [(r.text, r.intent) for r in accepted]
+    right = 0
+    for case in commands:
+        result = engine.parse(case["text"])
+        right += result.intent == case["intent"] and result.slots == case["slots"]
+    accepted = [r for r in (engine.parse(c["text"]) for c in cases if not c["intent"])
+                if r.intent is not None]
+    assert len(accepted) <= 0.02 * (len(cases) - len(commands)), [
+        (r.text, r.intent) for r in accepted]
     assert not [r for r in accepted if r.actuating]
+    return right / len(commands), accepted
+
+
+@pytest.mark.parametrize(("name", "floor"), [
+    ("en-report.yaml", 0.92),  # the result: 93.8 % when measured (122 of 130)
+    ("en.yaml", 0.97),  # training score: 99.5 %
+    ("en-tune2.yaml", 0.92),  # training score: 93.8 %
+])
+def test_held_out_typed_commands(engine, name, floor):
+    share, _ = score(engine, name)
+    assert share >= floor, f"{name}: {share:.1%}"

@@ -32,7 +32,9 @@ from wanwan.nlu.templates import SlotRef
 from wanwan.nlu.text import Token, phonetic_key
 
 MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
-SHORTLIST = 16  # templates aligned after the overlap score
+SHORTLIST = 32  # templates aligned after the overlap score
+BM25_B = 0.75  # how much a template's size discounts its overlap
+SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again without the lead-in
 AMBIGUITY_MARGIN = 0.03
 PRUNE_MARGIN = 1.0  # keep aligning paths this much worse than the best, for margins
 
@@ -42,6 +44,17 @@ INS_COST_SKIP = 0.1
 DEL_COST = 1.0
 DEL_COST_FUNCTION = 0.6
 UNEXPLAINED_WORD_COST = 2.0  # an extra word that sounds like nothing the catalogue says
+# A heard word that this intent never says but a few others do ("pressure" to read_level) is
+# evidence for them: it costs this much more, inserted or put for another word
+FOREIGN_WORD_COST = 0.3
+FOREIGN_OWNERS = 3  # a word said by more intents than this tells them apart too little
+# A heard word the intent says elsewhere ("gas" in "gas recovery status") is no evidence
+# against it: inserting it costs this much less
+NATIVE_WORD_DISCOUNT = 0.5
+# An intent's defining word (in most of its templates, few other intents': "pressure" for
+# read_pressure) left unsaid costs this much more
+KEY_WORD_SHARE = 0.8
+KEY_WORD_DELETE_COST = 0.5
 SPLIT_MERGE_PENALTY = 0.3
 HOMOPHONE_COST = 0.5
 OUT_OF_RANGE_COST = 1.5  # a number its slot cannot take: a reading in range is preferred
@@ -146,6 +159,18 @@ class IntentEngine:
                 vocab.setdefault(word, []).append(idx)
         self.vocab = sorted(vocab)
         self.vocab_ids = {w: np.array(ids, dtype=np.int32) for w, ids in vocab.items()}
+        # Overlap is weighted as in BM25: a word most templates say ("dewar") tells little, and
+        # a template with hundreds of words (a start_transfer with every way of naming a
+        # target) must not outscore a short one that says just what was heard
+        count = len(self.templates)
+        self.idf = {w: float(np.log(1 + (count - len(ids) + 0.5) / (len(ids) + 0.5)))
+                    for w, ids in vocab.items()}
+        # a template's size: the square root of the words and slots it may say (the words of
+        # optional politeness inflate the plain count; of the measures tried, this one
+        # understood most of the tuning sentences)
+        sizes = np.sqrt(np.array([len(t.graph.words) + len(t.graph.slot_refs)  # type: ignore[union-attr]
+                                  for t in self.templates], dtype=np.float32))
+        self.length_norm = 1.0 - BM25_B + BM25_B * sizes / max(1.0, float(sizes.mean()))
         self.vocab_by_key: dict[str, list[str]] = {}
         for word in self.vocab:
             if len(word) >= 3 and not word.startswith("#"):
@@ -165,6 +190,47 @@ class IntentEngine:
         self.list_words = {name: frozenset(w for p in sl.phrases for w in p.split())
                            for name, sl in self.lists.items()}
         self.intent_names = [t.intent for t in self.templates]
+        # the words each intent says (its templates' and its slot lists'), and for each word
+        # the intents that say it: a word of a few other intents is foreign to this one
+        said: dict[str, set[str]] = {}
+        for template in self.templates:
+            words = set(template.graph.words)  # type: ignore[union-attr]
+            for ref in template.graph.slot_refs:  # type: ignore[union-attr]
+                words |= {w for phrase in self.lists[ref.list_name].phrases
+                          for w in phrase.split()}
+            said.setdefault(template.intent, set()).update(words)
+        owners: dict[str, set[str]] = {}
+        for intent, words in said.items():
+            for word in words:
+                owners.setdefault(word, set()).add(intent)
+        plain = self.language.function_words | self.language.skip_words
+        self._foreign = {intent: frozenset(
+            w for w, who in owners.items()
+            if intent not in who and len(who) <= FOREIGN_OWNERS and w not in plain
+            and not w.startswith("#")) for intent in said}
+        # not a word that announces a slot ("dewar" before a number): inserted cheaply, it
+        # would let the number be read as another slot
+        cues: set[str] = set()
+        for template in self.templates:
+            for node in template.graph.nodes:  # type: ignore[union-attr]
+                for word, targets in node.words.items():
+                    if any(t.slots for t in targets):
+                        cues.add(word)
+        # nor a word of a slot's values: left out, it would drop what was asked for
+        valued = {w for sl in self.lists.values() for phrase in sl.phrases
+                  for w in phrase.split()}
+        self._native = {intent: frozenset(w for w in words if w not in plain and w not in cues
+                                          and w not in valued and not w.startswith("#"))
+                        for intent, words in said.items()}
+        per_intent: dict[str, list[frozenset[str]]] = {}
+        for template in self.templates:
+            per_intent.setdefault(template.intent, []).append(
+                _required_words(template.graph, plain))  # type: ignore[arg-type]
+        self._key_words = {intent: frozenset(
+            w for w in set().union(*sets)
+            if w not in plain and len(owners.get(w, ())) <= FOREIGN_OWNERS
+            and sum(w in s for s in sets) >= KEY_WORD_SHARE * len(sets))
+            for intent, sets in per_intent.items()}
         self._similar_words = lru_cache(maxsize=20_000)(self._similar_words_uncached)
         # (template word, heard word) pairs: a long-running kiosk fills any bound; 200k pairs
         # held 43 MB after ~3000 recognised sentences, 30k parse just as fast
@@ -299,7 +365,8 @@ class IntentEngine:
                     candidates.append(cand)
         if not candidates:
             candidates = self._tolerant(tokens, intents)
-            if trimmed and len(trimmed) < len(tokens):
+            sure = max((c.confidence for c in candidates), default=0.0) >= SURE_ENOUGH
+            if trimmed and len(trimmed) < len(tokens) and not sure:
                 # a lead-in read past costs a little, as skipped words do
                 for cand in self._tolerant(trimmed, intents):
                     cand.confidence -= 0.01 * (len(tokens) - len(trimmed))
@@ -396,7 +463,10 @@ class IntentEngine:
             sim = max(sim, 0.85)  # "entries" for "entry", "logs" for "log"
         if len(a) >= 3 and len(b) >= 3:
             key = phonetic_key(a)
-            if len(key) >= 2 and key == phonetic_key(b):
+            # two sound classes say little ("sato" and "got" share them): then the words
+            # must also begin alike
+            if key == phonetic_key(b) and (len(key) >= 3 or (len(key) == 2
+                                                              and a[0] == b[0])):
                 sim = max(sim, 0.85)
         return sim
 
@@ -465,7 +535,7 @@ class IntentEngine:
         for token in {t.text for t in tokens}:
             best: dict[str, float] = dict(self._similar_words(token))
             for word, sim in best.items():
-                acc[self.vocab_ids[word]] += sim
+                acc[self.vocab_ids[word]] += sim * self.idf[word]
         numbers = sum(1 for t in tokens if t.is_number)
         texts = {t.text for t in tokens}
         present = np.array([
@@ -474,7 +544,7 @@ class IntentEngine:
             else 0.7 if any(self._list_match(name, (t,)) for t in texts)
             else 0.0
             for name in self.list_names], dtype=np.float32)
-        score = acc + self.slot_matrix @ present - 0.5 * np.maximum(
+        score = (acc + self.slot_matrix @ present) / self.length_norm - 0.5 * np.maximum(
             0.0, self.shortest - len(tokens))
         if intents is not None:
             score[[name not in intents for name in self.intent_names]] = -np.inf
@@ -486,9 +556,18 @@ class IntentEngine:
         out: list[_Candidate] = []
         best_cost = float("inf")
         costs = _Costs(self, tokens)
+        foreign_by_intent: dict[str, list[float]] = {}
         for idx in self._shortlist(tokens, intents):
             template = self.templates[idx]
-            aligned = self._align(template.graph, costs, best_cost + PRUNE_MARGIN)  # type: ignore[arg-type]
+            foreign = foreign_by_intent.get(template.intent)
+            if foreign is None:
+                alien, native = self._foreign[template.intent], self._native[template.intent]
+                foreign = foreign_by_intent[template.intent] = [
+                    FOREIGN_WORD_COST if t in alien
+                    else -NATIVE_WORD_DISCOUNT if t in native and c >= INS_COST else 0.0
+                    for t, c in zip(costs.texts, costs.ins, strict=True)]
+            aligned = self._align(template.graph, costs, best_cost + PRUNE_MARGIN,  # type: ignore[arg-type]
+                                  foreign, self._key_words[template.intent])
             if aligned is None:
                 continue
             cost, bindings, words, elements = aligned
@@ -498,7 +577,8 @@ class IntentEngine:
                                   max(0.0, 1.0 - cost / denom), False, words, elements))
         return out
 
-    def _align(self, graph: TemplateGraph, c: _Costs, give_up: float
+    def _align(self, graph: TemplateGraph, c: _Costs, give_up: float,
+               foreign: list[float] | None = None, key_words: frozenset[str] = frozenset()
                ) -> tuple[float, list[tuple[SlotRef, SlotValue]], tuple[str, ...], int] | None:
         """The cheapest way to say the tokens with one of the graph's sentences: a weighted
         edit distance searched through the graph (nodes in topological order, one row of
@@ -511,7 +591,8 @@ class IntentEngine:
         back: list[list[tuple | None] | None] = [None] * len(nodes)
         cost[0] = [0.0] + [inf] * n
         back[0] = [None] * (n + 1)
-        ins = c.ins
+        foreign = foreign or [0.0] * n
+        ins = [a + b for a, b in zip(c.ins, foreign, strict=True)]
         best_end, best_total = -1, inf
 
         def row_of(index: int) -> tuple[list[float], list[tuple | None]]:
@@ -537,7 +618,8 @@ class IntentEngine:
                 best_total, best_end = row[n], node.index
             live = [j for j in range(n + 1) if row[j] <= give_up]
             for word, targets in node.words.items():
-                dcost = c.deletion(word)
+                dcost = c.deletion(word) + (KEY_WORD_DELETE_COST if word in key_words
+                                            else 0.0)
                 subs = c.substitution(word)
                 splits = c.split(word)
                 for target in targets:
@@ -550,6 +632,8 @@ class IntentEngine:
                             tback[j] = (node.index, j, _DEL, word)
                         if j < n:
                             s = subs[j]
+                            if s is not None and s > 0:
+                                s += max(0.0, foreign[j])
                             if s is not None and here + s < trow[j + 1]:
                                 trow[j + 1] = here + s
                                 tback[j + 1] = (node.index, j, _SUB, word)
@@ -783,6 +867,26 @@ def _about_as_long(a: str, b: str) -> bool:
     compared against every pair of heard words, so the many pairs that cannot be alike are
     left out before comparing."""
     return abs(len(a) - len(b)) <= max(3, len(a) // 3) and a[:1] == b[:1]
+
+
+def _required_words(graph: TemplateGraph, plain: frozenset[str]) -> frozenset[str]:
+    """The words every sentence of the graph says (not optional, not one of alternatives)."""
+    def reaches_end(without: str) -> bool:
+        seen, todo = {graph.start.index}, [graph.start]
+        while todo:
+            node = todo.pop()
+            if node.final:
+                return True
+            arcs = [t for w, ts in node.words.items() if w != without for t in ts]
+            arcs += [t for ts in node.slots.values() for t in ts]
+            for target in arcs:
+                if target.index not in seen:
+                    seen.add(target.index)
+                    todo.append(target)
+        return False
+
+    return frozenset(w for w in graph.words if w not in plain and not w.startswith("#")
+                     and not reaches_end(w))
 
 
 def _shortest(graph: TemplateGraph) -> int:
