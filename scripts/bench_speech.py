@@ -264,11 +264,11 @@ def summarise(res: dict, noise_seconds: float, ood_speech_seconds: float) -> dic
 
 
 def time_to_first_audio() -> list[float]:
-    """How long a reply takes from its text to audio ready to play (the speaker starts when
-    the synthesiser has the whole sentence)."""
-    from wanwan.tts import Synthesizer
+    """How long a reply takes from its text to audio ready to play, with the default voice
+    (the speaker starts when the synthesiser has the first sentence)."""
+    from wanwan.tts import make_synthesizer
 
-    synth = Synthesizer()
+    synth = make_synthesizer()
     replies = ["Dewar 12 is at 62 percent, about 62 litres.",
                "Start transfer from dewar 7 into NMR 600. Say confirm or cancel.",
                "Oxygen alarm: 17.4 percent, below 18.0 percent. Leave the room and ventilate.",

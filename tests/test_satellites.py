@@ -30,7 +30,7 @@ from wanwan.hub import SatelliteHub
 from wanwan.keys import SiteKey
 from wanwan.satellite import Satellite
 from wanwan.security import key_path, site_user, with_credentials
-from wanwan.tts import Synthesizer
+from wanwan.tts import make_synthesizer
 
 BAY, KIOSK = "bay-1", "kiosk-recovery"
 ORDERS = SHARED / "speech" / "picovoice-dev"
@@ -53,7 +53,7 @@ def voice_lab(broker, site_config, engine, whisper, tmp_path):
     """An assistant with a satellite hub, times long enough for speech."""
     config = site_config.model_copy(update={"timeouts": Timeouts(confirm_s=20, ack_s=1.0)})
     lab = make_lab(config, engine, broker.port, tmp_path / "wanwan.sqlite3")
-    hub = SatelliteHub(lab, lambda: whisper, Synthesizer())
+    hub = SatelliteHub(lab, lambda: whisper, make_synthesizer())
     yield lab, hub
     hub.close()
     lab.close()
@@ -150,7 +150,7 @@ def test_a_satellite_cannot_speak_for_another_site(site_config, engine, whisper,
     """On the secured private broker, the kiosk's satellite may stream only its own site's
     audio: frames it publishes as the bay are refused by the broker, never heard."""
     lab = Assistant(site_config, engine, store_path=tmp_path / "wanwan.sqlite3", simulate=True)
-    hub = SatelliteHub(lab, lambda: whisper, Synthesizer())
+    hub = SatelliteHub(lab, lambda: whisper, make_synthesizer())
     key = SiteKey.load(key_path(site_config, tmp_path / "wanwan.sqlite3"))
     kiosk = Bus(with_credentials(BrokerAddress(port=lab.broker.port), key, site_user(KIOSK)),
                 presence=False).start()

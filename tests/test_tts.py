@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from wanwan.audio.io import load_audio
-from wanwan.tts import Speaker, Synthesizer
+import pytest
+
+from wanwan.audio.io import load_audio, resample
+from wanwan.errors import UserError
+from wanwan.tts import (
+    EspeakSynthesizer,
+    PiperSynthesizer,
+    Speaker,
+    load_lexicon,
+    make_synthesizer,
+)
 
 
 def test_tts_writes_every_file_of_a_queue(tmp_path):
-    speaker = Speaker(Synthesizer(), out_dir=tmp_path)
+    speaker = Speaker(EspeakSynthesizer(), out_dir=tmp_path)
     texts = ["Dewar 12 is at 62 percent.", "Transfer started.", "Stopped."]
     for text in texts:
         speaker.say(text)
@@ -28,17 +37,61 @@ def test_tts_falls_back_to_espeak_when_pyttsx3_writes_nothing(tmp_path):
         def runAndWait(self) -> None:  # pyttsx3's name
             pass
 
-    synth = Synthesizer()
+    synth = EspeakSynthesizer()
     synth._engine = SilentDriver()
     path = synth.to_file("Logged 50 litres to Tanaka lab.", tmp_path / "reply.wav")
     assert load_audio(path).duration > 1.0
 
 
 def test_interrupt_drops_what_is_queued(tmp_path):
-    speaker = Speaker(Synthesizer(), out_dir=tmp_path)
+    speaker = Speaker(EspeakSynthesizer(), out_dir=tmp_path)
     for i in range(20):
         speaker.say(f"sentence number {i} of a long reply")
     speaker.interrupt()
     assert speaker.wait_idle(30)
     speaker.close()
     assert len(speaker.files) < 20
+
+
+# --- the neural voice, the lexicon, sentence by sentence --------------------------------------
+
+def test_the_default_voice_is_piper_and_is_understood(whisper_free):
+    synth = make_synthesizer()
+    assert isinstance(synth, PiperSynthesizer)
+    said = synth.synthesize("Dewar 12 is at 62 percent, about 62 litres.")
+    heard = whisper_free.transcribe(resample(said, synth.sample_rate), addressed=True).text
+    words = heard.lower().replace(",", "").replace(".", "")
+    assert "12" in words or "twelve" in words
+    assert "62" in words and "percent" in words
+
+
+def test_the_lexicon_says_the_labs_words_in_every_engine():
+    lexicon = load_lexicon("en").merged({"Tanaka": "tah nah kah"}, ["dewar"])
+    text = "Dewar 12 holds 3 m3 for Tanaka lab, NMR 600 at 45%."
+    assert lexicon.spoken(text, phonemes=True) == (
+        "[[d'u:3]] 1 2 holds 3 cubic metres for tah nah kah lab, N M R 600 at 45 percent.")
+    assert lexicon.spoken(text, phonemes=False).startswith("Dooer 1 2 holds")
+    piper = make_synthesizer("piper", lexicon=lexicon)
+    assert piper.phonemes("Dewar 12").startswith("dˈuːɚ")  # espeak alone: "dˈuːɔːɹ"
+
+
+def test_a_bad_site_pronunciation_names_the_entry():
+    with pytest.raises(UserError, match=r"speech\.pronunciations: 'dewar'"):
+        load_lexicon("en").merged({"dewar": {"phonemes": "d'u:3"}})
+
+
+def test_a_long_reply_starts_before_it_is_all_made(tmp_path):
+    speaker = Speaker(make_synthesizer(), out_dir=tmp_path)
+    speaker.say("Transfer started from dewar 7 into NMR 600, stopping at 85 percent. "
+                "Pressurising now. I will tell you when it is done. Say stop at any time.")
+    assert speaker.wait_idle(30)
+    speaker.close()
+    assert len(speaker.files) == 1  # one reply, one file, every sentence in it
+    assert speaker.first_audio_ms < 0.6 * speaker.last_ms
+    assert load_audio(speaker.files[0]).duration > 6
+
+
+def test_espeak_stays_the_fallback_when_asked_for():
+    synth = make_synthesizer("espeak")
+    assert isinstance(synth, EspeakSynthesizer)
+    assert len(synth.synthesize("Transfer stopped.")) > synth.sample_rate * 0.5

@@ -39,7 +39,7 @@ from wanwan.kiosk import Kiosk
 from wanwan.names import Decision, ReplyKind
 from wanwan.satellite import Satellite
 from wanwan.security import site_user, with_credentials
-from wanwan.tts import Speaker, Synthesizer, Voice
+from wanwan.tts import Speaker, site_synthesizer
 from wanwan.voice import VoicePipeline
 
 BAY, KIOSK = "bay-1", "kiosk-recovery"
@@ -109,9 +109,9 @@ def run_session(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
     speech = assistant.config.speech
     out_dir.mkdir(parents=True, exist_ok=True)
     pipeline = VoicePipeline.for_speech(assistant.engine, recognizer, speech)
-    kiosks = {site: Kiosk(assistant, pipeline, Speaker(
-        Synthesizer(Voice(speech.voice, speech.rate_wpm)), out_dir=out_dir / site), site)
-        for site in (BAY, KIOSK)}
+    synth = site_synthesizer(assistant.config)
+    kiosks = {site: Kiosk(assistant, pipeline, Speaker(synth, out_dir=out_dir / site), site)
+              for site in (BAY, KIOSK)}
     ok_all = True
     log(f"engine: {recognizer.name}; replies are written to {out_dir}/SITE/")
     log(f"{'site':15} {'heard':48} {'intent':18} {'decision':17} "
@@ -194,9 +194,8 @@ def run_satellites(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
                    log: Callable[[str], None] = print) -> bool:
     """Part two: a bay and a kiosk as satellites of this server, over its broker, speaking at
     the same moment; each must hear its own answer, written by the satellite as speech."""
-    speech = assistant.config.speech
     hub = SatelliteHub(assistant, lambda: recognizer,
-                       Synthesizer(Voice(speech.voice, speech.rate_wpm)))
+                       site_synthesizer(assistant.config))
     base = assistant.address
     satellites = {site: Satellite(with_credentials(
         BrokerAddress(host=base.host, port=base.port, protocol=base.protocol), assistant.key,

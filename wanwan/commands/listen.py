@@ -18,7 +18,7 @@ from wanwan.commands.options import (
 )
 from wanwan.dialogue import Turn
 from wanwan.kiosk import Kiosk
-from wanwan.tts import Speaker, Synthesizer, Voice
+from wanwan.tts import Speaker, site_synthesizer
 from wanwan.voice import VoicePipeline
 
 
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         assistant.engine, make_recognizer(name, assistant.engine, model=model,
                                           wake=speech.wake_phrase,
                                           max_speech_s=speech.max_utterance_s), speech)
-    speaker = Speaker(Synthesizer(Voice(speech.voice, speech.rate_wpm)),
+    speaker = Speaker(site_synthesizer(assistant.config),
                       device=speech.output_device)
     kiosk = Kiosk(assistant, pipeline, speaker, args.site)
     print(f"listening on {microphone.name!r} at site {kiosk.site} with "

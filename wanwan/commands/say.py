@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from wanwan.commands.options import add_common
+from wanwan.config import load_config
 from wanwan.errors import UserError
-from wanwan.tts import Speaker, Synthesizer, Voice, require_output_device
+from wanwan.tts import ENGINES, Speaker, require_output_device, site_synthesizer
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -14,8 +15,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_common(p)
     p.add_argument("text", nargs="+")
     p.add_argument("-o", "--output", default=None, help="write a WAV file")
-    p.add_argument("--voice", default="en-us")
-    p.add_argument("--rate", type=int, default=160, help="words per minute")
+    p.add_argument("--tts", choices=ENGINES, default=None,
+                   help="speech engine (default: speech.tts of the config, auto: Piper when "
+                   "installed, else espeak-ng)")
+    p.add_argument("--voice", default=None, help="espeak-ng voice (default: speech.voice)")
+    p.add_argument("--rate", type=int, default=None, help="words per minute")
     p.set_defaults(run=run, quiet=True)
 
 
@@ -23,7 +27,11 @@ def run(args: argparse.Namespace) -> int:
     text = " ".join(args.text).strip()
     if not text:
         raise UserError("nothing to say")
-    synth = Synthesizer(Voice(args.voice, args.rate))
+    config = load_config(args.config)
+    asked = {k: v for k, v in (("tts", args.tts), ("voice", args.voice),
+                               ("rate_wpm", args.rate)) if v is not None}
+    config = config.model_copy(update={"speech": config.speech.model_copy(update=asked)})
+    synth = site_synthesizer(config)
     if args.output:
         print(synth.to_file(text, args.output))
         return 0

@@ -18,7 +18,7 @@ from wanwan.commands.signals import wait_for_signal
 from wanwan.hermes import HermesBridge
 from wanwan.hub import SatelliteHub
 from wanwan.kiosk import KioskTurn
-from wanwan.tts import Synthesizer, Voice
+from wanwan.tts import site_synthesizer
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             assistant, lambda: make_recognizer(name, assistant.engine, model=model,
                                                wake=speech.wake_phrase,
                                                max_speech_s=speech.max_utterance_s),
-            Synthesizer(Voice(speech.voice, speech.rate_wpm)), bridge=bridge)
+            site_synthesizer(assistant.config), bridge=bridge)
         hub.on_turn = _print_heard
     address = assistant.address
     print(f"serving on {address.host}:{address.port}: text to "
