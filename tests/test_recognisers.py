@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import time
 
 import numpy as np
 import pytest
@@ -125,3 +126,52 @@ def test_missing_model_is_one_clear_sentence(engine, tmp_path, monkeypatch):
     (tmp_path / "vosk-model-small-en-us-0.15" / "am").mkdir(parents=True)
     with pytest.raises(UserError, match=r"incomplete \(missing am/final.mdl"):
         models.require("vosk-model-small-en-us-0.15", "vosk")
+
+
+def _heard_paced(hearing: LiveHearing, samples: np.ndarray, block_s: float
+                 ) -> list[tuple[int, object]]:
+    """(index of the block that completed it, what was heard), feeding a block every
+    ``block_s`` seconds: slower than a microphone, so the test does not depend on how fast
+    this machine recognises."""
+    out = []
+    for index, block in enumerate(chunks(samples, 1600)):
+        out.extend((index, heard) for heard in hearing.feed(block))
+        time.sleep(block_s)
+    out.extend((-1, heard) for heard in hearing.flush())
+    return out
+
+
+def test_a_complete_command_ends_the_turn_at_the_first_pause(whisper, engine, clips):
+    """Endpointing by meaning: "wan wan, what is the level in dewar twelve" can go on with
+    nothing, so the turn ends at the first pause, long before the full end silence; "wan wan,
+    log fifty litres to tanaka lab" may go on ("from dewar twelve") and waits it out."""
+    pipeline = VoicePipeline(engine, whisper)
+    full_end = pipeline.endpointing.end_silence_ms // 100  # blocks of silence to the full end
+    for text, closed in (("wan wan, what is the level in dewar twelve", True),
+                         ("wan wan, stop", True), ("wan wan, log fifty litres to tanaka lab",
+                                                   False)):
+        speech = trimmed(load_audio(speak(clips["tmp"], text, "meaning")).samples)
+        samples = np.concatenate([SILENCE[:8000], speech, SILENCE, SILENCE])
+        last_voice_block = (8000 + len(speech)) // 1600
+        with LiveHearing(pipeline) as hearing:
+            heard = _heard_paced(hearing, samples, 0.25)
+        assert len(heard) == 1, [h.transcript.text for _, h in heard]
+        block, said = heard[0]
+        assert said.parse.closed is closed, said.transcript.text
+        if closed:
+            assert said.timings_ms.get("early") == 1.0 and hearing.ended_early == 1
+            assert block < last_voice_block + full_end, (block, last_voice_block)
+        else:
+            assert "early" not in said.timings_ms and block >= last_voice_block + full_end
+
+
+def test_without_endpointing_by_meaning_every_turn_waits_the_full_silence(whisper, engine,
+                                                                          clips):
+    pipeline = VoicePipeline(engine, whisper)
+    speech = trimmed(load_audio(speak(clips["tmp"], "wan wan, stop", "stop")).samples)
+    samples = np.concatenate([SILENCE[:8000], speech, SILENCE, SILENCE])
+    with LiveHearing(pipeline, by_meaning=False) as hearing:
+        heard = _heard_paced(hearing, samples, 0.05)
+    assert [h.parse.intent for _, h in heard] == ["stop"]
+    assert "early" not in heard[0][1].timings_ms
+    assert heard[0][0] >= (8000 + len(speech)) // 1600 + 5

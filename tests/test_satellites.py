@@ -175,7 +175,9 @@ def test_a_satellite_cannot_speak_for_another_site(site_config, engine, whisper,
 def test_wanwan_satellite_against_wanwan_serve(tmp_path):
     """The issue's case, as a user runs it: `wanwan serve --sim` on this machine, then
     `wanwan satellite --site kiosk-recovery --audio F --out DIR`, which finds the server's
-    private broker, streams the command, prints the reply and writes it as speech."""
+    private broker, streams the command, prints the reply and writes it as speech. The
+    satellite waits 8 s of silence from the server: the lazily loaded recogniser and voice,
+    on a busy machine, took more than 3."""
     env = dict(os.environ, WANWAN_DB=str(tmp_path / "db" / "wanwan.sqlite3"),
                PYTHONUNBUFFERED="1")
     serve = subprocess.Popen([sys.executable, "-m", "wanwan", "serve", "--sim"], cwd=ROOT,
@@ -186,7 +188,7 @@ def test_wanwan_satellite_against_wanwan_serve(tmp_path):
         write_wav(audio, say(tmp_path, "wan wan, what is the level in dewar twelve"))
         done = subprocess.run(
             [sys.executable, "-m", "wanwan", "satellite", "--site", KIOSK, "--audio",
-             str(audio), "--out", str(tmp_path / "out"), "--fast", "--wait", "3"],
+             str(audio), "--out", str(tmp_path / "out"), "--fast", "--wait", "8"],
             cwd=ROOT, env=env, capture_output=True, timeout=120, text=True)
     finally:
         serve.terminate()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from tests.conftest import wait_for
 from wanwan.audio.io import load_audio, resample
 from wanwan.errors import UserError
 from wanwan.tts import (
@@ -55,14 +58,15 @@ def test_interrupt_drops_what_is_queued(tmp_path):
 
 # --- the neural voice, the lexicon, sentence by sentence --------------------------------------
 
-def test_the_default_voice_is_piper_and_is_understood(whisper_free):
+def test_the_default_voice_is_piper_and_is_understood(whisper_free, engine):
     synth = make_synthesizer()
     assert isinstance(synth, PiperSynthesizer)
     said = synth.synthesize("Dewar 12 is at 62 percent, about 62 litres.")
     heard = whisper_free.transcribe(resample(said, synth.sample_rate), addressed=True).text
-    words = heard.lower().replace(",", "").replace(".", "")
-    assert "12" in words or "twelve" in words
-    assert "62" in words and "percent" in words
+    # Whisper writes "62" or "sixty two" (Piper's voice varies a little from one run to the
+    # next): compared as the intent engine reads numbers
+    words = [t.text for t in engine.catalog.normalise(heard)]
+    assert "#12" in words and "#62" in words and "percent" in words, heard
 
 
 def test_the_lexicon_says_the_labs_words_in_every_engine():
@@ -82,13 +86,32 @@ def test_a_bad_site_pronunciation_names_the_entry():
 
 def test_a_long_reply_starts_before_it_is_all_made(tmp_path):
     speaker = Speaker(make_synthesizer(), out_dir=tmp_path)
-    speaker.say("Transfer started from dewar 7 into NMR 600, stopping at 85 percent. "
-                "Pressurising now. I will tell you when it is done. Say stop at any time.")
+    speaker.say("Transfer started. It runs from dewar 7 into NMR 600 and stops at 85 "
+                "percent. Pressurising now. I will tell you when it is done. Say stop at any "
+                "time.")
     assert speaker.wait_idle(30)
     speaker.close()
     assert len(speaker.files) == 1  # one reply, one file, every sentence in it
-    assert speaker.first_audio_ms < 0.6 * speaker.last_ms
+    # the short first sentence is ready long before the rest is made
+    assert speaker.first_audio_ms < 0.5 * speaker.last_ms
     assert load_audio(speaker.files[0]).duration > 6
+
+
+def test_stop_cuts_speech_within_100_ms(tmp_path):
+    """A speaker that takes as long as the sound lasts: cut mid-sentence, it falls silent at
+    once, and nothing more of the line is said."""
+    speaker = Speaker(make_synthesizer(), out_dir=tmp_path, realtime=True)
+    speaker.say("Transfer started from dewar 7 into NMR 600, stopping at 85 percent. "
+                "Pressurising now. I will tell you when it is done.")
+    assert wait_for(lambda: speaker.first_audio_at, timeout=10)
+    time.sleep(0.3)  # well into the first sentence
+    assert speaker.speaking.is_set()
+    cut = time.perf_counter()
+    speaker.interrupt()
+    assert wait_for(lambda: not speaker.speaking.is_set(), timeout=1, step=0.005)
+    assert time.perf_counter() - cut < 0.1
+    speaker.close()
+    assert speaker.files == []  # a line cut short is not written as if said
 
 
 def test_espeak_stays_the_fallback_when_asked_for():

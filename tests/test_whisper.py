@@ -203,3 +203,31 @@ def test_the_grammar_pass_says_numbers_the_parser_reads(whisper, engine, tmp_pat
     heard = whisper.transcribe(with_white_noise(say(tmp_path, said, voice, 140), 5))
     result = engine.parse(split_wake(heard.text, "wan wan", engine)[1])
     assert (result.intent, result.slots) == ("log_volume", slots), (heard.text, heard.notes)
+
+
+@pytest.mark.parametrize("said,voice,rate", [
+    # heard "... in vor 12?": a prompt sentence copied whole ("Record twelve and a half litres
+    # for the sato group") outscored the question and would have written a phantom entry
+    ("wan wan, what is the level in dewar twelve", "en-us", 175),
+    ("wan wan, what is the level in dewar twelve", "en-gb", 150),
+    ("wan wan, when will the dewar three be empty", "en-us", 160),
+    ("wan wan, can you check dewar seven's pressure", "en-us+m3", 160),
+])
+def test_the_grammar_pass_never_puts_another_request_in_the_speakers_mouth(
+        whisper, engine, tmp_path, said, voice, rate):
+    """What a question is heard as may be a miss, never a different request."""
+    asked = engine.parse(said.removeprefix("wan wan, ")).intent
+    heard = whisper.transcribe(say(tmp_path, said, voice, rate))
+    result = engine.parse(split_wake(heard.text, "wan wan", engine)[1])
+    assert result.intent in (asked, None), (heard.text, heard.notes)
+
+
+def test_a_grammar_sentence_must_say_the_words_that_were_heard(whisper):
+    share = whisper._share_heard
+    assert share("record twelve and a half litres for the sato group",
+                 "what is the level in vor 12") < 0.34
+    assert share("how much helium does dewar twelve have",
+                 "how much helium does ute well have") >= 0.34
+    assert share("what is the level in dewar 12", "what is the level in ni or twelve") >= 0.34
+    assert share("log point five cubic metres of gas", "log point i do it bigger, not gas") >= 0.34
+    assert share("stop", "stuff") == 1.0  # too short to judge by its words

@@ -243,6 +243,7 @@ class Assistant:
         reply = Reply(self.config.site(site).id, text, kind, ref=ref)
         self._speak(reply)
         return reply
+
     def _on_query(self, topic: str, query: SiteQuery) -> None:
         """On paho's network thread: hand the turn to its site's lane and return at once. The
         topic decides the site (the broker lets only that site's devices publish there): a

@@ -36,6 +36,7 @@ from wanwan.bus.messages import Hush, Presence
 from wanwan.bus.topics import Topics
 from wanwan.hermes import HermesBridge
 from wanwan.kiosk import Kiosk, KioskTurn
+from wanwan.queues import drain
 from wanwan.tts import Synthesizer
 from wanwan.voice import Heard, VoicePipeline
 
@@ -74,16 +75,7 @@ class RemoteSpeaker:
         self._queue.put((text, ref))
 
     def interrupt(self) -> None:
-        dropped: list[str | None] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                self._queue.put(None)
-                break
-            dropped.append(item[1])
+        dropped = [ref for _, ref in drain(self._queue)]
         self._cut.set()
         self._done.set()
         self.bus.publish(self.topics.site(self.site, "hush"), Hush(site=self.site))

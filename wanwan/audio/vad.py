@@ -214,6 +214,14 @@ class Endpointer:
         # the same cut as _close: it keeps ~90 ms after the last voice however long the silence
         return self._cut(self._speech, self._silent_frames)
 
+    def end_now(self) -> Utterance | None:
+        """End the open utterance here, if it is in a pause of at least ``pause_ms``: the
+        listener knows from what was said that nothing more is coming. The utterance is the
+        one :meth:`take_pause` offered at the start of this pause."""
+        if self._speech is None or self._silent_frames < self._pause_frames:
+            return None
+        return self._close(trailing=self._silent_frames, truncated=False)
+
     @property
     def in_speech(self) -> bool:
         return self._speech is not None

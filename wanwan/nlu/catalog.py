@@ -20,9 +20,10 @@ from wanwan.nlu.yamlfile import LocDict, LocList, YamlError, load
 SlotValue = str | int | float
 
 TOP_LEVEL_KEYS = {"language", "settings", "lists", "expansion_rules", "intents", "reject"}
-INTENT_KEYS = {"description", "actuating", "min_confidence", "data", "tests", "response"}
+INTENT_KEYS = {"description", "actuating", "min_confidence", "data", "tests", "response",
+               "ends_turn"}
 DATA_KEYS = {"sentences", "slots"}
-LIST_KEYS = {"values", "range", "external", "description"}
+LIST_KEYS = {"values", "range", "external", "description", "qualifier"}
 RANGE_KEYS = {"from", "to", "decimals", "unit"}
 LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "function_words",
                  "ignore_words", "number_homophones", "wake_soundalikes", "stop_words",
@@ -57,6 +58,9 @@ class SlotList:
     unit: str = ""
     external: bool = False
     from_site: bool = False  # values supplied by the site configuration (names of things)
+    # says how to answer, not what about ("in litres"): a sentence that could go on with it
+    # is still complete, for endpointing
+    qualifier: bool = False
     path: Path | None = None
     line: int = 0
     # compiled: spoken form (normalised token text) -> value
@@ -108,6 +112,9 @@ class Intent:
     templates: list[Template] = field(default_factory=list)
     tests: list[TestCase] = field(default_factory=list)
     response: str = ""
+    # a sentence of this intent ends the turn at the first pause, whatever another intent
+    # could make of more words ("stop": acting at once is always the safe reading)
+    ends_turn: bool = False
 
 
 @dataclass
@@ -231,6 +238,7 @@ class _Loader:
                 self.error(f"list {{{name}}}: unknown key {key!r}", path, _line(body, key))
         slot_list.external = bool(body.get("external", False))
         slot_list.from_site = slot_list.external
+        slot_list.qualifier = self.flag(body, "qualifier", f"list {{{name}}}", path)
         if "range" in body:
             self.read_range(slot_list, body["range"], path, _line(body, "range"))
         values = body.get("values", [])
@@ -255,6 +263,15 @@ class _Loader:
         if not slot_list.is_range and not slot_list.values and not slot_list.external:
             self.error(f"list {{{name}}} has no values and no range", path, line)
         self.lists[name] = slot_list
+
+    def flag(self, body: dict, key: str, where: str, path: Path) -> bool:
+        """A yes/no key: ``true`` or ``false``, nothing YAML might have read otherwise."""
+        value = body.get(key, False)
+        if not isinstance(value, bool):
+            self.error(f"{where}: {key} must be true or false, not {value!r}", path,
+                       _line(body, key))
+            return False
+        return value
 
     def read_range(self, slot_list: SlotList, raw: Any, path: Path, line: int) -> None:
         if not isinstance(raw, dict) or "from" not in raw or "to" not in raw:
@@ -337,7 +354,7 @@ class _Loader:
             for key in body:
                 if key not in INTENT_KEYS:
                     self.error(f"intent {name!r}: unknown key {key!r}", path, _line(body, key))
-            actuating = bool(body.get("actuating", False))
+            actuating = self.flag(body, "actuating", f"intent {name!r}", path)
             intent = Intent(
                 name=name,
                 actuating=actuating,
@@ -347,6 +364,7 @@ class _Loader:
                 path=path,
                 line=line,
                 response=str(body.get("response", "")),
+                ends_turn=self.flag(body, "ends_turn", f"intent {name!r}", path),
             )
             self.intents[name] = intent
             self.read_data(intent, body.get("data"), path, _line(body, "data"), language,

@@ -75,6 +75,10 @@ class ParseResult:
     near: str | None = None  # the intent it came closest to, when rejected
     exact: bool = False
     actuating: bool = False
+    # a complete sentence of the grammar that nothing more can follow and change its meaning
+    # ("stop", "what's the level in dewar twelve"; not "log fifty litres", which "to tanaka
+    # lab" may follow): a listener need not wait out the full end silence
+    closed: bool = False
     elapsed_ms: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
@@ -135,6 +139,7 @@ class IntentEngine:
         self._build_root()
         self._build_index()
         self._build_list_index()
+        self._build_extension_index()
         self.compile_seconds = time.perf_counter() - started
 
     # -- compile -----------------------------------------------------------------------------
@@ -257,6 +262,77 @@ class IntentEngine:
             self.list_forms[name] = groups
 
     # -- public ------------------------------------------------------------------------------
+    def _build_extension_index(self) -> None:
+        """Which places of the graphs may still be followed by a slot (more meaning), and the
+        strict prefixes of every list's phrases (a value half said)."""
+        self._slot_ahead: dict[int, bool] = {}
+        for template in self.templates:
+            for node in reversed(template.graph.nodes):  # type: ignore[union-attr]
+                self._slot_ahead[id(node)] = any(
+                    not self.lists[ref.list_name].qualifier for ref in node.slots) or any(
+                    self._slot_ahead[id(t)] for targets in node.words.values() for t in targets)
+        self._phrase_prefixes: dict[str, frozenset[tuple[str, ...]]] = {
+            name: frozenset(tuple(words[:k]) for phrase in slot_list.phrases
+                            for words in [phrase.split()] for k in range(1, len(words)))
+            for name, slot_list in self.lists.items()}
+
+    def is_closed(self, text: str, intent: str) -> bool:
+        """Whether ``text``, an exact sentence of ``intent``, is complete: no sentence of the
+        grammar goes on from it to another intent or to another slot, and its last number
+        cannot be half said ("twenty" of "twenty one", "three" of "three hundred")."""
+        tokens = self.catalog.normalise(text)
+        n = len(tokens)
+        complete = False
+        ends_turn = self.catalog.intents[intent].ends_turn
+
+        def number_goes_on(token: Token, slot_list: SlotList) -> bool:
+            value = token.value
+            if value is None or value != int(value):
+                return False
+            value = int(value)
+            more = ([value * 100] if 1 <= value <= 9 else []) + (
+                [value + 1] if 20 <= value <= 90 and value % 10 == 0 else [])
+            if slot_list.is_range:
+                return any(slot_list.in_range(v) for v in more)
+            return any(f"#{v}" in slot_list.phrases for v in more)
+
+        def walk(node: GrammarNode, pos: int) -> bool:
+            """False as soon as some reading goes on to more meaning."""
+            nonlocal complete
+            if pos == n:
+                if node is not self.root:
+                    template = self._template_at[id(node)]
+                    if template.intent == intent:
+                        complete = complete or node.final
+                    elif not ends_turn:
+                        return False
+                    if self._slot_ahead[id(node)] and not ends_turn:
+                        return False
+                return True
+            token = tokens[pos]
+            for child in node.words.get(token.text, ()):
+                if not walk(child, pos + 1):
+                    return False
+            for ref, children in node.slots.items():
+                slot_list = self.lists[ref.list_name]
+                spans: list[int] = []
+                if slot_list.is_range:
+                    spans = [1] if token.is_number else []
+                else:
+                    rest = tuple(t.text for t in tokens[pos:])
+                    if rest in self._phrase_prefixes[ref.list_name]:
+                        return False  # a value half said
+                    spans = [k for k in range(1, min(slot_list.max_words, n - pos) + 1)
+                             if " ".join(rest[:k]) in slot_list.phrases]
+                for k in spans:
+                    if pos + k == n and number_goes_on(tokens[pos + k - 1], slot_list):
+                        return False
+                    if not all(walk(child, pos + k) for child in children):
+                        return False
+            return True
+
+        return walk(self.root, 0) and complete
+
     def grammar_nodes(self) -> list[GrammarNode]:
         """Every place of every template graph (``self.root`` joins their starts)."""
         return [n for t in self.templates for n in t.graph.nodes]  # type: ignore[union-attr]
@@ -727,7 +803,8 @@ class IntentEngine:
             slots, error = self._slots(cand)
             if error is None:
                 return ParseResult(text, intent.name, slots, cand.confidence, exact=cand.exact,
-                                   actuating=intent.actuating)
+                                   actuating=intent.actuating,
+                                   closed=cand.exact and self.is_closed(text, intent.name))
             first_error = first_error or error
         return reject(first_error or "no reading fits")
 

@@ -91,7 +91,7 @@ def read_pressure(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, readi
                   state: DewarState) -> SkillResult:
     if state.pressure_kpa is None:
         return SkillResult(f"Dewar {dewar_id} has no pressure gauge connected.", ok=False)
-    return SkillResult(f"Dewar {dewar_id} is at {state.pressure_kpa:.1f} kilopascals."
+    return SkillResult(f"Dewar {dewar_id} is at {number(round(state.pressure_kpa, 1))} kilopascals."
                        + stale_note(reading))
 
 

@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,7 @@ log = logging.getLogger(__name__)
 
 BOS, EOS, PAD = "^", "$", "_"
 SENTENCE_GAP_S = 0.15  # silence between sentences
+KEPT_SENTENCES = 100  # at most a few minutes of audio, under 10 MB
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 # a clause and its punctuation; [[phonemes]] are kept whole (their ":" marks a long vowel)
 _CLAUSES = re.compile(r"((?:\[\[.*?\]\]|[^,;:.!?\[])+)([,;:.!?]*)")
@@ -86,6 +88,7 @@ class PiperSynthesizer:
                                                     providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._lock = threading.Lock()
+        self._made: OrderedDict[str, np.ndarray] = OrderedDict()
         self.model_path = Path(model)
 
     # -- text to phonemes ------------------------------------------------------------------------
@@ -112,6 +115,21 @@ class PiperSynthesizer:
 
     # -- speech ------------------------------------------------------------------------------------
     def synthesize_sentence(self, sentence: str) -> np.ndarray:
+        """One sentence's audio; the last few hundred are kept, since replies repeat ("Transfer
+        stopped.", "Say confirm or cancel.") and a kept one costs nothing to say again."""
+        with self._lock:
+            cached = self._made.get(sentence)
+            if cached is not None:
+                self._made.move_to_end(sentence)
+                return cached
+        audio = self._synthesize_sentence(sentence)
+        with self._lock:
+            self._made[sentence] = audio
+            while len(self._made) > KEPT_SENTENCES:
+                self._made.popitem(last=False)
+        return audio
+
+    def _synthesize_sentence(self, sentence: str) -> np.ndarray:
         ids = self._ids(self.phonemes(sentence))
         feed = {"input": ids, "input_lengths": np.array([ids.shape[1]], dtype=np.int64),
                 "scales": self.scales}

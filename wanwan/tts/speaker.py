@@ -18,6 +18,7 @@ import numpy as np
 
 from wanwan.audio.io import write_wav
 from wanwan.errors import UserError
+from wanwan.queues import drain
 from wanwan.tts.base import Synthesizer
 from wanwan.tts.piper import split_sentences
 
@@ -39,14 +40,16 @@ def require_output_device() -> None:
 
 class Speaker:
     """A queue of lines, said in order; ``out_dir``: write each line to reply-NNN.wav there
-    instead of playing it. ``first_audio_ms``: how long the last line took from being taken
-    up to its first sound being ready; ``last_ms``: to being done."""
+    instead of playing it (``realtime``: taking as long as playing it would, so that a stop
+    can cut it; a line cut short is not written). ``first_audio_ms``: how long the last line
+    took from being taken up to its first sound being ready; ``last_ms``: to being done."""
 
     def __init__(self, synth: Synthesizer, *, device: str | int | None = None,
-                 out_dir: Path | None = None) -> None:
+                 out_dir: Path | None = None, realtime: bool = False) -> None:
         self.synth = synth
         self.device = device
         self.out_dir = out_dir
+        self.realtime = realtime
         self._queue: queue.Queue[tuple[str, str | None] | None] = queue.Queue()
         self._interrupt = threading.Event()
         self.speaking = threading.Event()
@@ -64,14 +67,7 @@ class Speaker:
         self._queue.put((text, ref))
 
     def interrupt(self) -> None:
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is None:
-                self._queue.put(None)
-                break
+        drain(self._queue)
         self._interrupt.set()
         if self.out_dir is None:
             import sounddevice as sd  # deferred: loads PortAudio
@@ -124,6 +120,8 @@ class Speaker:
                 self._play(samples, rate)
             else:
                 parts.append(samples)
+                if self.realtime and self._interrupt.wait(len(samples) / rate):
+                    return
         if parts:
             self._count += 1
             gap = np.zeros(int(rate * 0.15), np.int16)

@@ -1,0 +1,23 @@
+"""Work queues that a ``None`` closes: what a speaker or player has not started yet."""
+
+from __future__ import annotations
+
+import queue
+from typing import TypeVar
+
+Item = TypeVar("Item")
+
+
+def drain(work: queue.Queue[Item | None]) -> list[Item]:
+    """Take every item waiting in ``work`` without blocking (what a "stop" drops). A ``None``
+    met on the way is put back: the consumer must still see that the queue is closed."""
+    dropped: list[Item] = []
+    while True:
+        try:
+            item = work.get_nowait()
+        except queue.Empty:
+            return dropped
+        if item is None:
+            work.put(None)
+            return dropped
+        dropped.append(item)
