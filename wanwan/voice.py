@@ -132,9 +132,10 @@ class LiveHearing:
     Endpointing by meaning (``by_meaning``): when the guess made at the first pause is an
     addressed, complete sentence that nothing more can follow (``ParseResult.closed``: "stop",
     "what's the level in dewar twelve"), the utterance ends there, as soon as that guess is
-    ready, instead of after the full ``end_silence_ms``: the speaker hears the answer about
-    400 ms sooner. Open sentences ("log fifty litres", which "to tanaka lab" may follow) keep
-    the full wait. ``timings_ms["early"]`` marks such a turn.
+    ready, instead of after the full ``end_silence_ms``: up to 390 ms sooner (600 - 210), when
+    the recogniser is quicker than that (docs/benchmarks.md has what it gains). Open sentences
+    ("log fifty litres", which "to tanaka lab" may follow) keep the full wait.
+    ``timings_ms["early"]`` marks such a turn.
     """
 
     def __init__(self, pipeline: VoicePipeline, *, speculate: bool = True,
