@@ -18,6 +18,8 @@ from wanwan.asr.whisper import bundled_tiny_en
 from wanwan.broker import EmbeddedBroker
 from wanwan.bus.client import BrokerAddress
 from wanwan.config import Timeouts
+from wanwan.hub import SatelliteHub
+from wanwan.tts import make_synthesizer
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -115,3 +117,14 @@ def lab(broker, site_config, engine, tmp_path) -> Iterator[Assistant]:
     assistant = make_lab(site_config, engine, broker.port, tmp_path / "wanwan.sqlite3")
     yield assistant
     assistant.close()
+
+
+@pytest.fixture
+def voice_lab(broker, site_config, engine, whisper, tmp_path):
+    """An assistant with a satellite hub, times long enough for speech."""
+    config = site_config.model_copy(update={"timeouts": Timeouts(confirm_s=20, ack_s=1.0)})
+    lab = make_lab(config, engine, broker.port, tmp_path / "wanwan.sqlite3")
+    hub = SatelliteHub(lab, lambda: whisper, make_synthesizer())
+    yield lab, hub
+    hub.close()
+    lab.close()

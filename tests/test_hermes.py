@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, make_lab, wait_for
+from tests.conftest import ROOT, wait_for
 from tests.speech import speak
 from wanwan.assistant import Assistant
 from wanwan.audio.devices import FilePlayer
@@ -20,12 +20,9 @@ from wanwan.audio.io import wav_bytes, write_wav
 from wanwan.bus import hermes
 from wanwan.bus.client import BrokerAddress, Bus
 from wanwan.bus.messages import SiteQuery
-from wanwan.config import Timeouts
 from wanwan.hermes import HermesBridge
-from wanwan.hub import SatelliteHub
 from wanwan.satellite import Satellite
 from wanwan.security import app_user, with_credentials
-from wanwan.tts import make_synthesizer
 
 BAY, KIOSK = "bay-1", "kiosk-recovery"
 PEER = ROOT / "tests" / "hermes_peer.py"
@@ -159,16 +156,6 @@ def test_tts_say_is_said_at_the_site_and_finished(lab, bridge, wire, rhasspy):
     assert (parsed["siteId"], parsed["id"]) == (KIOSK, "t1")
     wire.publish(hermes.TTS_SAY, hermes.TtsSay(text="hello", site_id="car-park").dump())
     wait_for(lambda: any("car-park" in r for r in lab.bus.stats.drop_reasons))
-
-
-@pytest.fixture
-def voice_lab(broker, site_config, engine, whisper, tmp_path):
-    config = site_config.model_copy(update={"timeouts": Timeouts(confirm_s=20, ack_s=1.0)})
-    lab = make_lab(config, engine, broker.port, tmp_path / "wanwan.sqlite3")
-    hub = SatelliteHub(lab, lambda: whisper, make_synthesizer())
-    yield lab, hub
-    hub.close()
-    lab.close()
 
 
 def test_a_rhasspy_satellite_is_heard_and_its_session_published(voice_lab, wire, rhasspy,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.conftest import ROOT, SHARED, make_lab, run_cli, wait_for
+from tests.conftest import ROOT, SHARED, run_cli, wait_for
 from tests.speech import SILENCE, say
 from wanwan.assistant import Assistant, address_file
 from wanwan.audio.devices import FilePlayer
@@ -25,7 +25,6 @@ from wanwan.audio.vad import VoiceGate, chunks, split_utterances
 from wanwan.broker import remove_stale_folders
 from wanwan.bus import hermes
 from wanwan.bus.client import BrokerAddress, Bus
-from wanwan.config import Timeouts
 from wanwan.hub import SatelliteHub
 from wanwan.keys import SiteKey
 from wanwan.satellite import Satellite
@@ -46,17 +45,6 @@ def reply_at(satellite: Satellite, since: int, about: str = "", timeout: float =
     """The first reply at the satellite's site after the first ``since`` (containing ``about``)."""
     return wait_for(lambda: next((r.text for r in satellite.replies[since:]
                                   if about in r.text), None), timeout)
-
-
-@pytest.fixture
-def voice_lab(broker, site_config, engine, whisper, tmp_path):
-    """An assistant with a satellite hub, times long enough for speech."""
-    config = site_config.model_copy(update={"timeouts": Timeouts(confirm_s=20, ack_s=1.0)})
-    lab = make_lab(config, engine, broker.port, tmp_path / "wanwan.sqlite3")
-    hub = SatelliteHub(lab, lambda: whisper, make_synthesizer())
-    yield lab, hub
-    hub.close()
-    lab.close()
 
 
 @pytest.fixture

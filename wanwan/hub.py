@@ -36,7 +36,7 @@ from wanwan.bus.messages import Hush, Presence
 from wanwan.bus.topics import Topics
 from wanwan.hermes import HermesBridge
 from wanwan.kiosk import Kiosk, KioskTurn
-from wanwan.queues import drain
+from wanwan.queues import drain, wait_idle
 from wanwan.tts import Synthesizer
 from wanwan.voice import Heard, VoicePipeline
 
@@ -88,12 +88,7 @@ class RemoteSpeaker:
             self._done.set()
 
     def wait_idle(self, timeout: float = 30) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._queue.empty() and not self.speaking.is_set():
-                return True
-            time.sleep(0.02)
-        return False
+        return wait_idle(self._queue, self.speaking, timeout)
 
     def close(self) -> None:
         self._queue.put(None)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import queue
+import threading
+import time
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -21,3 +23,15 @@ def drain(work: queue.Queue[Item | None]) -> list[Item]:
             work.put(None)
             return dropped
         dropped.append(item)
+
+
+def wait_idle(work: queue.Queue, busy: threading.Event, timeout: float,
+              poll_s: float = 0.02) -> bool:
+    """Whether, within ``timeout`` seconds, nothing is waiting in ``work`` and the consumer is
+    not ``busy`` with an item it took."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if work.empty() and not busy.is_set():
+            return True
+        time.sleep(poll_s)
+    return False

@@ -18,7 +18,7 @@ import numpy as np
 import soundfile as sf
 
 from wanwan.errors import UserError
-from wanwan.queues import drain
+from wanwan.queues import drain, wait_idle
 
 log = logging.getLogger(__name__)
 
@@ -75,12 +75,7 @@ class Player:
             done()
 
     def wait_idle(self, timeout: float = 30) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._queue.empty() and not self.playing.is_set():
-                return True
-            time.sleep(0.02)
-        return False
+        return wait_idle(self._queue, self.playing, timeout)
 
     def close(self) -> None:
         self._queue.put(None)

@@ -276,11 +276,10 @@ class IntentEngine:
                             for words in [phrase.split()] for k in range(1, len(words)))
             for name, slot_list in self.lists.items()}
 
-    def is_closed(self, text: str, intent: str) -> bool:
-        """Whether ``text``, an exact sentence of ``intent``, is complete: no sentence of the
-        grammar goes on from it to another intent or to another slot, and its last number
+    def _is_closed(self, tokens: list[Token], intent: str) -> bool:
+        """Whether ``tokens``, an exact sentence of ``intent``, are complete: no sentence of the
+        grammar goes on from them to another intent or to another slot, and the last number
         cannot be half said ("twenty" of "twenty one", "three" of "three hundred")."""
-        tokens = self.catalog.normalise(text)
         n = len(tokens)
         complete = False
         ends_turn = self.catalog.intents[intent].ends_turn
@@ -804,7 +803,7 @@ class IntentEngine:
             if error is None:
                 return ParseResult(text, intent.name, slots, cand.confidence, exact=cand.exact,
                                    actuating=intent.actuating,
-                                   closed=cand.exact and self.is_closed(text, intent.name))
+                                   closed=cand.exact and self._is_closed(tokens, intent.name))
             first_error = first_error or error
         return reject(first_error or "no reading fits")
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from wanwan.audio.io import write_wav
 from wanwan.errors import UserError
-from wanwan.queues import drain
+from wanwan.queues import drain, wait_idle
 from wanwan.tts.base import Synthesizer
 from wanwan.tts.piper import split_sentences
 
@@ -75,12 +75,7 @@ class Speaker:
             sd.stop()
 
     def wait_idle(self, timeout: float = 30) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._queue.empty() and not self.speaking.is_set():
-                return True
-            time.sleep(POLL_S)
-        return False
+        return wait_idle(self._queue, self.speaking, timeout, POLL_S)
 
     def close(self) -> None:
         self._queue.put(None)
