@@ -164,6 +164,9 @@ def test_installed_outside_the_checkout_it_has_its_catalogue(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "wanwan/data/intents/en/levels.yaml" in names
     assert "wanwan/data/config/site.yaml" in names
+    assert "wanwan/data/dashboard/ja.yaml" in names  # the dashboard's page, words and plots
+    assert "wanwan/dashboard/static/index.html" in names
+    assert "wanwan/dashboard/static/vendor/uplot-1.6.32/uPlot.iife.min.js" in names
     fresh = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(fresh)], check=True)
     python = fresh / "bin" / "python"

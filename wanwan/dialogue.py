@@ -487,6 +487,12 @@ class Dialogue:
                 if site not in active.acknowledged:
                     self.speak(Reply(site, active.alarm.message, ReplyKind.ALARM))
 
+    def active_alarms(self) -> list[ActiveAlarm]:
+        """The alarms active now, each with the sites that acknowledged it (copies)."""
+        with self._alarm_lock:
+            return [ActiveAlarm(a.alarm, list(a.sites), set(a.acknowledged), a.next_repeat)
+                    for a in self.alarms.values()]
+
     def _on_alarm(self, alarm: Alarm) -> None:
         sites = [s.id for s in self.config.sites_in_room(alarm.room)] or [
             s.id for s in self.config.sites] or ["default"]

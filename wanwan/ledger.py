@@ -6,12 +6,14 @@ Both write to the local SQLite store and queue their bus message in the same tra
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import json
+import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import IO, Any
 
@@ -19,6 +21,8 @@ from wanwan.bus.messages import AuditMessage, LedgerEntryMessage
 from wanwan.bus.outbox import Outbox
 from wanwan.bus.topics import Topics
 from wanwan.store import Store
+
+log = logging.getLogger(__name__)
 
 PERIODS = ("today", "this_week", "last_week", "this_month", "last_month", "this_year")
 
@@ -65,6 +69,24 @@ class Ledger:
         self.store = store
         self.outbox = outbox
         self.topics = topics
+        self._listeners: list[Callable[[LedgerEntry], None]] = []
+
+    def on_entry(self, listener: Callable[[LedgerEntry], None]) -> Callable[[], None]:
+        """Call ``listener`` with every entry written or undone (after its transaction);
+        returns the function that removes it."""
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+        return remove
+
+    def _written(self, entry: LedgerEntry) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(entry)
+            except Exception:  # an observer (a dashboard) must not lose the record
+                log.exception("ledger listener failed on entry %s", entry.key)
 
     def log(self, *, site: str, amount: float, unit: str, phase: str, direction: str,
             dewar: str | None = None, lab: str | None = None, heard: str = "",
@@ -79,6 +101,7 @@ class Ledger:
             entry = LedgerEntry(row["id"], key, ts, site, amount, unit, phase, direction, dewar,
                                 lab, heard, None, row["row_hash"])
             self.outbox.add(conn, key, self.topics.ledger, entry.message())
+        self._written(entry)
         return entry
 
     def last_live(self, site: str) -> LedgerEntry | None:
@@ -101,16 +124,23 @@ class Ledger:
                 "direction": entry.direction, "dewar": entry.dewar, "lab": entry.lab,
                 "heard": heard, "undoes": entry.key})
             self.outbox.add(conn, f"{entry.key}:undo", self.topics.ledger, entry.message())
+        self._written(entry)
         return entry
 
     def entries(self, since: float | None = None, until: float | None = None,
-                include_undone: bool = True) -> list[LedgerEntry]:
+                include_undone: bool = True, *, lab: str | None = None,
+                dewar: str | None = None, direction: str | None = None) -> list[LedgerEntry]:
+        """Entries in time order; ``lab``, ``dewar``, ``direction``: only those."""
         sql = _ENTRIES + " AND l.ts >= ? AND l.ts < ?"
+        params: list[object] = [since if since is not None else 0.0,
+                                until if until is not None else 1e18]
         if not include_undone:
             sql += " AND NOT EXISTS (SELECT 1 FROM ledger c WHERE c.undoes = l.key)"
-        rows = self.store.query(sql + " ORDER BY l.ts, l.id",
-                                (since if since is not None else 0.0,
-                                 until if until is not None else 1e18))
+        for column, value in (("lab", lab), ("dewar", dewar), ("direction", direction)):
+            if value:
+                sql += f" AND l.{column} = ?"
+                params.append(value)
+        rows = self.store.query(sql + " ORDER BY l.ts, l.id", tuple(params))
         return [LedgerEntry(*tuple(r)) for r in rows]
 
     def totals(self, since: float, until: float, litres_to_m3: float) -> dict[str, float]:
@@ -127,8 +157,9 @@ class Ledger:
         return {"supplied_l": supplied_l, "supplied_m3": supplied_m3,
                 "recovered_m3": recovered_m3, "rate": rate if rate is not None else -1.0}
 
-    def export_csv(self, stream: IO[str]) -> int:
-        entries = self.entries()
+    def export_csv(self, stream: IO[str], entries: list[LedgerEntry] | None = None) -> int:
+        """``entries`` (default: all of them) as CSV; returns how many rows were written."""
+        entries = self.entries() if entries is None else entries
         writer = csv.writer(stream)
         writer.writerow(["id", "time", "site", "amount", "unit", "phase", "direction", "dewar",
                          "lab", "heard", "undone", "key"])

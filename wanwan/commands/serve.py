@@ -15,6 +15,7 @@ from wanwan.commands.options import (
     speech_choice,
 )
 from wanwan.commands.signals import wait_for_signal
+from wanwan.dashboard import Dashboard, parse_listen
 from wanwan.hermes import HermesBridge
 from wanwan.hub import SatelliteHub
 from wanwan.kiosk import KioskTurn
@@ -29,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_intents(p)
     add_speech(p)
     add_lab(p)
+    p.add_argument("--http", metavar="[HOST:]PORT",
+                   help="serve the read-only dashboard there (HOST defaults to 127.0.0.1; "
+                   "other hosts need viewers in security.viewers)")
     p.add_argument("--no-satellites", dest="satellites", action="store_false",
                    help="answer text only: no recogniser is loaded, satellites' audio is not "
                    "heard")
@@ -54,6 +58,20 @@ def run(args: argparse.Namespace) -> int:
                                                max_speech_s=speech.max_utterance_s),
             site_synthesizer(assistant.config), bridge=bridge)
         hub.on_turn = _print_heard
+    dashboard: Dashboard | None = None
+    if args.http:
+        try:
+            dashboard = Dashboard(assistant, *parse_listen(args.http)).start()
+        except BaseException:
+            if hub is not None:
+                hub.close()
+            bridge.close()
+            assistant.close()
+            raise
+        print(f"dashboard on {dashboard.url}"
+              + ("" if dashboard.viewers.open else " (each viewer opens it once with "
+                 "?token=…, from `wanwan broker credentials viewer-NAME`)"),
+              file=sys.stderr, flush=True)
     address = assistant.address
     print(f"serving on {address.host}:{address.port}: text to "
           f"{assistant.topics.prefix}/site/SITE/query"
@@ -62,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         wait_for_signal()
     finally:
+        if dashboard is not None:
+            dashboard.close()
         if hub is not None:
             hub.close()
         bridge.close()
