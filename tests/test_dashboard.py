@@ -124,6 +124,16 @@ def test_every_dewar_on_the_page_says_what_wanwan_says(dashboard, lab, page):
     assert "L" in card and "live" in card  # content and how fresh the reading is
 
 
+def test_an_instrument_gone_offline_is_shown_as_such(dashboard, lab, page):
+    _open(page, dashboard.url)
+    assert "live" in page.inner_text("[data-dewar='15']")
+    lab.sim.inject("offline", "15")
+    page.wait_for_function("document.querySelector(\"[data-dewar='15']\").className"
+                           ".includes('offline')", timeout=2000)
+    assert "offline" in page.inner_text("[data-dewar='15']")
+    assert "live" in page.inner_text("[data-dewar='12']")  # the others are still live
+
+
 def test_a_litre_logged_by_voice_is_in_the_ledger_table_within_a_second(dashboard, lab, page):
     _open(page, dashboard.url)
     assert page.locator("#ledger tbody tr").count() == 0

@@ -48,7 +48,7 @@ STATIC = Path(__file__).with_name("static")
 COOKIE = "wanwan_viewer"
 LANGUAGES = ("en", "ja")
 COALESCE_S = 0.1  # a burst of changes goes out as one update per section
-KEEPALIVE_S = 15.0
+REFRESH_S = 5.0  # the instruments are sent at least this often (their ages, stale or not)
 
 
 @dataclass(frozen=True)
@@ -197,10 +197,11 @@ def create_app(view: DashboardView, viewers: Viewers) -> Starlette:
                 yield _event("snapshot", await run_in_threadpool(view.snapshot, which))
                 while True:
                     try:
-                        first = await asyncio.wait_for(changed.get(), KEEPALIVE_S)
+                        first = await asyncio.wait_for(changed.get(), REFRESH_S)
                     except TimeoutError:
-                        yield ": still here\n\n"
-                        continue
+                        # nothing published: readings age, and a silent instrument goes
+                        # stale or offline without a message saying so
+                        first = "instruments"
                     await asyncio.sleep(COALESCE_S)
                     names = {first}
                     while not changed.empty():
