@@ -175,3 +175,38 @@ intents:
 """)
     with pytest.raises(CatalogErrors, match=r"must be true or false"):
         load_catalog(tmp_path)
+
+
+@pytest.mark.parametrize("text,intent,slots", [
+    # the topic first, then the question about it, as people at a bay talk
+    ("dewar fifteen, is it getting low", "read_level", {"dewar": "15"}),
+    ("dewar seven what's the pressure", "read_pressure", {"dewar": "7"}),
+    ("dewar twelve how long will it last", "days_until_empty", {"dewar": "12"}),
+    ("how full is it, dewar number four", "read_level", {"dewar": "4"}),
+    ("the tanaka lab, log fifty litres", "log_volume", {"amount": 50, "unit": "L", "lab": "tanaka"}),
+])
+def test_a_topic_said_apart_from_its_question_fills_the_slot(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+    assert not result.exact and result.confidence < 1.0  # a bent reading, and says so
+
+
+def test_a_topic_apart_never_names_what_the_question_does_not_ask(engine):
+    # "dewar seven" cannot be the answer to a question that takes no dewar
+    assert engine.parse("dewar seven, how is the gas bag").slots == {}
+    # a topic that denies is no topic, and nothing acts on it
+    assert engine.parse("not dewar seven, start the transfer into the nmr").intent is None
+    # a name alone is no question
+    assert engine.parse("tanaka lab, good morning").intent is None
+
+
+@pytest.mark.parametrize("text,intent,slots", [
+    # time, degree and hedge words colour a question, they do not change what it asks
+    ("how full is dewar three at the moment", "read_level", {"dewar": "3"}),
+    ("quick level check on dewar four", "read_level", {"dewar": "4"}),
+    ("is the pressure too high in dewar twelve", "read_pressure", {"dewar": "12"}),
+    ("is dewar seven getting low already", "read_level", {"dewar": "7"}),
+])
+def test_hedges_and_degree_words_cost_little(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason

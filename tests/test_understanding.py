@@ -2,9 +2,10 @@
 and every slot), and that out-of-domain sentences are not taken as commands, never as commands
 that act.
 
-Two kinds of figure, kept apart (docs/benchmarks.md): ``en.yaml`` and ``en-tune2.yaml`` were
+Two kinds of figure, kept apart (docs/benchmarks.md): ``en.yaml`` and ``en-tune2/3/4.yaml`` were
 looked at while the catalogue and the matcher were improved, so theirs is a training score;
-``en-report.yaml`` was written first and never looked at, so its figure is the result.
+``en-report.yaml`` was written first and its sentences never looked at, so its figure is the
+result.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ def score(engine, name: str) -> tuple[float, list]:
 
 
 @pytest.mark.parametrize(("name", "floor"), [
-    ("en-report.yaml", 0.92),  # the result: 93.8 % when measured (122 of 130)
-    ("en.yaml", 0.97),  # training score: 99.5 %
-    ("en-tune2.yaml", 0.92),  # training score: 93.8 %
+    ("en-report.yaml", 0.95),  # the result: 96.2 % when measured (125 of 130)
+    ("en.yaml", 0.98),  # training score: 100 %
+    ("en-tune2.yaml", 0.97),  # training score: 99.0 %
+    ("en-tune3.yaml", 0.98),  # training score: 100 % (88.5 % when first run)
+    ("en-tune4.yaml", 0.92),  # validation, chose the matcher's settings: 94.2 % (79.7 % first)
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

@@ -32,6 +32,8 @@ from wanwan.nlu.templates import SlotRef
 from wanwan.nlu.text import Token, phonetic_key
 
 MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
+TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
+TOPIC_INTENTS = 3  # a topic is tried with the intents that came this near, no others
 SHORTLIST = 32  # templates aligned after the overlap score
 BM25_B = 0.75  # how much a template's size discounts its overlap
 SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again without the lead-in
@@ -425,7 +427,48 @@ class IntentEngine:
             return ParseResult(text, None, reason="empty")
         if len(tokens) > MAX_TOKENS:
             return ParseResult(text, None, reason=f"too long for a command ({len(tokens)} words)")
+        result, nearest = self._parse_tokens(text, tokens, intents)
+        if result.intent is None and len(tokens) > 2:
+            for intent in nearest[:TOPIC_INTENTS]:
+                found = self._topic_apart(text, tokens, intent)
+                if found is not None:
+                    return found
+        return result
 
+    def _topic_apart(self, text: str, tokens: list[Token], intent: str) -> ParseResult | None:
+        """A topic said before or after the question ("dewar fifteen, is it empty yet",
+        "how full is it, dewar twelve"): the rest is understood alone, and the topic is read
+        as the answer to the slot it leaves open, as the answer to "Which dewar?" would be.
+        Only when the sentence as a whole is not understood, and only for the intent it came
+        nearest to, whose lists must name something in the topic (it stays cheap)."""
+        lists = self.slot_lists(intent)
+        names = frozenset(w for name in set(lists.values()) if not self.lists[name].is_range
+                          for w in self.list_words[name])
+        for cut in range(1, min(TOPIC_WORDS, len(tokens) - 2) + 1):
+            for topic, rest in ((tokens[:cut], tokens[cut:]), (tokens[-cut:], tokens[:-cut])):
+                if not any(t.text in names for t in topic):
+                    continue  # it names nothing this intent asks about
+                if any(t.text in self.language.negations for t in topic):
+                    continue  # "not dewar seven": a topic that denies is no topic
+                result, _ = self._parse_tokens(text, rest, {intent})
+                if result.intent is None:
+                    continue
+                open_slots = [slot for slot, name in lists.items() if slot not in result.slots
+                              and not self.lists[name].is_range]
+                for slot in open_slots:
+                    found = self.answer(" ".join(t.text for t in topic), intent, slot,
+                                        result.slots)
+                    if found and set(found) == {slot}:
+                        result.slots = {**result.slots, **found}
+                        result.confidence -= 0.02 * cut  # the topic read apart is a bend
+                        result.exact = result.closed = False
+                        if result.confidence >= self.catalog.intents[intent].min_confidence:
+                            return result
+        return None
+
+    def _parse_tokens(self, text: str, tokens: list[Token], intents: set[str] | None
+                      ) -> tuple[ParseResult, list[str]]:
+        """The result, and the intents that came nearest, best first."""
         candidates = self._exact(tokens, intents)
         trimmed = self._trim(tokens)
         for words, bent in ((tokens, 0), (trimmed, len(tokens) - len(trimmed))):
@@ -447,8 +490,10 @@ class IntentEngine:
                     cand.confidence -= 0.01 * (len(tokens) - len(trimmed))
                     candidates.append(cand)
         if not candidates:
-            return ParseResult(text, None, reason="no intent fits")
-        return self._decide(text, tokens, candidates)
+            return ParseResult(text, None, reason="no intent fits"), []
+        result = self._decide(text, tokens, candidates)
+        nearest = list(dict.fromkeys(c.intent.name for c in candidates))  # sorted by _decide
+        return result, nearest
 
     def _trim(self, tokens: list[Token]) -> list[Token]:
         """Without the lead-ins and tail-outs of the language ("can you ...", "... for me")."""
