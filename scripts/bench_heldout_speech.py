@@ -22,6 +22,7 @@ actuating false accept when what was understood acts).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -50,6 +51,10 @@ def main() -> int:
     ap.add_argument("--snr", type=float, default=15.0)
     ap.add_argument("--limit", type=int, default=0, help="only the first N sentences")
     ap.add_argument("--seed", type=int, default=5)
+    ap.add_argument("--sentences", type=Path, default=REPORT,
+                    help="a sentence file (default: the report set; a tuning set to look at "
+                    "what goes wrong)")
+    ap.add_argument("--rows", type=Path, help="write every utterance's result here (JSON)")
     args = ap.parse_args()
 
     from wanwan import VoicePipeline, load_engine, make_recognizer
@@ -57,7 +62,7 @@ def main() -> int:
     from wanwan.progress import Progress
     from wanwan.tts import make_synthesizer
 
-    cases = yaml.safe_load(REPORT.read_text())["sentences"]
+    cases = yaml.safe_load(args.sentences.read_text())["sentences"]
     if args.limit:
         cases = cases[:args.limit]
     engine = load_engine()
@@ -90,8 +95,12 @@ def main() -> int:
                         "got": got, "heard": [h.transcript.text for h in heard],
                         "actuating": any(h.parse.actuating for h in commands), "noise": name})
                     bar.update()
-    print(f"\n{len(cases)} sentences, {time.perf_counter() - started:.0f} s, recogniser "
-          f"{recognizer.name}, voice {synth.name}\n")
+    if args.rows:
+        args.rows.write_text(json.dumps({f"{w} / {c}": r for (w, c), r in results.items()},
+                                        indent=1, ensure_ascii=False))
+    print(f"\n{len(cases)} sentences from {args.sentences.name}, "
+          f"{time.perf_counter() - started:.0f} s, recogniser {recognizer.name}, "
+          f"voice {synth.name}\n")
     print("| way | condition | commands exact | out-of-domain understood | of which act |")
     print("|---|---|---|---|---|")
     for (way, condition), rows in results.items():

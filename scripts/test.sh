@@ -7,4 +7,5 @@ bash "$root/scripts/hermes-env.sh"
 cd "$root"
 .venv/bin/ruff check wanwan tests scripts
 .venv/bin/wanwan intents check
+.venv/bin/wanwan intents check --intents "$root/intents/ja"
 exec .venv/bin/python -m pytest "$@"

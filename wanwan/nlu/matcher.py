@@ -59,6 +59,7 @@ KEY_WORD_SHARE = 0.8
 KEY_WORD_DELETE_COST = 0.5
 SPLIT_MERGE_PENALTY = 0.3
 HOMOPHONE_COST = 0.5
+HOMOPHONE_SIM = 0.9  # two words written apart that read alike ("駅面" for "液面")
 OUT_OF_RANGE_COST = 1.5  # a number its slot cannot take: a reading in range is preferred
 MIN_WORD_SIM = 0.65
 MIN_SPLIT_MERGE_SIM = 0.85
@@ -181,7 +182,7 @@ class IntentEngine:
         self.vocab_by_key: dict[str, list[str]] = {}
         for word in self.vocab:
             if len(word) >= 3 and not word.startswith("#"):
-                self.vocab_by_key.setdefault(phonetic_key(word), []).append(word)
+                self.vocab_by_key.setdefault(self.language.key(word), []).append(word)
         # the fewest words and slots a template must say: long templates are not shortlisted
         # for a short utterance
         self.shortest = np.array([_shortest(t.graph) for t in self.templates],  # type: ignore[arg-type]
@@ -251,7 +252,10 @@ class IntentEngine:
         self.known_words = frozenset(w for w in known if not w.startswith("#"))
         self.known_list = sorted(self.known_words)
         self.known_stems = frozenset(map(self.language.stem, self.known_list))
-        self.known_keys = frozenset(k for k in map(phonetic_key, self.known_list) if len(k) >= 3)
+        self.known_keys = frozenset(k for k in map(self.language.key, self.known_list)
+                                    if len(k) >= 3)
+        # words compared by how they sound: the words themselves, or their readings
+        self._by_sound = None if self.language.code == "en" else self.language.sound
 
     def _build_list_index(self) -> None:
         # Spoken forms grouped by the numbers they contain: a dewar "12" must never be matched
@@ -565,10 +569,11 @@ class IntentEngine:
         if word in self.vocab_ids:
             out[word] = 1.0
         for match, score, _ in process.extract(word, self.vocab, scorer=fuzz.ratio,
-                                               score_cutoff=60, limit=6):
+                                               processor=self._by_sound, score_cutoff=60,
+                                               limit=6):
             out.setdefault(match, score / 100)
-        key = phonetic_key(word)
-        if len(word) >= 3 and len(key) >= 2:
+        key = self.language.key(word)
+        if len(self.language.sound(word)) >= 3 and len(key) >= 2:
             for match in self.vocab_by_key.get(key, ()):
                 out[match] = max(out.get(match, 0.0), 0.85)
         return tuple(out.items())
@@ -578,6 +583,10 @@ class IntentEngine:
             return 1.0
         if a.startswith("#") or b.startswith("#"):
             return 0.0
+        if self._by_sound is not None:  # compared as they sound, not as they are written
+            a, b = self._by_sound(a), self._by_sound(b)
+            if a == b:
+                return HOMOPHONE_SIM
         sim = fuzz.ratio(a, b) / 100
         if len(a) >= 4 and len(b) >= 4 and self.language.stem(a) == self.language.stem(b):
             sim = max(sim, 0.85)  # "entries" for "entry", "logs" for "log"
@@ -615,9 +624,10 @@ class IntentEngine:
         """
         if word in self.known_words or self.language.stem(word) in self.known_stems:
             return True
-        if process.extractOne(word, self.known_list, scorer=fuzz.ratio, score_cutoff=80):
+        if process.extractOne(word, self.known_list, scorer=fuzz.ratio,
+                              processor=self._by_sound, score_cutoff=80):
             return True
-        key = phonetic_key(word)
+        key = self.language.key(word)
         return len(key) >= 3 and key in self.known_keys
 
     def _del_cost(self, word: str) -> float:

@@ -61,6 +61,20 @@ class Language:
     lead_ins: tuple[tuple[str, ...], ...] = ()
     tail_outs: tuple[tuple[str, ...], ...] = ()
 
+    def sound(self, word: str) -> str:
+        """How a word sounds, written in latin letters, for comparing words by ear: the word
+        itself where the script says it (English), the reading in romaji where it does not
+        (Japanese: "液面" and "駅面" are both "ekimen")."""
+        if self.code == "ja":
+            from wanwan.nlu.japanese import sound
+
+            return sound(word)
+        return word
+
+    def key(self, word: str) -> str:
+        """The coarse sound-alike key of a word (see :func:`phonetic_key`)."""
+        return phonetic_key(self.sound(word))
+
     def is_number_word(self, word: str) -> bool:
         return word.isdigit() or (self.code == "en" and word in _NUMBER_WORDS)
 
@@ -141,6 +155,8 @@ def _join_split_number_words(words: list[str]) -> list[str]:
 
 def split_words(text: str, language: Language) -> list[str]:
     """Lower-case words with punctuation removed and spellings unified (no number parsing)."""
+    if language.code == "ja":
+        return _split_japanese(text, language)
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
     # "dewar seven's pressure", "dewar 12's level": the number, not "sevens"
     text = _POSSESSIVE.sub(lambda m: m.group(1) if language.is_number_word(m.group(1))
@@ -157,6 +173,20 @@ def split_words(text: str, language: Language) -> list[str]:
     for word in words:
         spelled = language.spellings.get(word, word)
         out.extend(spelled.split())
+    return out
+
+
+def _split_japanese(text: str, language: Language) -> list[str]:
+    """Japanese has no spaces: morphemes from the analyser, numbers read first."""
+    from wanwan.nlu import japanese
+
+    text = unicodedata.normalize("NFKC", text).lower()
+    for symbol, spoken in language.symbols.items():
+        text = text.replace(symbol, f" {spoken} ")
+    words = japanese.segment(japanese.numbers_to_digits(text))
+    out: list[str] = []
+    for word in words:
+        out.extend(language.spellings.get(word, word).split())
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from wanwan.nlu.matcher import IntentEngine
-from wanwan.nlu.text import normalise, phonetic_key
+from wanwan.nlu.text import normalise
 
 
 def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
@@ -35,7 +35,7 @@ def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
 
     def sounds_like(heard: str, wanted: str) -> bool:
         return heard == wanted or heard in language.wake_soundalikes or (
-            len(heard) > 2 and phonetic_key(heard) == phonetic_key(wanted))
+            len(heard) > 2 and language.key(heard) == language.key(wanted))
 
     n = len(wake_words)
     # the first n written words must be the first n heard ones ("W-w-what" is one word)

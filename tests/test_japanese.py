@@ -1,0 +1,102 @@
+"""Japanese through the same engine: the matcher knows no language, the catalogue does.
+
+Sentences are written as technicians at Okayama or Iwate would say them at a bay or a kiosk
+(issue 15), and the answers must be the same intents and slot values as the English ones, so
+that the skills and the lab side do not change.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROOT
+from wanwan import load_engine
+from wanwan.nlu.japanese import numbers_to_digits, segment, sound
+
+
+@pytest.fixture(scope="module")
+def ja():
+    return load_engine(ROOT / "intents" / "ja")
+
+
+@pytest.mark.parametrize("text,intent,slots", [
+    ("デュワー12の液面は？", "read_level", {"dewar": "12"}),
+    ("7番から汲み出し開始", "start_transfer", {"source": "7"}),
+    ("田中研に50リットル記録", "log_volume", {"lab": "tanaka", "amount": 50, "unit": "L"}),
+    ("止めて", "stop", {}),
+    ("デュワー７からＮＭＲに九十パーセントまで充填開始", "start_transfer",
+     {"source": "7", "target": "nmr600", "target_level": 90}),
+    ("佐藤研に十二点五リットル記録して", "log_volume", {"lab": "sato", "amount": 12.5, "unit": "L"}),
+    ("じゅうにばんのデュワーはあと何日もつ", "days_until_empty", {"dewar": "12"}),
+    ("回収室の酸素濃度を教えて", "read_oxygen", {"room": "recovery"}),
+    ("今月の回収量は", "recovery_summary", {"period": "this_month"}),
+    ("回収圧縮機を止めて", "compressor_control", {"action": "stop"}),
+    ("50リットルは何立方メートル", "convert_units", {"amount": 50, "unit": "L", "to_unit": "m3"}),
+    ("はい", "confirm", {}),
+    ("キャンセル", "cancel", {}),
+])
+def test_what_technicians_say_in_japanese(ja, text, intent, slots):
+    result = ja.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+def test_the_same_command_means_the_same_in_both_languages(ja, engine):
+    pairs = [("log fifty litres to tanaka lab from dewar twelve", "デュワー12から田中研に50リットル記録"),
+             ("start the transfer from dewar seven into the nmr", "デュワー7からNMRに充填開始"),
+             ("what's the level in dewar fifteen in litres", "デュワー15の液面をリットルで")]
+    for english, japanese in pairs:
+        a, b = engine.parse(english), ja.parse(japanese)
+        assert (a.intent, a.slots) == (b.intent, b.slots), (english, japanese)
+        assert a.actuating == b.actuating
+
+
+def test_a_recognisers_wrong_kanji_costs_what_a_sound_alike_costs(ja):
+    # Whisper writes 駅面 (station front) for 液面 (liquid level), キャリウム for ヘリウム
+    assert sound("駅面") == sound("液面") == "ekimen"
+    bent = ja.parse("デュワー十二の駅面は")
+    assert (bent.intent, bent.slots) == ("read_level", {"dewar": "12"})
+    assert 0.72 <= bent.confidence < 1.0
+    stock = ja.parse("液体キャリウムはどれくらいある")
+    assert (stock.intent, stock.slots) == ("stock_query", {"phase": "liquid"})
+
+
+@pytest.mark.parametrize("text", ["汲み出しを開始しないで", "デュワー７から充填を開始しないで",
+                                  "圧縮機を起動するな", "記録しなくていい"])
+def test_a_negated_command_is_refused(ja, text):
+    assert ja.parse(text).intent is None
+
+
+def test_workplace_talk_is_not_a_command(ja):
+    talk = [case.text for case in ja.catalog.reject_tests]
+    assert len(talk) >= 20
+    for text in talk:
+        assert ja.parse(text).intent is None, text
+
+
+@pytest.mark.parametrize("written,digits", [
+    ("五十リットル", "50リットル"), ("十二点五", "12.5"), ("三百二十", "320"),
+    ("じゅうにてんご", "12.5"), ("にじゅうごパーセント", "25パーセント"), ("１２番", "12番"),
+    ("二〇二六年", "2026年"),
+    # kanji that are not numbers here, and kana that only look like them
+    ("一番いい", "一番いい"), ("もう一度", "もう一度"), ("ごめん", "ごめん"), ("田中研に", "田中研に"),
+])
+def test_numbers_are_read_however_they_are_written(written, digits):
+    assert numbers_to_digits(written) == digits
+
+
+def test_loanwords_are_one_word_alone_and_in_a_sentence():
+    assert segment("デュワー") == ["デュワー"]
+    assert segment("デュワー12の液面は?") == ["デュワー", "12", "の", "液面", "は"]
+    assert segment("12.5リットル") == ["12.5", "リットル"]
+
+
+def test_a_sites_names_in_both_languages_come_from_its_configuration():
+    from wanwan.config import load_config
+
+    site = load_engine(ROOT / "intents" / "ja", load_config(ROOT / "config"))
+    for text, intent, slots in [
+            ("伊藤研究室に二十リットル記録", "log_volume", {"lab": "ito", "amount": 20, "unit": "L"}),
+            ("デュワー7からNMRマグネットに充填開始", "start_transfer", {"source": "7", "target": "nmr600"}),
+            ("回収室の酸素濃度は", "read_oxygen", {"room": "recovery"})]:
+        result = site.parse(text)
+        assert (result.intent, result.slots) == (intent, slots), (text, result.reason)
