@@ -164,9 +164,9 @@ class Speech(_Model):
     end_silence_ms: int = Field(600, ge=100, le=5000)
     max_utterance_s: float = Field(10, gt=0, le=60)
     follow_up_s: float = Field(6, ge=0, le=60)
-    # speech out: "auto" is the Piper voice when one is installed for the language, else
-    # espeak-ng (through pyttsx3); "voice" is espeak-ng's voice name
-    tts: Literal["auto", "piper", "espeak"] = "auto"
+    # speech out: "auto" is Open JTalk for Japanese, the Piper voice when one is installed
+    # for the language, else espeak-ng (through pyttsx3); "voice" is espeak-ng's voice name
+    tts: Literal["auto", "piper", "espeak", "openjtalk"] = "auto"
     piper_model: str | None = Field(None, description="a Piper .onnx voice (its .onnx.json "
                                     "beside it); default: the bundled English voice")
     voice: str = "en-us"

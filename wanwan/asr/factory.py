@@ -10,7 +10,7 @@ from wanwan.asr import models
 from wanwan.asr.base import Recognizer
 from wanwan.asr.sphinx import SphinxRecognizer
 from wanwan.asr.vosk_engine import VoskRecognizer
-from wanwan.asr.whisper import WhisperRecognizer, bundled_tiny_en
+from wanwan.asr.whisper import WhisperRecognizer, bundled_base, bundled_tiny_en
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
 from wanwan.nlu.matcher import IntentEngine
@@ -24,23 +24,33 @@ def whisper_prompt(engine: IntentEngine, wake: str | None = "wan wan", max_words
     """A short prompt that reads like earlier transcript: example sentences of the catalogue
     chosen greedily for the most words not yet covered (Whisper follows a prompt's words and
     style; it reads about 224 tokens of it)."""
-    candidates = [t.text.rstrip(".?!") for i in engine.catalog.intents.values()
+    spaced = engine.language.spaced
+    candidates = [t.text.rstrip(".?!。？！") for i in engine.catalog.intents.values()
                   for t in i.tests]
+
+    def words_of(sentence: str) -> set[str]:
+        if spaced:
+            return set(sentence.lower().split())
+        return {t.text for t in engine.catalog.normalise(sentence)}
+
     chosen: list[str] = []
     covered: set[str] = set()
     words = 0
     while candidates and words < max_words:
-        best = max(candidates, key=lambda c: len(set(c.lower().split()) - covered))
-        gain = set(best.lower().split()) - covered
+        best = max(candidates, key=lambda c: len(words_of(c) - covered))
+        gain = words_of(best) - covered
         if len(gain) < 2:
             break
         chosen.append(best)
         covered |= gain
-        words += len(best.split())
+        words += len(best.split()) if spaced else len(words_of(best))
         candidates.remove(best)
     # the wake phrase once: repeated before every example, Whisper wrote it on plain noise
-    opener = f"{wake.capitalize()}, " if wake else ""
-    prompt = opener + " ".join(f"{c[0].upper()}{c[1:]}." for c in chosen)
+    if spaced:
+        opener = f"{wake.capitalize()}, " if wake else ""
+        prompt = opener + " ".join(f"{c[0].upper()}{c[1:]}." for c in chosen)
+    else:  # sentences as the language writes them: no spaces, its own full stop
+        prompt = (f"{wake}、" if wake else "") + "".join(f"{c}。" for c in chosen)
     # the site's names are the words a general model knows least
     names = []
     for name, slot_list in engine.lists.items():
@@ -48,9 +58,15 @@ def whisper_prompt(engine: IntentEngine, wake: str | None = "wan wan", max_words
             continue
         for value in slot_list.values:
             spoken = value.spoken.strip("()").split("|")[-1 if name == "vessel" else 0]
-            if not any(ch.isdigit() for ch in spoken) and len(spoken) > 3:
+            if not spaced:
+                spoken = spoken.replace(" ", "")  # "田中 研" is written 田中研
+            if not any(ch.isdigit() for ch in spoken) and len(spoken) > (3 if spaced else 1):
                 names.append(spoken.title() if name == "lab" else spoken)
-    return prompt + (" " + ", ".join(dict.fromkeys(names[:30])) + "." if names else "")
+    if not names:
+        return prompt
+    if not spaced:
+        return prompt + "、".join(dict.fromkeys(names[:30])) + "。"
+    return prompt + " " + ", ".join(dict.fromkeys(names[:30])) + "."
 
 
 def find_whisper_model(configured: str | None = None, language: str = "en") -> Path | None:
@@ -71,7 +87,8 @@ def find_whisper_model(configured: str | None = None, language: str = "en") -> P
             return item.path
     if language == "en" and (tiny := bundled_tiny_en()) is not None:
         return tiny
-    return next((i.path for i in usable if language_of(i) == "any"), None)
+    multilingual = next((i.path for i in usable if language_of(i) == "any"), None)
+    return multilingual or (bundled_base() if language != "en" else None)
 
 
 def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None,
@@ -89,7 +106,8 @@ def make_recognizer(name: str, engine: IntentEngine, *, model: str | None = None
                 # whisper-free: no grammar pass, for comparison in the benchmark
                 return WhisperRecognizer(path, engine=None if name == "whisper-free" else engine,
                                          wake=wake, prompt=whisper_prompt(engine, wake),
-                                         max_speech_s=max_speech_s)
+                                         max_speech_s=max_speech_s,
+                                         language=engine.catalog.language.code)
             except UserError:
                 if name != "auto":
                     raise

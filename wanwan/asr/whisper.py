@@ -208,13 +208,17 @@ class WhisperRecognizer:
                  wake: str | None = "wan wan",
                  prompt: str = "", threads: int = 2,
                  max_speech_s: float = EndpointerSettings.max_utterance_s,
-                 retry_beam: int = 5, grammar: GrammarSettings | None = None) -> None:
+                 retry_beam: int = 5, grammar: GrammarSettings | None = None,
+                 language: str = "en") -> None:
         """``engine``: the intent engine whose templates narrow recognition (None: free
         decoding only, the benchmark's "whisper-free"). ``max_speech_s``: what is read of an
         utterance, as long as the endpointer lets one run (``speech.max_utterance_s``): the
         encoder's attention grows with the square of the window (a 22 s window cost 40 MB
         more than a 10 s one). ``retry_beam``: the beam of a second free decoding for what the
-        first, greedy one left without meaning (1: none)."""
+        first, greedy one left without meaning (1: none). ``language``: what is spoken (a
+        multilingual model for anything but English); the grammar pass needs a language that
+        writes spaces between words, so Japanese is decoded freely, with the prompt, and the
+        intent engine's tolerant match (by reading) mends what Whisper gets wrong."""
         self.max_speech_frames = min(MAX_SPEECH_FRAMES, round(max_speech_s * 100))
         self.name = "whisper" if engine is not None else "whisper-free"
         try:
@@ -230,8 +234,12 @@ class WhisperRecognizer:
         self.model_path = Path(model)
         self.whisper = WhisperModel(str(self.model_path), device="cpu", compute_type="int8",
                                     cpu_threads=threads)
+        if language != "en" and not self.whisper.model.is_multilingual:
+            raise UserError(f"{model}: an English-only Whisper model cannot hear {language!r}; "
+                            "install a multilingual one (`wanwan models fetch whisper-base`)")
+        self.language = language
         self.tokenizer = Tokenizer(self.whisper.hf_tokenizer, self.whisper.model.is_multilingual,
-                                   task="transcribe", language="en")
+                                   task="transcribe", language=language)
         self.prompt_tokens = ([self.tokenizer.sot_prev,
                                *self.tokenizer.encode(" " + prompt.strip())[-200:]]
                               if prompt else [])
@@ -241,7 +249,7 @@ class WhisperRecognizer:
         self.settings = grammar or GrammarSettings()
         self.retry_beam = retry_beam
         self.grammar = self.decoder = None
-        if engine is not None:
+        if engine is not None and engine.language.spaced:
             self.grammar = TokenGrammar(engine, self.whisper.hf_tokenizer,
                                         wake_forms=_wake_forms(wake or ""))
             special = {self.tokenizer.eot, self.tokenizer.sot_prev, self.tokenizer.no_timestamps,

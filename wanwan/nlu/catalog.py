@@ -323,7 +323,9 @@ class _Loader:
             target = self.lists.get(name)
             if target is None:
                 continue  # the site knows lists this intent folder does not use
-            target.values = list(values)
+            # a site names things in every language it speaks (田中研, Tanaka lab): each
+            # catalogue keeps the names its language can say
+            target.values = [_sayable(v, language) for v in values]
             target.external = False
             target.from_site = True
         for slot_list in self.lists.values():
@@ -490,6 +492,17 @@ def _item_line(container: Any, index: int) -> int:
     if isinstance(container, LocList):
         return container.line_of(index)
     return 0
+
+
+def _sayable(value: ListValue, language: Language) -> ListValue:
+    """``value`` with only the alternatives written in the language's script (the id, at
+    least, always stays)."""
+    inner = value.spoken.strip()
+    if not (inner.startswith("(") and inner.endswith(")")):
+        return value
+    forms = inner[1:-1].split("|")
+    kept = [f for f in forms if language.can_write(f)] or forms[:1]
+    return ListValue("(" + "|".join(kept) + ")", value.value, value.line)
 
 
 def load_catalog(folder: Path | str, extra_lists: Mapping[str, Iterable[ListValue]] | None = None,

@@ -133,7 +133,7 @@ def numbers_to_digits(text: str) -> str:
 @lru_cache(maxsize=1)
 def _tagger():
     try:
-        import fugashi
+        import fugashi  # deferred: optional (the ja extra), and MeCab loads its dictionary
     except ImportError:
         raise UserError("Japanese needs its extra: pip install 'wanwan[ja]' (fugashi and "
                          "unidic-lite)") from None
@@ -174,7 +174,7 @@ _KATAKANA = re.compile(r"[\u30A0-\u30FFー]+")
 @lru_cache(maxsize=50_000)
 def sound(word: str) -> str:
     """How a word sounds, in romaji ("液面" -> "ekimen"); other scripts as they are."""
-    import jaconv
+    import jaconv  # deferred: optional (the ja extra)
 
     if word.isascii():
         return word

@@ -898,10 +898,14 @@ class _Costs:
         self._merges: dict[tuple[str, str], list[float | None] | None] = {}
         self._spans: dict[str, list[list[tuple[int, SlotValue, float]]]] = {}
         # heard words by first letter: most pairs of template words cannot be one of them
+        # split and merged words are compared by their letters, or by their readings where
+        # the script does not spell the sound ("汲み出し" heard as "組み" + "出し")
+        self.sound = engine._by_sound or str
+        self.sounds = [self.sound(t) for t in self.texts]
         self._initials: dict[str, list[str]] = {}
-        for j, text in enumerate(self.texts):
-            if text not in self.skip and self.values[j] is None:
-                self._initials.setdefault(text[:1], []).append(text)
+        for j, sound in enumerate(self.sounds):
+            if self.texts[j] not in self.skip and self.values[j] is None:
+                self._initials.setdefault(sound[:1], []).append(sound)
 
     def deletion(self, word: str) -> float:
         return self.engine._del_cost(word)
@@ -954,14 +958,15 @@ class _Costs:
         row = self._splits.get(word)
         if row is None:
             row = [None] * self.n
+            said = self.sound(word)
             for j in range(self.n - 1):
                 if self.texts[j] in self.skip or self.values[j] is not None \
                         or self.values[j + 1] is not None:
                     continue
-                joined = self.texts[j] + self.texts[j + 1]
-                if not _about_as_long(word, joined):
+                joined = self.sounds[j] + self.sounds[j + 1]
+                if not _about_as_long(said, joined):
                     continue
-                sim = _letters_alike(word, joined)
+                sim = _letters_alike(said, joined)
                 if sim >= MIN_SPLIT_MERGE_SIM:
                     row[j] = (1 - sim) + SPLIT_MERGE_PENALTY
             self._splits[word] = row
@@ -971,16 +976,16 @@ class _Costs:
         """Per position: two template words heard as this one token."""
         key = (first, second)
         if key not in self._merges:
-            joined = first + second
-            if not any(_about_as_long(joined, t) for t in self._initials.get(first[:1], ())):
+            joined = self.sound(first) + self.sound(second)
+            if not any(_about_as_long(joined, t) for t in self._initials.get(joined[:1], ())):
                 self._merges[key] = None
                 return None
             row: list[float | None] = [None] * self.n
             for j, text in enumerate(self.texts):
                 if text in self.skip or self.values[j] is not None \
-                        or not _about_as_long(joined, text):
+                        or not _about_as_long(joined, self.sounds[j]):
                     continue
-                sim = _letters_alike(joined, text)
+                sim = _letters_alike(joined, self.sounds[j])
                 if sim >= MIN_SPLIT_MERGE_SIM:
                     row[j] = (1 - sim) + SPLIT_MERGE_PENALTY
             self._merges[key] = row if any(v is not None for v in row) else None

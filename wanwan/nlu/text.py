@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from wanwan.nlu import numbers_en
+from wanwan.nlu import japanese, numbers_en
 
 NUMBER_PREFIX = "#"
 
@@ -61,14 +61,22 @@ class Language:
     lead_ins: tuple[tuple[str, ...], ...] = ()
     tail_outs: tuple[tuple[str, ...], ...] = ()
 
+    @property
+    def spaced(self) -> bool:
+        """Whether the language writes spaces between its words (Japanese does not)."""
+        return self.code not in ("ja", "zh", "th")
+
+    def can_write(self, text: str) -> bool:
+        """Whether the language writes ``text``: Japanese writes Latin letters too ("NMR"),
+        the languages written in Latin letters do not write kana and kanji."""
+        return not self.spaced or not _CJK.search(text)
+
     def sound(self, word: str) -> str:
         """How a word sounds, written in latin letters, for comparing words by ear: the word
         itself where the script says it (English), the reading in romaji where it does not
         (Japanese: "液面" and "駅面" are both "ekimen")."""
         if self.code == "ja":
-            from wanwan.nlu.japanese import sound
-
-            return sound(word)
+            return japanese.sound(word)
         return word
 
     def key(self, word: str) -> str:
@@ -118,6 +126,7 @@ def _english_stem(word: str) -> str:
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 UNIVERSAL_SYMBOLS = {"³": "3", "²": "2"}  # "m³" -> "m3" in every language
 _NON_WORD = re.compile(r"[^\w.\s]+")
 _STRAY_DOT = re.compile(r"\.(?!\d)|(?<=[^\W\d_])\.")
@@ -178,8 +187,6 @@ def split_words(text: str, language: Language) -> list[str]:
 
 def _split_japanese(text: str, language: Language) -> list[str]:
     """Japanese has no spaces: morphemes from the analyser, numbers read first."""
-    from wanwan.nlu import japanese
-
     text = unicodedata.normalize("NFKC", text).lower()
     for symbol, spoken in language.symbols.items():
         text = text.replace(symbol, f" {spoken} ")

@@ -12,28 +12,34 @@ from wanwan.errors import UserError
 from wanwan.tts.base import Synthesizer, Voice
 from wanwan.tts.espeak import EspeakSynthesizer
 from wanwan.tts.lexicon import Lexicon, Pronunciation, load_lexicon
+from wanwan.tts.openjtalk import OpenJTalkSynthesizer
 from wanwan.tts.piper import PiperSynthesizer, bundled_voice, split_sentences
 from wanwan.tts.speaker import Speaker, require_output_device
 
-__all__ = ["ENGINES", "EspeakSynthesizer", "Lexicon", "PiperSynthesizer", "Pronunciation",
+__all__ = ["ENGINES", "EspeakSynthesizer", "Lexicon", "OpenJTalkSynthesizer", "PiperSynthesizer",
+           "Pronunciation",
            "Speaker", "Synthesizer", "Voice", "bundled_voice", "load_lexicon",
            "make_synthesizer", "require_output_device", "site_synthesizer", "split_sentences"]
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("auto", "piper", "espeak")
+ENGINES = ("auto", "piper", "espeak", "openjtalk")
 
 
 def make_synthesizer(engine: str = "auto", voice: Voice | None = None, *,
                      language: str = "en", lexicon: Lexicon | None = None,
                      piper_model: str | None = None) -> Synthesizer:
-    """The speech engine a site asks for. ``auto``: the Piper voice when one is installed for
-    the language (the bundled English one, or ``piper_model``), else espeak-ng. ``voice``:
+    """The speech engine a site asks for. ``auto``: Open JTalk for Japanese; the Piper voice
+    when one is installed for the language (the bundled English one, or ``piper_model``),
+    else espeak-ng. ``voice``:
     espeak-ng's voice name and the rate in words a minute (Piper takes the rate)."""
     voice = voice or Voice()
     lexicon = lexicon if lexicon is not None else load_lexicon(language)
     if engine not in ENGINES:
         raise UserError(f"unknown speech-out engine {engine!r}; one of {', '.join(ENGINES)}")
+    if engine == "openjtalk" or (engine == "auto" and language == "ja"):
+        # espeak-ng's Japanese reads kanji as "Chinese letter"; Piper has no Japanese voice here
+        return OpenJTalkSynthesizer(lexicon=lexicon, rate_wpm=voice.rate)
     if engine in ("auto", "piper"):
         if piper_model:
             model = Path(piper_model).expanduser()

@@ -21,20 +21,18 @@ import re
 import shutil
 import subprocess
 import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 from wanwan.audio.io import write_wav
 from wanwan.errors import UserError
+from wanwan.tts.base import SentenceCache, join_sentences
 from wanwan.tts.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
 
 BOS, EOS, PAD = "^", "$", "_"
-SENTENCE_GAP_S = 0.15  # silence between sentences
-KEPT_SENTENCES = 100  # at most a few minutes of audio, under 10 MB
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 # a clause and its punctuation; [[phonemes]] are kept whole (their ":" marks a long vowel)
 _CLAUSES = re.compile(r"((?:\[\[.*?\]\]|[^,;:.!?\[])+)([,;:.!?]*)")
@@ -88,7 +86,7 @@ class PiperSynthesizer:
                                                     providers=["CPUExecutionProvider"])
         self._inputs = {i.name for i in self.session.get_inputs()}
         self._lock = threading.Lock()
-        self._made: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._made = SentenceCache()
         self.model_path = Path(model)
 
     # -- text to phonemes ------------------------------------------------------------------------
@@ -115,18 +113,11 @@ class PiperSynthesizer:
 
     # -- speech ------------------------------------------------------------------------------------
     def synthesize_sentence(self, sentence: str) -> np.ndarray:
-        """One sentence's audio; the last few hundred are kept, since replies repeat ("Transfer
-        stopped.", "Say confirm or cancel.") and a kept one costs nothing to say again."""
-        with self._lock:
-            cached = self._made.get(sentence)
-            if cached is not None:
-                self._made.move_to_end(sentence)
-                return cached
-        audio = self._synthesize_sentence(sentence)
-        with self._lock:
-            self._made[sentence] = audio
-            while len(self._made) > KEPT_SENTENCES:
-                self._made.popitem(last=False)
+        """One sentence's audio (kept: replies repeat)."""
+        audio = self._made.get(sentence)
+        if audio is None:
+            audio = self._synthesize_sentence(sentence)
+            self._made.put(sentence, audio)
         return audio
 
     def _synthesize_sentence(self, sentence: str) -> np.ndarray:
@@ -141,15 +132,7 @@ class PiperSynthesizer:
         return (audio * 32767).astype(np.int16)
 
     def synthesize(self, text: str) -> np.ndarray:
-        gap = np.zeros(int(self.sample_rate * SENTENCE_GAP_S), np.int16)
-        parts: list[np.ndarray] = []
-        for sentence in split_sentences(text):
-            if parts:
-                parts.append(gap)
-            parts.append(self.synthesize_sentence(sentence))
-        if not parts:
-            raise UserError("nothing to say")
-        return np.concatenate(parts)
+        return join_sentences(split_sentences(text), self.synthesize_sentence, self.sample_rate)
 
     def to_file(self, text: str, path: Path | str) -> Path:
         return write_wav(path, self.synthesize(text), self.sample_rate)
