@@ -37,10 +37,6 @@ from wanwan.names import ReplyKind
 log = logging.getLogger(__name__)
 
 SECTIONS = ("instruments", "alarms", "conversation", "ledger", "plots")
-# which section a state of each instrument kind belongs to
-_SECTION_OF_KIND = {"dewar": "instruments", "vessel": "instruments", "transfer": "instruments",
-                    "gas_bag": "instruments", "compressor": "instruments",
-                    "storage": "instruments", "oxygen": "instruments"}
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,7 @@ class DashboardView:
                 log.exception("dashboard listener failed")
 
     def _on_state(self, state: InstrumentState) -> None:
-        self._changed(_SECTION_OF_KIND.get(state.kind, "instruments"))
+        self._changed("instruments")
         # alarms are announced by the dialogue after the state that raised them; their
         # acknowledgement changes nothing on the bus, so the list is compared on every state
         ids = frozenset(self.assistant.dialogue.alarms)
