@@ -20,7 +20,7 @@ PACKAGE = ROOT / "wanwan"
 LAYERS: list[tuple[str, ...]] = [
     ("wanwan.errors", "wanwan.names", "wanwan.progress", "wanwan.data", "wanwan.keys",
      "wanwan.queues"),
-    ("wanwan.nlu", "wanwan.audio"),
+    ("wanwan.nlu", "wanwan.audio", "wanwan.messages"),
     ("wanwan.config", "wanwan.store", "wanwan.bus"),
     ("wanwan.security",),
     ("wanwan.asr", "wanwan.tts", "wanwan.ledger", "wanwan.broker", "wanwan.instruments"),
@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("wanwan.dialogue",),
     ("wanwan.assistant",),
     ("wanwan.kiosk", "wanwan.hermes"),
-    ("wanwan.hub",),
+    ("wanwan.hub", "wanwan.dashboard"),
     ("wanwan",),  # the public API: wanwan/__init__.py
     ("wanwan.commands", "wanwan.cli", "wanwan.__main__"),
 ]

@@ -164,8 +164,8 @@ def test_wanwan_satellite_against_wanwan_serve(tmp_path):
     """The issue's case, as a user runs it: `wanwan serve --sim` on this machine, then
     `wanwan satellite --site kiosk-recovery --audio F --out DIR`, which finds the server's
     private broker, streams the command, prints the reply and writes it as speech. The
-    satellite waits 8 s of silence from the server: the lazily loaded recogniser and voice,
-    on a busy machine, took more than 3."""
+    satellite waits 20 s of silence from the server: the lazily loaded recogniser and voice
+    took more than 3 s on a busy machine, and more than 8 with a benchmark running beside."""
     env = dict(os.environ, WANWAN_DB=str(tmp_path / "db" / "wanwan.sqlite3"),
                PYTHONUNBUFFERED="1")
     serve = subprocess.Popen([sys.executable, "-m", "wanwan", "serve", "--sim"], cwd=ROOT,
@@ -176,7 +176,7 @@ def test_wanwan_satellite_against_wanwan_serve(tmp_path):
         write_wav(audio, say(tmp_path, "wan wan, what is the level in dewar twelve"))
         done = subprocess.run(
             [sys.executable, "-m", "wanwan", "satellite", "--site", KIOSK, "--audio",
-             str(audio), "--out", str(tmp_path / "out"), "--fast", "--wait", "8"],
+             str(audio), "--out", str(tmp_path / "out"), "--fast", "--wait", "20"],
             cwd=ROOT, env=env, capture_output=True, timeout=120, text=True)
     finally:
         serve.terminate()

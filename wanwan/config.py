@@ -46,6 +46,7 @@ class Site(_Model):
 
     id: str
     name: str = ""
+    aliases: list[str] = []  # its name in other languages (回収室キオスク)
     room: str
     allowed_intents: list[str] | Literal["all"] = "all"
     denied_intents: list[str] = []

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -33,18 +34,11 @@ from wanwan.bus.messages import (
 from wanwan.config import Site, SiteConfig
 from wanwan.instruments.gateway import Instruments
 from wanwan.ledger import Audit, Ledger
+from wanwan.messages import messages
 from wanwan.names import STOPS, Decision, IntentName, ReplyKind
 from wanwan.nlu import IntentEngine, ParseResult
 from wanwan.skills import REGISTRY
-from wanwan.skills.base import (
-    KIND_NAMES,
-    WITHDRAWN,
-    CommandRecord,
-    LevelAlert,
-    SkillContext,
-    SkillResult,
-    percent,
-)
+from wanwan.skills.base import WITHDRAWN, CommandRecord, LevelAlert, SkillContext, SkillResult
 from wanwan.skills.transfer import transfer_running
 
 log = logging.getLogger(__name__)
@@ -60,12 +54,6 @@ STOP_WORD_LIKENESS = 0.8
 HELP_ORDER = [IntentName.READ_LEVEL, IntentName.LOG_VOLUME, IntentName.START_TRANSFER,
               IntentName.TRANSFER_STATUS, IntentName.STOCK_QUERY, IntentName.READ_OXYGEN,
               IntentName.GAS_STATUS]
-INTENT_WORDS = {
-    IntentName.START_TRANSFER: "Starting a transfer",
-    IntentName.UNDO_LOG: "Undoing ledger entries",
-    IntentName.COMPRESSOR_CONTROL: "Controlling the compressor",
-    IntentName.LOG_VOLUME: "Logging volumes",
-}
 
 
 @dataclass
@@ -165,6 +153,7 @@ class Dialogue:
         self.ledger = ledger
         self.audit = audit
         self.speak = speak
+        self.say = messages(config.language)  # every line in the site's language
         self.on_stop = on_stop or (lambda site: None)
         self.sites: dict[str, SiteState] = {}
         self.alarms: dict[str, ActiveAlarm] = {}
@@ -248,8 +237,8 @@ class Dialogue:
         awaiting, state.awaiting = state.awaiting, None
         if awaiting is not None and time.monotonic() <= awaiting.deadline:
             if parse.intent == IntentName.CANCEL:
-                return Turn(site.id, parse.text, parse, "Cancelled.", Decision.CANCELLED,
-                            IntentName.CANCEL)
+                return Turn(site.id, parse.text, parse, self.say("dialogue.cancelled"),
+                            Decision.CANCELLED, IntentName.CANCEL)
             answered = self.engine.answer(parse.text, awaiting.intent, awaiting.slot,
                                           awaiting.slots)
             if answered is not None:  # "Which dewar?" - "twelve": the request, completed
@@ -273,42 +262,44 @@ class Dialogue:
             if intent == IntentName.CONFIRM and source != pending.source:
                 self.audit.record(site.id, "refused", reason="confirmation from another device",
                                   intent=pending.intent, source=source, expected=pending.source)
-                return turn("A confirmation counts only where the request was heard. Nothing "
-                            "was done.", Decision.REFUSED)
+                return turn(self.say("dialogue.confirm_elsewhere"), Decision.REFUSED)
             if intent == IntentName.CONFIRM:
                 state.pending = None
                 if time.monotonic() > pending.deadline:
-                    return turn("Too late: the confirmation timed out. Nothing was done.",
-                                Decision.EXPIRED)
+                    return turn(self.say("dialogue.too_late"), Decision.EXPIRED)
                 return self._execute(state, pending.intent, pending.slots, parse, turn,
                                      decision=Decision.CONFIRMED)
             state.pending = None
             self.audit.record(site.id, "cancelled", intent=pending.intent, reason=intent)
             if intent == IntentName.CANCEL:
-                return turn(f"Cancelled. {self._action_words(pending)} was not done.",
-                            Decision.CANCELLED)
-            prefix = "Cancelled the pending request. "
+                return turn(self.say("dialogue.cancelled_action",
+                                     action=self._action_words(pending)), Decision.CANCELLED)
+            prefix = self.say("dialogue.cancelled_pending")
+
+        def after(text: str) -> str:  # what is said after a dropped read-back, if any
+            return self.say.sentences(prefix, text)
 
         if intent == IntentName.CONFIRM:
-            return turn(prefix + "There is nothing to confirm.", Decision.NOTHING_PENDING)
+            return turn(after(self.say("dialogue.nothing_to_confirm")), Decision.NOTHING_PENDING)
         if intent == IntentName.CANCEL:
-            return turn(prefix + "There is nothing to cancel.", Decision.NOTHING_PENDING)
+            return turn(after(self.say("dialogue.nothing_to_cancel")), Decision.NOTHING_PENDING)
         if intent == IntentName.REPEAT:
-            return turn(state.last_reply or "I have not said anything yet.", Decision.REPEATED)
+            return turn(state.last_reply or self.say("dialogue.nothing_said"),
+                        Decision.REPEATED)
         if intent == IntentName.HELP:
-            return turn(prefix + self._help(site), Decision.HELP)
+            return turn(after(self._help(site)), Decision.HELP)
         if intent == IntentName.ACKNOWLEDGE_ALARM:
-            return turn(prefix + self._acknowledge(site), Decision.ACKNOWLEDGED)
+            return turn(after(self._acknowledge(site)), Decision.ACKNOWLEDGED)
 
         if intent not in ALWAYS_ALLOWED and not site.allows(intent):
-            words = INTENT_WORDS.get(intent, intent.replace("_", " ").capitalize())
-            return turn(prefix + f"{words} is not allowed at the {site.name or site.id}.",
-                        Decision.REFUSED)
+            words = self.say(f"actions.{intent}") if self.say.has(f"actions.{intent}") else \
+                intent.replace("_", " ").capitalize()
+            return turn(after(self.say("dialogue.not_allowed_here", action=words,
+                                       site=self._site_name(site))), Decision.REFUSED)
 
         skill = REGISTRY.get(intent)
         if skill is None:
-            return turn(prefix + "I understood you, but I cannot do that yet.",
-                        Decision.NO_SKILL)
+            return turn(after(self.say("dialogue.no_skill")), Decision.NO_SKILL)
         ctx = self._context(state, parse.text)
         if skill.check is not None:
             question = skill.check(ctx, parse.slots)
@@ -316,28 +307,29 @@ class Dialogue:
                 if question.slot:  # the next turn may answer it
                     state.awaiting = Awaiting(intent, dict(parse.slots), question.slot,
                                               time.monotonic() + self.config.timeouts.confirm_s)
-                return turn(prefix + question.text, Decision.CLARIFY)
+                return turn(after(question.text), Decision.CLARIFY)
         if skill.readback is not None and intent not in STOPS:
             readback = skill.readback(ctx, parse.slots)
             state.pending = Pending(intent, dict(parse.slots), readback,
                                     time.monotonic() + self.config.timeouts.confirm_s,
                                     parse.text, parse.confidence, source)
-            return turn(prefix + readback, Decision.READBACK)
+            return turn(after(readback), Decision.READBACK)
         executed = self._execute(state, intent, parse.slots, parse, turn,
                                  decision=Decision.DONE)
-        executed.reply = prefix + executed.reply
+        executed.reply = after(executed.reply)
         return executed
 
     def _execute(self, state: SiteState, intent: str, slots: dict[str, Any],
                  parse: ParseResult, turn, decision: Decision) -> Turn:
         site = state.site
         if intent not in ALWAYS_ALLOWED and not site.allows(intent):  # policy may have changed
-            return turn(f"That is not allowed at the {site.name or site.id}.", Decision.REFUSED)
+            return turn(self.say("dialogue.not_allowed", site=self._site_name(site)),
+                        Decision.REFUSED)
         ctx = self._context(state, parse.text)
         result = REGISTRY[intent].run(ctx, slots)
         out = turn(result.text, decision if result.ok else Decision.FAILED, result, ctx.commands)
         if any(c.error == WITHDRAWN for c in ctx.commands):
-            out.reply, out.decision = "A stop was heard: nothing was sent.", Decision.WITHDRAWN
+            out.reply, out.decision = self.say("dialogue.withdrawn"), Decision.WITHDRAWN
         out.intent, out.slots = intent, dict(slots)
         return out
 
@@ -364,9 +356,8 @@ class Dialogue:
         running = self.transfer_running(site.id)
         if tc is None or not (explicit or running or tc.room == site.room):
             if explicit:
-                return turn("There is no transfer controller connected here.", Decision.FAILED)
-            return turn("Stopped." if dropped is None else "Stopped. Nothing was done.",
-                        Decision.STOPPED)
+                return turn(self.say("transfer.no_controller"), Decision.FAILED)
+            return turn(self._stopped(dropped), Decision.STOPPED)
         ctx = self._context(state, parse.text, gated=False)
         result = REGISTRY[IntentName.STOP_TRANSFER].run(ctx, {})
         record = ctx.commands[-1] if ctx.commands else None
@@ -377,15 +368,20 @@ class Dialogue:
                         ctx.commands)
         if not result.ok:
             if not running:  # a stop of speech at a bay whose controller is quiet
-                what = ("cannot be reached" if record is not None and not record.sent
-                        else "did not acknowledge it")
-                return turn(f"Stopped. The transfer controller {what}; by its last reading "
-                            "no transfer was running.", Decision.STOPPED, ctx.commands)
+                key = ("dialogue.stopped_unreachable" if record is not None and not record.sent
+                       else "dialogue.stopped_unacknowledged")
+                return turn(self.say(key), Decision.STOPPED, ctx.commands)
             return turn(result.text, Decision.FAILED, ctx.commands)
         if running:
             return turn(result.text, Decision.STOPPED_TRANSFER, ctx.commands)
-        return turn("Stopped." if dropped is None else "Stopped. Nothing was done.",
-                    Decision.STOPPED, ctx.commands)
+        return turn(self._stopped(dropped), Decision.STOPPED, ctx.commands)
+
+    def _stopped(self, dropped: Pending | None) -> str:
+        return self.say("dialogue.stopped" if dropped is None else
+                        "dialogue.stopped_nothing_done")
+
+    def _site_name(self, site: Site) -> str:
+        return self.say.name(site.name or site.id, site.aliases)
 
     def transfer_running(self, site_id: str) -> bool:
         """Whether the transfer controller serving a site says a transfer is under way."""
@@ -408,9 +404,8 @@ class Dialogue:
                                   acknowledged=record.ok is not None, ok=record.ok,
                                   error=record.error, repeat=True)
                 if record.ok is not None:
-                    text = ("The transfer controller has now acknowledged the stop." if record.ok
-                            else f"The transfer controller refused the stop: {record.error}. "
-                                 "Close the valve by hand.")
+                    text = (self.say("dialogue.stop_acknowledged_late") if record.ok
+                            else self.say("dialogue.stop_refused_late", error=record.error))
                     self.speak(Reply(state.site.id, text, ReplyKind.NOTICE,
                                      IntentName.STOP_TRANSFER))
                     return
@@ -433,23 +428,24 @@ class Dialogue:
             began = state.stops_at_turn
             gate = SendGate(state.send_lock, lambda: state.stops == began, "a stop was heard")
         return SkillContext(self.config, state.site, self.instruments, self.ledger, heard,
-                            state.memory, add_alert, gate=gate)
+                            state.memory, add_alert, gate=gate, say=self.say)
 
     def _not_understood(self, parse: ParseResult) -> str:
         reason = parse.reason or ""
         if reason == "empty":
             return ""
         if reason == "negated":
-            return "Understood. I will not do anything."
+            return self.say("dialogue.negated")
         if "out of range" in reason:
-            return f"I cannot do that: {reason}."
+            return self.say("dialogue.cannot", reason=reason)
         near = self.engine.catalog.intents.get(parse.near or "")
         if near is not None and near.actuating:
-            return "I did not catch that clearly. Please say it again."
-        return "Sorry, I did not understand. Say help to hear what I can do."
+            return self.say("dialogue.unclear")
+        return self.say("dialogue.not_understood")
 
     def _action_words(self, pending: Pending) -> str:
-        return pending.readback.split(".")[0]
+        """The read-back's first sentence ("Start transfer from dewar 7 into NMR 600")."""
+        return re.split(r"[.。]", pending.readback, maxsplit=1)[0]
 
     def _help(self, site: Site) -> str:
         examples = []
@@ -460,8 +456,8 @@ class Dialogue:
             if name in ALWAYS_ALLOWED or not site.allows(name) or not intent.tests:
                 continue
             examples.append(intent.tests[min(1, len(intent.tests) - 1)].text)
-        return ("You can say, for example: " + "; ".join(examples[:6])
-                + ". Say stop at any time.")
+        return self.say("dialogue.help",
+                        examples=self.say("dialogue.help_joiner").join(examples[:6]))
 
     # -- time-outs, alerts, alarms -----------------------------------------------------------
     def tick(self) -> None:
@@ -471,8 +467,7 @@ class Dialogue:
                 pending = state.pending
                 if pending is not None and now > pending.deadline:
                     state.pending = None
-                    text = (f"No confirmation: cancelled. {self._action_words(pending)} "
-                            "was not done.")
+                    text = self.say("dialogue.timed_out", action=self._action_words(pending))
                     state.last_reply = text
             if pending is not None and state.pending is None and now > pending.deadline:
                 self.audit.record(state.site.id, "cancelled", intent=pending.intent,
@@ -485,7 +480,7 @@ class Dialogue:
         for active in due:
             for site in active.sites:
                 if site not in active.acknowledged:
-                    self.speak(Reply(site, active.alarm.message, ReplyKind.ALARM))
+                    self.speak(Reply(site, self._alarm_text(active.alarm), ReplyKind.ALARM))
 
     def active_alarms(self) -> list[ActiveAlarm]:
         """The alarms active now, each with the sites that acknowledged it (copies)."""
@@ -515,11 +510,31 @@ class Dialogue:
                               active=alarm.active, value=alarm.value)
         if not alarm.active:
             room = self.config.room(alarm.room)
-            where = room.name if room and room.name else alarm.room
+            where = self.say.name(room.name if room and room.name else alarm.room,
+                                  room.aliases if room else ())
             for site in sites:
-                self.speak(Reply(site, f"Cleared: {alarm.kind.replace('_', ' ')} in the "
-                                       f"{where}.", ReplyKind.NOTICE))
+                self.speak(Reply(site, self.say("dialogue.alarm_cleared",
+                                                alarm=self._alarm_name(alarm), room=where),
+                                 ReplyKind.NOTICE))
         # active alarms are spoken by tick(), at once and then every alarm_repeat_s
+
+    def _alarm_text(self, alarm: Alarm) -> str:
+        """An alarm in the site's language, from its kind and value; one of a kind the lines
+        do not know, in the instrument's own words."""
+        key = f"alarms.{alarm.kind}"
+        if not self.say.has(key) or alarm.value is None:
+            return alarm.message
+        limit = ""
+        monitor = next((m for m in self.config.oxygen_monitors if m.id == alarm.instrument),
+                       None)
+        if monitor is not None:
+            limit = f"{monitor.alarm_pct if alarm.severity == 'alarm' else monitor.warn_pct:g}"
+        value = {"gas_bag_full": f"{alarm.value:.0f}"}.get(alarm.kind, f"{alarm.value:.1f}")
+        return self.say(key, value=value, limit=limit)
+
+    def _alarm_name(self, alarm: Alarm) -> str:
+        key = f"alarm_names.{alarm.kind}"
+        return self.say(key) if self.say.has(key) else alarm.kind.replace("_", " ")
 
     def _refused_command(self, event: InstrumentEvent) -> None:
         """An instrument refused a command (no valid token, a replay, a deadline too far,
@@ -527,15 +542,16 @@ class Dialogue:
         room = self.instruments.room_of(event.kind, event.id, "")
         sites = [s.id for s in self.config.sites_in_room(room)] or [
             s.id for s in self.config.sites] or ["default"]
-        what = KIND_NAMES.get(event.kind, event.kind)
+        what = self.say(f"kinds.{event.kind}") if self.say.has(f"kinds.{event.kind}") else \
+            event.kind
         detail = event.detail
         for site in sites:
             self.audit.record(site, "command_refused", instrument=f"{event.kind}/{event.id}",
                               command=detail.get("command"), reason=detail.get("reason"),
                               request_id=detail.get("request_id"))
-            self.speak(Reply(site, f"The {what} refused a {detail.get('command', '')} command: "
-                                   f"{detail.get('reason', 'no reason given')}.",
-                             ReplyKind.NOTICE))
+            self.speak(Reply(site, self.say(
+                "dialogue.command_refused", what=what, command=detail.get("command", ""),
+                reason=detail.get("reason", self.say("dialogue.no_reason"))), ReplyKind.NOTICE))
 
     def _clear_contradicted(self, alarm: Alarm) -> str | None:
         """What the instrument's latest reading says against clearing ``alarm``, or None."""
@@ -547,23 +563,23 @@ class Dialogue:
                             if m.id == alarm.instrument), None)
             warn = monitor.warn_pct if monitor else 19.5
             if state.o2_pct < warn:
-                return f"the oxygen monitor still reads {state.o2_pct:.1f} percent"
+                return self.say("dialogue.still_oxygen", value=f"{state.o2_pct:.1f}")
         bag, storage = self.config.gas_bag, self.config.storage
         if isinstance(state, GasBagState) and bag and state.fill_pct >= bag.full_alarm_pct:
-            return f"the gas bag still reads {state.fill_pct:.0f} percent"
+            return self.say("dialogue.still_bag", value=f"{state.fill_pct:.0f}")
         if isinstance(state, StorageState) and storage and (
                 state.pressure_mpa >= storage.high_alarm_mpa):
-            return f"the storage still reads {state.pressure_mpa:.1f} megapascals"
+            return self.say("dialogue.still_storage", value=f"{state.pressure_mpa:.1f}")
         return None
 
     def _suspicious_clear(self, active: ActiveAlarm, doubt: str) -> None:
         """A clear the reading contradicts: announced, recorded, and the alarm goes on."""
-        name = active.alarm.kind.replace("_", " ")
+        name = self._alarm_name(active.alarm)
         for site in active.sites:
             self.audit.record(site, "suspicious_clear", alarm_id=active.alarm.alarm_id,
                               reason=doubt)
-            self.speak(Reply(site, f"A clear of the {name} was received, but {doubt}. The "
-                                   "alarm stays on.", ReplyKind.ALARM))
+            self.speak(Reply(site, self.say("dialogue.suspicious_clear", alarm=name, doubt=doubt),
+                             ReplyKind.ALARM))
         active.acknowledged.clear()  # repeated everywhere again
 
     def _acknowledge(self, site: Site) -> str:
@@ -573,11 +589,10 @@ class Dialogue:
             for active in mine:
                 active.acknowledged.add(site.id)
         if not mine:
-            return "There is no active alarm here."
+            return self.say("dialogue.no_active_alarm")
         for active in mine:
             self.audit.record(site.id, "alarm_acknowledged", alarm_id=active.alarm.alarm_id)
-        return ("Alarm acknowledged. I will stop repeating it here; it stays active until "
-                "the reading is back to normal.")
+        return self.say("dialogue.alarm_acknowledged")
 
     def _on_state(self, state: InstrumentState) -> None:
         level = getattr(state, "level_pct", None)
@@ -588,8 +603,9 @@ class Dialogue:
                      if a.kind == state.kind and a.ident == state.id and a.crossed(level)]
             for alert in fired:
                 site_state.alerts.remove(alert)
-                word = "is down to" if alert.direction == "below" else "has reached"
-                text = f"{alert.label.capitalize()} {word} {percent(level)}."
+                text = self.say(f"levels.fired_{alert.direction}",
+                                label=self.say.capital(alert.label),
+                                percent=self.say.percent(level))
                 self.audit.record(site_state.site.id, "level_alert", instrument=alert.ident,
                                   level=alert.level, direction=alert.direction, value=level)
                 self.speak(Reply(site_state.site.id, text, ReplyKind.NOTICE,
@@ -604,7 +620,9 @@ class Dialogue:
             reason = event.detail.get("reason", "")
             if site in self.sites and reason != "stopped by voice":
                 moved = event.detail.get("moved_l")
-                text = f"The transfer has stopped: {reason}."
+                text = self.say("dialogue.transfer_stopped_by", reason=reason)
                 if moved is not None:
-                    text += f" {float(moved):.0f} litres moved."
+                    text = self.say.sentences(text, self.say(
+                        "dialogue.litres_moved", litres=self.say("units.litres",
+                                                                 n=f"{float(moved):.0f}")))
                 self.speak(Reply(site, text, ReplyKind.NOTICE, IntentName.TRANSFER_STATUS))

@@ -14,7 +14,7 @@ from typing import Any
 
 from wanwan.nlu import templates as tpl
 from wanwan.nlu.graph import TemplateGraph, compile_template
-from wanwan.nlu.text import UNIVERSAL_SYMBOLS, Language, Token, normalise
+from wanwan.nlu.text import UNIVERSAL_SYMBOLS, Language, Token, normalise, split_words
 from wanwan.nlu.yamlfile import LocDict, LocList, YamlError, load
 
 SlotValue = str | int | float
@@ -294,6 +294,16 @@ class _Loader:
         slot_list.unit = str(raw.get("unit", ""))
 
     # -- compile -----------------------------------------------------------------------------
+    def words(self, raw: Any, code: str) -> frozenset[str]:
+        """A list of words as the language's words: as written where spaces part words, and
+        in a language without spaces each entry's words as the analyser splits them
+        ("お願い" is "お" + "願い" in a sentence, so both are fillers)."""
+        entries = [str(w) for w in raw or []]
+        plain = Language(code=code)
+        if plain.spaced:
+            return frozenset(entries)
+        return frozenset(entries) | {w for e in entries for w in split_words(e, plain)}
+
     def phrases(self, raw: Any, code: str) -> tuple[tuple[str, ...], ...]:
         """Lead-in or tail-out phrases as normalised words, longest first."""
         plain = Language(code=code)
@@ -306,10 +316,10 @@ class _Loader:
         language = Language(
             code=language_code,
             spellings={str(k): str(v) for k, v in (lang.get("spellings") or {}).items()},
-            skip_words=frozenset(map(str, lang.get("skip_words") or [])),
-            negations=frozenset(map(str, lang.get("negations") or [])),
-            function_words=frozenset(map(str, lang.get("function_words") or [])),
-            ignore_words=frozenset(map(str, lang.get("ignore_words") or [])),
+            skip_words=self.words(lang.get("skip_words"), language_code),
+            negations=self.words(lang.get("negations"), language_code),
+            function_words=self.words(lang.get("function_words"), language_code),
+            ignore_words=self.words(lang.get("ignore_words"), language_code),
             number_homophones={str(k): int(v) for k, v in
                                (lang.get("number_homophones") or {}).items()},
             wake_soundalikes=frozenset(map(str, lang.get("wake_soundalikes") or [])),

@@ -13,13 +13,9 @@ from wanwan.bus.client import CommandNotSent, CommandTimeout, CommandWithdrawn, 
 from wanwan.config import Site, SiteConfig
 from wanwan.instruments.gateway import Instruments, Reading
 from wanwan.ledger import Ledger
+from wanwan.messages import Messages, messages
 
 log = logging.getLogger(__name__)
-
-KIND_NAMES = {"transfer": "transfer controller", "compressor": "recovery compressor",
-              "gas_bag": "gas bag", "storage": "gas storage", "oxygen": "oxygen monitor",
-              "dewar": "level meter", "vessel": "level meter"}
-
 
 NOT_SENT = "not sent: no connection to the broker"
 WITHDRAWN = "not sent: a stop was heard"
@@ -77,6 +73,7 @@ class SkillContext:
     add_alert: Callable[[LevelAlert], None]
     commands: list[CommandRecord] = field(default_factory=list)
     gate: SendGate | None = None  # withdraws this turn's commands once a stop is heard
+    say: Messages = field(default_factory=messages)  # the lines, in the site's language
 
     def send(self, room: str, kind: str, ident: str, command: str,
              args: dict[str, Any] | None = None, *, timeout: float | None = None
@@ -102,6 +99,40 @@ class SkillContext:
 
     def measure(self, room: str, kind: str, ident: str) -> Reading:
         return self.instruments.measure(room, kind, ident, site=self.site.id)
+
+    def not_answering(self, kind: str, label: str, reading: Reading) -> str:
+        what = self.say(f"kinds.{kind}") if self.say.has(f"kinds.{kind}") else kind
+        key = "instruments.offline" if reading.status == "offline" else \
+            "instruments.not_answering"
+        return self.say(key, what=what, label=label)
+
+    def stale_note(self, reading: Reading) -> str:
+        """"That reading is 5 minutes old." for a stale reading, else nothing."""
+        if reading.status == "stale" and reading.age_s is not None:
+            return self.say("instruments.stale", age=self.say.minutes(reading.age_s))
+        return ""
+
+    def dewar_name(self, ident: str) -> str:
+        return self.say("names.dewar", dewar=ident)
+
+    def vessel_name(self, ident: str) -> str:
+        vessel = self.config.vessel(ident)
+        if vessel is None:
+            return self.dewar_name(ident) if self.config.dewar(ident) else ident
+        return self.say.name(vessel.name or vessel.id, vessel.aliases)
+
+    def room_name(self, ident: str) -> str:
+        room = self.config.room(ident)
+        return self.say.name(room.name if room and room.name else ident.replace("_", " "),
+                             room.aliases if room else ())
+
+    def lab_name(self, ident: str | None) -> str:
+        if not ident:
+            return ""
+        lab = self.config.lab(ident)
+        if lab is None or not lab.name:
+            return self.say("names.lab", lab=ident)
+        return self.say.name(lab.name, lab.aliases)
 
 
 @dataclass(frozen=True)
@@ -134,51 +165,3 @@ def skill(intent: str, *, readback=None, check=None):
         REGISTRY[intent] = Skill(intent, fn, readback, check)
         return fn
     return register
-
-
-# --- spoken numbers -------------------------------------------------------------------------
-
-def _rounded(x: float) -> str:
-    """One decimal below ten ("2.5"), whole numbers above ("62"): what a person would say."""
-    return f"{x:.1f}".rstrip("0").rstrip(".") if abs(x) < 10 else f"{round(x):d}"
-
-
-def litres(x: float, exact: bool = False) -> str:
-    """Rounded for readings ("about 62 litres"); ``exact`` for what was written down."""
-    value = number(x) if exact else _rounded(x)
-    return f"{value} {'litre' if value == '1' else 'litres'}"
-
-
-def cubic_metres(x: float, exact: bool = False) -> str:
-    value = number(x) if exact else _rounded(x)
-    return f"{value} {'cubic metre' if value == '1' else 'cubic metres'}"
-
-
-def percent(x: float) -> str:
-    return f"{round(x):d} percent"
-
-
-def number(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
-
-
-def minutes(seconds: float) -> str:
-    m = round(seconds / 60)
-    if m < 1:
-        return f"{round(seconds):d} seconds"
-    if m < 120:
-        return f"{m} {'minute' if m == 1 else 'minutes'}"
-    return f"{m / 60:.1f} hours"
-
-
-def not_answering(kind: str, label: str, reading: Reading) -> str:
-    what = KIND_NAMES.get(kind, kind)
-    if reading.status == "offline":
-        return f"The {what} of {label} is offline."
-    return f"The {what} of {label} is not answering."
-
-
-def stale_note(reading: Reading) -> str:
-    if reading.status == "stale" and reading.age_s is not None:
-        return f" That reading is {minutes(reading.age_s)} old."
-    return ""

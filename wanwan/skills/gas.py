@@ -5,55 +5,48 @@ from __future__ import annotations
 from typing import Any
 
 from wanwan.bus.messages import CompressorState, GasBagState, OxygenState, StorageState
-from wanwan.skills.base import (
-    Question,
-    SkillContext,
-    SkillResult,
-    not_answering,
-    number,
-    percent,
-    skill,
-)
+from wanwan.skills.base import Question, SkillContext, SkillResult, skill
 
 
 @skill("gas_status")
 def gas_status(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     parts = []
-    cfg = ctx.config
+    cfg, say = ctx.config, ctx.say
+    line = say("names.recovery_line")
     if cfg.gas_bag:
         r = ctx.instruments.reading("gas_bag", cfg.gas_bag.id)
         if r.usable and isinstance(r.state, GasBagState):
-            parts.append(f"The gas bag is at {percent(r.state.fill_pct)}.")
+            parts.append(say("gas.bag", percent=say.percent(r.state.fill_pct)))
         else:
-            parts.append(not_answering("gas_bag", "the recovery line", r))
+            parts.append(ctx.not_answering("gas_bag", line, r))
     if cfg.storage:
         r = ctx.instruments.reading("storage", cfg.storage.id)
         if r.usable and isinstance(r.state, StorageState):
-            parts.append(f"Storage is at {r.state.pressure_mpa:.1f} megapascals.")
+            parts.append(say("gas.storage", mpa=f"{r.state.pressure_mpa:.1f}"))
         else:
-            parts.append(not_answering("storage", "the recovery line", r))
+            parts.append(ctx.not_answering("storage", line, r))
     if cfg.compressor:
         r = ctx.instruments.reading("compressor", cfg.compressor.id)
         if r.usable and isinstance(r.state, CompressorState):
             running = "running" if r.state.state == "run" else "stopped"
-            parts.append(f"The compressor is {running}, in {r.state.mode} mode.")
+            parts.append(say(f"gas.compressor_{running}", mode=say(f"gas.mode_{r.state.mode}")))
         else:
-            parts.append(not_answering("compressor", "the recovery line", r))
+            parts.append(ctx.not_answering("compressor", line, r))
     if not parts:
-        return SkillResult("No recovery instruments are configured here.", ok=False)
-    return SkillResult(" ".join(parts))
+        return SkillResult(say("gas.none_configured"), ok=False)
+    return SkillResult(say.sentences(*parts))
 
 
 def check_compressor(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
     if not ctx.config.compressor:
-        return Question("There is no compressor connected here.")
+        return Question(ctx.say("gas.no_compressor"))
     if slots.get("action") is None:
-        return Question("Start or stop the compressor?", "action")
+        return Question(ctx.say("gas.start_or_stop"), "action")
     return None
 
 
 def readback_compressor(ctx: SkillContext, slots: dict[str, Any]) -> str:
-    return f"{slots['action'].capitalize()} the recovery compressor. Say confirm or cancel."
+    return ctx.say(f"gas.readback_{slots['action']}")
 
 
 @skill("compressor_control", readback=readback_compressor, check=check_compressor)
@@ -63,29 +56,28 @@ def compressor_control(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     action = slots["action"]
     record = ctx.send(comp.room, "compressor", comp.id, action)
     if record.ok is None:
-        return SkillResult("The recovery compressor did not answer. Nothing was changed.",
-                           ok=False)
+        return SkillResult(ctx.say("gas.no_answer"), ok=False)
     if not record.ok:
-        return SkillResult(f"The recovery compressor refused: {record.error}.", ok=False)
-    return SkillResult("Compressor started." if action == "start" else "Compressor stopped.")
+        return SkillResult(ctx.say("gas.refused", error=record.error), ok=False)
+    return SkillResult(ctx.say("gas.started" if action == "start" else "gas.stopped"))
 
 
 @skill("read_oxygen")
 def read_oxygen(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     room_id = slots.get("room") or ctx.site.room
     monitors = [m for m in ctx.config.oxygen_monitors if m.room == room_id]
-    room = ctx.config.room(room_id)
-    room_name = room.name if room and room.name else room_id.replace("_", " ")
+    room_name = ctx.room_name(room_id)
+    say = ctx.say
     if not monitors:
-        return SkillResult(f"There is no oxygen monitor in the {room_name}.", ok=False)
+        return SkillResult(say("gas.no_oxygen_monitor", room=room_name), ok=False)
     parts = []
+    ok = True
     for monitor in monitors:
         r = ctx.measure(monitor.room, "oxygen", monitor.id)
         if not r.usable or not isinstance(r.state, OxygenState):
-            parts.append(not_answering("oxygen", f"the {room_name}", r))
+            parts.append(ctx.not_answering("oxygen", say("names.the_room", room=room_name), r))
+            ok = False
             continue
-        word = {"normal": "normal", "warning": "low: a warning",
-                "alarm": "dangerously low: leave the room"}[r.state.level]
-        parts.append(f"Oxygen in the {room_name} is {number(round(r.state.o2_pct, 1))} "
-                     f"percent, {word}.")
-    return SkillResult(" ".join(parts), ok=all("percent" in p for p in parts))
+        parts.append(say(f"gas.oxygen_{r.state.level}", room=room_name,
+                         value=say.number(round(r.state.o2_pct, 1))))
+    return SkillResult(say.sentences(*parts), ok=ok)

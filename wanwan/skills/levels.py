@@ -8,18 +8,7 @@ from typing import Any
 
 from wanwan.bus.messages import DewarState
 from wanwan.instruments.gateway import Reading
-from wanwan.skills.base import (
-    LevelAlert,
-    Question,
-    SkillContext,
-    SkillResult,
-    litres,
-    not_answering,
-    number,
-    percent,
-    skill,
-    stale_note,
-)
+from wanwan.skills.base import LevelAlert, Question, SkillContext, SkillResult, skill
 from wanwan.skills.transfer import transfer_source
 
 
@@ -34,10 +23,9 @@ def _dewar(ctx: SkillContext, slots: dict[str, Any]) -> str | None:
 
 def ask_dewar(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
     if _dewar(ctx, slots) is None:
-        return Question("Which dewar?", "dewar")
+        return Question(ctx.say("levels.which_dewar"), "dewar")
     if ctx.config.dewars and ctx.config.dewar(_dewar(ctx, slots)) is None:  # type: ignore[arg-type]
-        return Question(f"There is no dewar {_dewar(ctx, slots)} at this site. Which dewar?",
-                        "dewar")
+        return Question(ctx.say("levels.no_such_dewar", dewar=_dewar(ctx, slots)), "dewar")
     return None
 
 
@@ -59,7 +47,8 @@ def on_live_dewar(answer: DewarAnswer) -> Callable[[SkillContext, dict[str, Any]
         dewar_id: str = _dewar(ctx, slots)  # type: ignore[assignment]
         reading = dewar_reading(ctx, dewar_id)
         if not reading.usable:
-            return SkillResult(not_answering("dewar", f"dewar {dewar_id}", reading), ok=False)
+            return SkillResult(ctx.not_answering("dewar", ctx.dewar_name(dewar_id), reading),
+                               ok=False)
         return answer(ctx, slots, dewar_id, reading, reading.state)  # type: ignore[arg-type]
 
     return run
@@ -69,20 +58,23 @@ def on_live_dewar(answer: DewarAnswer) -> Callable[[SkillContext, dict[str, Any]
 @on_live_dewar
 def read_level(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, reading: Reading,
                state: DewarState) -> SkillResult:
+    say = ctx.say
     if not state.plausible:
-        return SkillResult(f"Dewar {dewar_id}'s level meter reports {number(state.level_pct)} "
-                           "percent, which cannot be right. Check the meter.", ok=False)
+        return SkillResult(say("levels.implausible", dewar=dewar_id,
+                               value=say.number(state.level_pct)), ok=False)
     content = state.content_l if state.content_l is not None else (
         state.capacity_l * state.level_pct / 100)
     unit = slots.get("unit", "%")
+    level = say.percent(state.level_pct)
     if unit == "L":
-        text = f"Dewar {dewar_id} has about {litres(content)} left, {percent(state.level_pct)}."
+        text = say("levels.level_litres", dewar=dewar_id, litres=say.litres(content),
+                   percent=level)
     elif unit == "cm" and state.level_cm is not None:
-        text = f"Dewar {dewar_id} is at {number(round(state.level_cm))} centimetres, " \
-               f"{percent(state.level_pct)}."
+        text = say("levels.level_cm", dewar=dewar_id, cm=say.number(round(state.level_cm)),
+                   percent=level)
     else:
-        text = f"Dewar {dewar_id} is at {percent(state.level_pct)}, about {litres(content)}."
-    return SkillResult(text + stale_note(reading))
+        text = say("levels.level", dewar=dewar_id, percent=level, litres=say.litres(content))
+    return SkillResult(say.sentences(text, ctx.stale_note(reading)))
 
 
 @skill("read_pressure", check=ask_dewar)
@@ -90,9 +82,11 @@ def read_level(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, reading:
 def read_pressure(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, reading: Reading,
                   state: DewarState) -> SkillResult:
     if state.pressure_kpa is None:
-        return SkillResult(f"Dewar {dewar_id} has no pressure gauge connected.", ok=False)
-    return SkillResult(f"Dewar {dewar_id} is at {number(round(state.pressure_kpa, 1))} kilopascals."
-                       + stale_note(reading))
+        return SkillResult(ctx.say("levels.no_pressure_gauge", dewar=dewar_id), ok=False)
+    return SkillResult(ctx.say.sentences(
+        ctx.say("levels.pressure", dewar=dewar_id,
+                kpa=ctx.say.number(round(state.pressure_kpa, 1))),
+        ctx.stale_note(reading)))
 
 
 @skill("days_until_empty", check=ask_dewar)
@@ -101,14 +95,16 @@ def days_until_empty(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, re
                      state: DewarState) -> SkillResult:
     cfg = ctx.config.dewar(dewar_id)  # type: ignore[arg-type]
     rate = state.boiloff_pct_per_day or (cfg.boiloff_pct_per_day if cfg else 1.0)
+    say = ctx.say
     if not state.plausible:
-        return SkillResult(f"Dewar {dewar_id}'s level reading is not plausible.", ok=False)
+        return SkillResult(say("levels.not_plausible", dewar=dewar_id), ok=False)
     if rate <= 0:
-        return SkillResult(f"Dewar {dewar_id} has no boil-off rate configured.", ok=False)
+        return SkillResult(say("levels.no_boiloff", dewar=dewar_id), ok=False)
     days = state.level_pct / rate
-    return SkillResult(f"Dewar {dewar_id} is at {percent(state.level_pct)}. At "
-                       f"{number(rate)} percent a day it will be empty in about "
-                       f"{round(days):d} days." + stale_note(reading))
+    return SkillResult(say.sentences(
+        say("levels.days", dewar=dewar_id, percent=say.percent(state.level_pct),
+            rate=say.number(rate), days=f"{round(days):d}"),
+        ctx.stale_note(reading)))
 
 
 def _alert_target(ctx: SkillContext, slots: dict[str, Any]) -> tuple[str, str] | None:
@@ -125,9 +121,9 @@ def _alert_target(ctx: SkillContext, slots: dict[str, Any]) -> tuple[str, str] |
 
 def ask_alert(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
     if _alert_target(ctx, slots) is None:
-        return Question("Which dewar?", "dewar")
+        return Question(ctx.say("levels.which_dewar"), "dewar")
     if slots.get("level") is None:
-        return Question("At what percent?", "level")
+        return Question(ctx.say("levels.at_what_percent"), "level")
     return None
 
 
@@ -140,13 +136,9 @@ def set_level_alert(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     falling = "drop" in ctx.heard or "fall" in ctx.heard or "below" in ctx.heard or (
         current is not None and current > level and "above" not in ctx.heard)
     direction = "below" if falling else "above"
-    label = f"dewar {ident}" if kind == "dewar" else _vessel_name(ctx, ident)
+    label = ctx.dewar_name(ident) if kind == "dewar" else ctx.vessel_name(ident)
     ctx.add_alert(LevelAlert(kind, ident, level, direction, label))
-    now = f" It is at {percent(current)} now." if current is not None else ""
-    word = "drops below" if direction == "below" else "reaches"
-    return SkillResult(f"I will tell you when {label} {word} {number(level)} percent.{now}")
-
-
-def _vessel_name(ctx: SkillContext, ident: str) -> str:
-    vessel = ctx.config.vessel(ident)
-    return vessel.name if vessel and vessel.name else ident
+    say = ctx.say
+    now = say("levels.alert_now", percent=say.percent(current)) if current is not None else ""
+    return SkillResult(say.sentences(say(f"levels.alert_{direction}", label=label,
+                                         level=say.number(level)), now))

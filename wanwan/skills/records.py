@@ -6,37 +6,25 @@ from typing import Any
 
 from wanwan.bus.messages import DewarState, GasBagState, StorageState
 from wanwan.ledger import period_bounds
-from wanwan.skills.base import (
-    Question,
-    SkillContext,
-    SkillResult,
-    cubic_metres,
-    litres,
-    number,
-    percent,
-    skill,
-)
-
-
-def lab_name(ctx: SkillContext, lab_id: str | None) -> str:
-    if not lab_id:
-        return ""
-    lab = ctx.config.lab(lab_id)
-    return lab.name if lab and lab.name else f"{lab_id} lab"
+from wanwan.skills.base import Question, SkillContext, SkillResult, skill
 
 
 def describe_entry(ctx: SkillContext, amount: float, unit: str, phase: str, direction: str,
                    lab: str | None, dewar: str | None) -> str:
-    quantity = litres(amount, exact=True) if unit == "L" else cubic_metres(amount, exact=True)
-    what = "liquid helium" if phase == "liquid" else "helium gas"
-    to = (" to " if direction == "dispensed" else " from ") + lab_name(ctx, lab) if lab else ""
-    source = f", dewar {dewar}" if dewar else ""
-    return f"{quantity} of {what} {direction}{to}{source}"
+    say = ctx.say
+    quantity = say.litres(amount, exact=True) if unit == "L" else say.cubic_metres(
+        amount, exact=True)
+    to = "records.to_lab" if direction == "dispensed" else "records.from_lab"
+    return say("records.entry", quantity=quantity,
+               what=say("records.liquid" if phase == "liquid" else "records.gas"),
+               direction=say(f"records.{direction}"),
+               lab=say(to, lab=ctx.lab_name(lab)) if lab else "",
+               dewar=say("records.from_dewar", dewar=dewar) if dewar else "")
 
 
 def check_log(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
     if slots.get("amount") is None:
-        return Question("How much? Say for example: fifty litres.", "amount")
+        return Question(ctx.say("records.how_much"), "amount")
     return None
 
 
@@ -50,37 +38,35 @@ def log_volume(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
                            lab=slots.get("lab"), heard=ctx.heard)
     if slots.get("dewar"):
         ctx.memory["dewar"] = slots["dewar"]
-    return SkillResult("Logged " + describe_entry(ctx, entry.amount, unit, phase, direction,
-                                                  entry.lab, entry.dewar) + ".")
+    return SkillResult(ctx.say("records.logged", entry=describe_entry(
+        ctx, entry.amount, unit, phase, direction, entry.lab, entry.dewar)))
 
 
 def readback_undo(ctx: SkillContext, slots: dict[str, Any]) -> str:
     last = ctx.ledger.last_live(ctx.site.id)
     if last is None:
         return ""
-    return ("Undo the last entry: " + describe_entry(ctx, last.amount, last.unit, last.phase,
-                                                     last.direction, last.lab, last.dewar)
-            + ". Say confirm or cancel.")
+    return ctx.say("records.readback_undo", entry=describe_entry(
+        ctx, last.amount, last.unit, last.phase, last.direction, last.lab, last.dewar))
 
 
 def check_undo(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
-    return None if readback_undo(ctx, slots) else Question(
-        "There is nothing to undo at this site.")
+    return None if readback_undo(ctx, slots) else Question(ctx.say("records.nothing_to_undo"))
 
 
 @skill("undo_log", readback=readback_undo, check=check_undo)
 def undo_log(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     entry = ctx.ledger.undo_last(ctx.site.id, heard=ctx.heard)
     if entry is None:
-        return SkillResult("There is nothing to undo at this site.", ok=False)
-    return SkillResult("Undone: " + describe_entry(ctx, entry.amount, entry.unit, entry.phase,
-                                                   entry.direction, entry.lab, entry.dewar)
-                       + ". The entry is kept, marked as undone.")
+        return SkillResult(ctx.say("records.nothing_to_undo"), ok=False)
+    return SkillResult(ctx.say("records.undone", entry=describe_entry(
+        ctx, entry.amount, entry.unit, entry.phase, entry.direction, entry.lab, entry.dewar)))
 
 
 @skill("stock_query")
 def stock_query(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     phase = slots.get("phase")
+    say = ctx.say
     parts: list[str] = []
     ok = True
     if phase in (None, "liquid"):
@@ -95,11 +81,12 @@ def stock_query(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
                 state.capacity_l * state.level_pct / 100)
             counted += 1
         if counted:
-            note = f" ({missing} not reporting)" if missing else ""
-            parts.append(f"About {litres(total)} of liquid helium in {counted} "
-                         f"{'dewar' if counted == 1 else 'dewars'}{note}.")
+            note = say("records.stock_missing", count=missing) if missing else ""
+            parts.append(say("records.stock_liquid_one" if counted == 1 else
+                             "records.stock_liquid", litres=say.litres(total), count=counted,
+                             missing=note))
         else:
-            parts.append("No dewar is reporting its level.")
+            parts.append(say("records.no_dewar_reporting"))
             ok = False
     if phase in (None, "gas"):
         gas = 0.0
@@ -115,39 +102,42 @@ def stock_query(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
                     found = True
         if found:
             equivalent = gas / ctx.config.litres_to_m3
-            parts.append(f"{cubic_metres(gas).capitalize()} of gas in storage and the bag, "
-                         f"about {litres(equivalent)} as liquid.")
+            parts.append(say("records.stock_gas", gas=say.capital(say.cubic_metres(gas)),
+                             litres=say.litres(equivalent)))
         else:
-            parts.append("The gas storage is not reporting.")
+            parts.append(say("records.gas_not_reporting"))
             ok = False
-    return SkillResult(" ".join(parts), ok=ok)
+    return SkillResult(say.sentences(*parts), ok=ok)
 
 
 @skill("recovery_summary")
 def recovery_summary(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     period = slots.get("period", "this_month")
-    start, end, words = period_bounds(period)
+    start, end, _ = period_bounds(period)
+    say = ctx.say
+    words = say(f"periods.{period}")
     factor = ctx.config.litres_to_m3
     t = ctx.ledger.totals(start, end, factor)
     if t["supplied_l"] == 0 and t["recovered_m3"] == 0:
-        return SkillResult(f"Nothing is logged for {words}.")
-    text = (f"{words.capitalize()}: {cubic_metres(t['recovered_m3'])} of gas recovered, "
-            f"{litres(t['supplied_l'])} of liquid supplied.")
-    if t["rate"] >= 0:
-        text += (f" Recovery rate {percent(100 * t['rate'])}: recovered gas divided by supplied "
-                 f"litres times {number(factor)}.")
-    return SkillResult(text)
+        return SkillResult(say("records.nothing_logged", period=words))
+    text = say("records.recovery", period=say.capital(words),
+               gas=say.cubic_metres(t["recovered_m3"]), litres=say.litres(t["supplied_l"]))
+    rate = say("records.recovery_rate", percent=say.percent(100 * t["rate"]),
+               factor=say.number(factor)) if t["rate"] >= 0 else ""
+    return SkillResult(say.sentences(text, rate))
 
 
 @skill("convert_units")
 def convert_units(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     amount, unit, to_unit = float(slots["amount"]), slots["unit"], slots["to_unit"]
     factor = ctx.config.litres_to_m3
+    say = ctx.say
     if unit == to_unit:
-        return SkillResult("That is already in the unit you asked for.")
+        return SkillResult(say("records.already_in_unit"))
     if unit == "L":
-        result = f"{litres(amount)} of liquid helium is about {cubic_metres(amount * factor)} " \
-                 "of gas"
-    else:
-        result = f"{cubic_metres(amount)} of gas is about {litres(amount / factor)} of liquid"
-    return SkillResult(f"{result.capitalize()}, at {number(factor)} cubic metres per litre.")
+        return SkillResult(say.capital(say("records.litres_as_gas", litres=say.litres(amount),
+                                           gas=say.cubic_metres(amount * factor),
+                                           factor=say.number(factor))))
+    return SkillResult(say.capital(say("records.gas_as_litres", gas=say.cubic_metres(amount),
+                                       litres=say.litres(amount / factor),
+                                       factor=say.number(factor))))

@@ -5,41 +5,21 @@ from __future__ import annotations
 from typing import Any
 
 from wanwan.bus.messages import TransferState
-from wanwan.skills.base import (
-    Question,
-    SkillContext,
-    SkillResult,
-    litres,
-    minutes,
-    not_answering,
-    number,
-    percent,
-    skill,
-)
+from wanwan.skills.base import Question, SkillContext, SkillResult, skill
 
 
 def controller(ctx: SkillContext):
     return ctx.config.transfer_controller(ctx.site.room)
 
 
-def vessel_name(ctx: SkillContext, ident: str | None) -> str:
-    if not ident:
-        return ""
-    vessel = ctx.config.vessel(ident)
-    if vessel is not None:
-        return vessel.name or vessel.id
-    return f"dewar {ident}" if ctx.config.dewar(ident) else ident
-
-
 def check_start(ctx: SkillContext, slots: dict[str, Any]) -> Question | None:
     """The source dewar is never assumed: a transfer starts from the dewar that was said."""
     if controller(ctx) is None:
-        return Question("There is no transfer controller connected here.")
+        return Question(ctx.say("transfer.no_controller"))
     if not slots.get("source"):
-        return Question("From which dewar?", "source")
+        return Question(ctx.say("transfer.from_which"), "source")
     if ctx.config.dewars and ctx.config.dewar(slots["source"]) is None:
-        return Question(f"There is no dewar {slots['source']} at this site. From which dewar?",
-                        "source")
+        return Question(ctx.say("transfer.no_such_source", dewar=slots["source"]), "source")
     return None
 
 
@@ -50,13 +30,16 @@ def transfer_source(ctx: SkillContext) -> str | None:
     return state.source if transfer_running(state) else None  # type: ignore[union-attr]
 
 
+def _into(ctx: SkillContext, target: str | None) -> str:
+    return ctx.say("transfer.into", vessel=ctx.vessel_name(target)) if target else ""
+
+
 def readback_start(ctx: SkillContext, slots: dict[str, Any]) -> str:
-    parts = [f"Start transfer from dewar {slots['source']}"]
-    if slots.get("target"):
-        parts.append(f" into {vessel_name(ctx, slots['target'])}")
-    if slots.get("target_level") is not None:
-        parts.append(f", target {number(slots['target_level'])} percent")
-    return "".join(parts) + ". Say confirm or cancel."
+    level = slots.get("target_level")
+    return ctx.say("transfer.readback", source=slots["source"],
+                   into=_into(ctx, slots.get("target")),
+                   target=ctx.say("transfer.target", level=ctx.say.number(level))
+                   if level is not None else "")
 
 
 @skill("start_transfer", readback=readback_start, check=check_start)
@@ -64,17 +47,17 @@ def start_transfer(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     tc = controller(ctx)
     args = {k: slots[k] for k in ("source", "target", "target_level") if k in slots}
     record = ctx.send(tc.room, "transfer", tc.id, "start", args)  # type: ignore[union-attr]
+    say = ctx.say
     if record.ok is None:
-        return SkillResult("The transfer controller did not answer. Nothing was started; "
-                           "check it before trying again.", ok=False)
+        return SkillResult(say("transfer.no_answer"), ok=False)
     if not record.ok:
-        return SkillResult(f"The transfer controller refused: {record.error}.", ok=False)
+        return SkillResult(say("transfer.refused", error=record.error), ok=False)
     ctx.memory["transfer_target"] = slots.get("target")
-    target = f" into {vessel_name(ctx, slots.get('target'))}" if slots.get("target") else ""
-    level = (f", stopping at {number(slots['target_level'])} percent"
-             if slots.get("target_level") is not None else "")
-    return SkillResult(f"Transfer started from dewar {slots['source']}{target}{level}. "
-                       "Pressurising now.")
+    level = slots.get("target_level")
+    return SkillResult(say("transfer.started", source=slots["source"],
+                           into=_into(ctx, slots.get("target")),
+                           stopping_at=say("transfer.stopping_at", level=say.number(level))
+                           if level is not None else ""))
 
 
 def _transfer_reading(ctx: SkillContext):
@@ -92,8 +75,9 @@ def transfer_running(state: object) -> bool:
 @skill("stop_transfer")
 def stop_transfer(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     tc = controller(ctx)
+    say = ctx.say
     if tc is None:
-        return SkillResult("There is no transfer controller connected here.", ok=False)
+        return SkillResult(say("transfer.no_controller"), ok=False)
     running = transfer_running(ctx.instruments.reading("transfer", tc.id).state)
     # When in doubt, stop: the command goes out even if no transfer seems to be running, and
     # the answer comes within a second whatever the controller does.
@@ -102,46 +86,46 @@ def stop_transfer(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     ctx.memory.pop("transfer_target", None)
     facts = {"was_running": running, "controller": tc.id}
     if record.ok is None and not record.sent:
-        return SkillResult("The broker cannot be reached: the stop was not sent. Close the "
-                           "valve by hand.", ok=False, facts=facts)
+        return SkillResult(say("transfer.stop_not_sent"), ok=False, facts=facts)
     if record.ok is None:
-        return SkillResult("The transfer controller did not answer the stop. Close the "
-                           "valve by hand.", ok=False, facts=facts)
+        return SkillResult(say("transfer.stop_no_answer"), ok=False, facts=facts)
     if not record.ok:
-        return SkillResult(f"The transfer controller refused to stop: {record.error}. "
-                           "Close the valve by hand.", ok=False, facts=facts)
+        return SkillResult(say("transfer.stop_refused", error=record.error), ok=False,
+                           facts=facts)
     state = ctx.instruments.reading("transfer", tc.id).state
     if running and isinstance(state, TransferState) and state.moved_l > 0:
-        return SkillResult(f"Transfer stopped. {litres(state.moved_l).capitalize()} moved in "
-                           f"{minutes(state.elapsed_s)}.", facts=facts)
-    return SkillResult("Transfer stopped.", facts=facts)
+        return SkillResult(say("transfer.stopped_moved",
+                               litres=say.capital(say.litres(state.moved_l)),
+                               time=say.minutes(state.elapsed_s)), facts=facts)
+    return SkillResult(say("transfer.stopped"), facts=facts)
 
 
 @skill("transfer_status")
 def transfer_status(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
     tc, reading = _transfer_reading(ctx)
+    say = ctx.say
     if tc is None:
-        return SkillResult("There is no transfer controller connected here.", ok=False)
+        return SkillResult(say("transfer.no_controller"), ok=False)
     if not reading.usable:
-        return SkillResult(not_answering("transfer", "this bay", reading), ok=False)
+        return SkillResult(ctx.not_answering("transfer", say("names.this_bay"), reading),
+                           ok=False)
     t: TransferState = reading.state  # type: ignore[assignment]
     if t.state == "idle":
-        return SkillResult("No transfer is running.")
+        return SkillResult(say("transfer.none_running"))
     if t.state == "pressurising":
-        return SkillResult(f"Pressurising dewar {t.source}; the transfer has not started "
-                           "flowing yet.")
-    target = ""
+        return SkillResult(say("transfer.pressurising", source=t.source))
+    vessel = ""
     if t.target:
         level = ctx.instruments.reading("vessel", t.target).state
-        at = f" at {percent(level.level_pct)}" if level is not None and hasattr(
-            level, "level_pct") else ""
-        goal = (f", target {number(t.target_level_pct)} percent"
-                if t.target_level_pct is not None else "")
-        target = f" {vessel_name(ctx, t.target)} is{at}{goal}."
-    moved = litres(t.moved_l).capitalize()
+        at = say("transfer.vessel_at", percent=say.percent(level.level_pct)) \
+            if level is not None and hasattr(level, "level_pct") else ""
+        goal = say("transfer.target", level=say.number(t.target_level_pct)) \
+            if t.target_level_pct is not None else ""
+        vessel = say("transfer.vessel", vessel=ctx.vessel_name(t.target), at=at, target=goal)
+    moved = say.capital(say.litres(t.moved_l))
     if t.state == "stopped":
-        why = f" ({t.stop_reason})" if t.stop_reason else ""
-        return SkillResult(f"The transfer has stopped{why}. {moved} moved in "
-                           f"{minutes(t.elapsed_s)}.{target}")
-    return SkillResult(f"{moved} transferred in {minutes(t.elapsed_s)}, at "
-                       f"{number(round(t.rate_l_h))} litres per hour.{target}")
+        why = say("transfer.stop_reason", reason=t.stop_reason) if t.stop_reason else ""
+        return SkillResult(say("transfer.has_stopped", reason=why, litres=moved,
+                               time=say.minutes(t.elapsed_s), vessel=vessel))
+    return SkillResult(say("transfer.running", litres=moved, time=say.minutes(t.elapsed_s),
+                           rate=say.number(round(t.rate_l_h)), vessel=vessel))
