@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -164,14 +165,21 @@ def test_wanwan_satellite_against_wanwan_serve(tmp_path):
     """The issue's case, as a user runs it: `wanwan serve --sim` on this machine, then
     `wanwan satellite --site kiosk-recovery --audio F --out DIR`, which finds the server's
     private broker, streams the command, prints the reply and writes it as speech. The
-    satellite waits 20 s of silence from the server: the lazily loaded recogniser and voice
-    took more than 3 s on a busy machine, and more than 8 with a benchmark running beside."""
+    satellite starts once the server says it is serving (its broker's address file comes
+    first, and audio sent before the server subscribes is not heard), and waits 20 s of
+    silence from it: the lazily loaded recogniser and voice took more than 3 s on a busy
+    machine."""
     env = dict(os.environ, WANWAN_DB=str(tmp_path / "db" / "wanwan.sqlite3"),
                PYTHONUNBUFFERED="1")
     serve = subprocess.Popen([sys.executable, "-m", "wanwan", "serve", "--sim"], cwd=ROOT,
-                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+    said: list[str] = []
+    threading.Thread(target=lambda: said.extend(serve.stdout), daemon=True).start()
     try:
         wait_for(address_file(tmp_path / "db" / "wanwan.sqlite3").exists, 30)
+        # the broker is up before the server hears satellites: "serving on" says it does
+        wait_for(lambda: any(line.startswith("serving on") for line in said), 60)
         audio = tmp_path / "order.wav"
         write_wav(audio, say(tmp_path, "wan wan, what is the level in dewar twelve"))
         done = subprocess.run(
