@@ -19,7 +19,7 @@ PACKAGE = ROOT / "wanwan"
 # Lower layers never import higher ones; within a layer, imports must not go round in a circle.
 LAYERS: list[tuple[str, ...]] = [
     ("wanwan.errors", "wanwan.names", "wanwan.progress", "wanwan.data", "wanwan.keys",
-     "wanwan.queues"),
+     "wanwan.queues", "wanwan.listeners"),
     ("wanwan.nlu", "wanwan.audio", "wanwan.messages"),
     ("wanwan.config", "wanwan.store", "wanwan.bus"),
     ("wanwan.security",),

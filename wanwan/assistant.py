@@ -4,7 +4,6 @@ mosquitto, and with ``simulate`` the simulated lab, so it runs on a fresh machin
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import queue
 import threading
@@ -26,6 +25,7 @@ from wanwan.instruments.gateway import Instruments
 from wanwan.instruments.sim import LabSimulator
 from wanwan.keys import SiteKey
 from wanwan.ledger import Audit, Ledger
+from wanwan.listeners import Listeners
 from wanwan.names import ReplyKind
 from wanwan.nlu import IntentEngine, ParseResult
 from wanwan.security import (
@@ -41,12 +41,6 @@ from wanwan.security import (
 from wanwan.store import Store, default_store_path
 
 log = logging.getLogger(__name__)
-
-
-def _remove(listeners: list, listener: object) -> None:
-    """Removing a listener twice is harmless (closing twice must be)."""
-    with contextlib.suppress(ValueError):
-        listeners.remove(listener)
 
 
 def address_file(store_path: Path) -> Path:
@@ -181,13 +175,15 @@ class Assistant:
                                        config.timeouts.ack_s, keys)
         self.ledger = Ledger(self.store, self.outbox, self.topics)
         self.audit = Audit(self.store, self.outbox, self.topics)
-        self._reply_listeners: list[Callable[[Reply], None]] = [on_reply] if on_reply else []
-        self._stop_listeners: list[Callable[[str], None]] = []
-        self._turn_listeners: list[Callable[[Turn, str | None], None]] = []
+        self._reply_listeners: Listeners[[Reply]] = Listeners("reply listener")
+        self._stop_listeners: Listeners[[str]] = Listeners("stop listener")
+        self._turn_listeners: Listeners[[Turn, str | None]] = Listeners("turn listener")
+        if on_reply:
+            self._reply_listeners.add(on_reply)
         self.replies: deque[Reply] = deque(maxlen=self.REPLIES_KEPT)
         self._replies_lock = threading.Lock()
         self.dialogue = Dialogue(config, engine, self.instruments, self.ledger, self.audit,
-                                 self._speak, on_stop=self._stopped)
+                                 self._speak, on_stop=self._stop_listeners.call)
         self.lanes = SiteLanes(
             lambda text, site, parse, source, session: self.ask(
                 text, site, parse=parse, source=source, session=session),
@@ -229,11 +225,7 @@ class Assistant:
                          IntentMessage(site=turn.site, text=text, intent=turn.intent,
                                        slots=turn.slots, confidence=turn.parse.confidence,
                                        decision=turn.decision, reply=turn.reply))
-        for listener in list(self._turn_listeners):
-            try:
-                listener(turn, source)
-            except Exception:  # an observer must not break the dialogue
-                log.exception("turn listener failed on %r", text)
+        self._turn_listeners.call(turn, source)
         return turn
 
     def say(self, site: str, text: str, kind: ReplyKind = ReplyKind.NOTICE,
@@ -265,35 +257,21 @@ class Assistant:
         self.bus.publish(self.topics.site(reply.site, "reply"),
                          ReplyMessage(site=reply.site, text=reply.text, kind=reply.kind,
                                       intent=reply.intent))
-        for listener in list(self._reply_listeners):
-            try:
-                listener(reply)
-            except Exception:  # a broken speaker must not break the dialogue
-                log.exception("reply listener failed on %r", reply.text)
-
-    def _stopped(self, site: str) -> None:
-        for listener in list(self._stop_listeners):
-            try:
-                listener(site)
-            except Exception:
-                log.exception("stop listener failed at %s", site)
+        self._reply_listeners.call(reply)  # a broken speaker must not break the dialogue
 
     def on_reply(self, listener: Callable[[Reply], None]) -> Callable[[], None]:
         """Call ``listener`` with every reply, alarm and notice of every site; returns the
         function that removes it."""
-        self._reply_listeners.append(listener)
-        return lambda: _remove(self._reply_listeners, listener)
+        return self._reply_listeners.add(listener)
 
     def on_turn(self, listener: Callable[[Turn, str | None], None]) -> Callable[[], None]:
         """Call ``listener(turn, source)`` after every turn at every site."""
-        self._turn_listeners.append(listener)
-        return lambda: _remove(self._turn_listeners, listener)
+        return self._turn_listeners.add(listener)
 
     def on_stop(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call ``listener(site)`` the moment a stop is heard there (before anything is sent):
         what speaks at that site falls silent."""
-        self._stop_listeners.append(listener)
-        return lambda: _remove(self._stop_listeners, listener)
+        return self._stop_listeners.add(listener)
 
     def transfer_running(self, site: str) -> bool:
         return self.dialogue.transfer_running(site)

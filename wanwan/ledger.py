@@ -6,11 +6,9 @@ Both write to the local SQLite store and queue their bus message in the same tra
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import datetime as dt
 import json
-import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -20,9 +18,8 @@ from typing import IO, Any
 from wanwan.bus.messages import AuditMessage, LedgerEntryMessage
 from wanwan.bus.outbox import Outbox
 from wanwan.bus.topics import Topics
+from wanwan.listeners import Listeners
 from wanwan.store import Store
-
-log = logging.getLogger(__name__)
 
 PERIODS = ("today", "this_week", "last_week", "this_month", "last_month", "this_year")
 
@@ -69,24 +66,12 @@ class Ledger:
         self.store = store
         self.outbox = outbox
         self.topics = topics
-        self._listeners: list[Callable[[LedgerEntry], None]] = []
+        self._listeners: Listeners[[LedgerEntry]] = Listeners("ledger listener")
 
     def on_entry(self, listener: Callable[[LedgerEntry], None]) -> Callable[[], None]:
         """Call ``listener`` with every entry written or undone (after its transaction);
-        returns the function that removes it."""
-        self._listeners.append(listener)
-
-        def remove() -> None:
-            with contextlib.suppress(ValueError):
-                self._listeners.remove(listener)
-        return remove
-
-    def _written(self, entry: LedgerEntry) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(entry)
-            except Exception:  # an observer (a dashboard) must not lose the record
-                log.exception("ledger listener failed on entry %s", entry.key)
+        returns the function that removes it. A failing listener loses no record."""
+        return self._listeners.add(listener)
 
     def log(self, *, site: str, amount: float, unit: str, phase: str, direction: str,
             dewar: str | None = None, lab: str | None = None, heard: str = "",
@@ -101,7 +86,7 @@ class Ledger:
             entry = LedgerEntry(row["id"], key, ts, site, amount, unit, phase, direction, dewar,
                                 lab, heard, None, row["row_hash"])
             self.outbox.add(conn, key, self.topics.ledger, entry.message())
-        self._written(entry)
+        self._listeners.call(entry)
         return entry
 
     def last_live(self, site: str) -> LedgerEntry | None:
@@ -124,7 +109,7 @@ class Ledger:
                 "direction": entry.direction, "dewar": entry.dewar, "lab": entry.lab,
                 "heard": heard, "undoes": entry.key})
             self.outbox.add(conn, f"{entry.key}:undo", self.topics.ledger, entry.message())
-        self._written(entry)
+        self._listeners.call(entry)
         return entry
 
     def entries(self, since: float | None = None, until: float | None = None,

@@ -10,7 +10,6 @@ thread changed it.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 import time
 from collections import deque
@@ -32,9 +31,8 @@ from wanwan.bus.messages import (
 from wanwan.dialogue import Reply, Turn
 from wanwan.instruments.gateway import Reading
 from wanwan.ledger import PERIODS, LedgerEntry, period_bounds
+from wanwan.listeners import Listeners
 from wanwan.names import ReplyKind
-
-log = logging.getLogger(__name__)
 
 SECTIONS = ("instruments", "alarms", "conversation", "ledger", "plots")
 
@@ -90,16 +88,16 @@ class DashboardView:
         self._conversation: deque[dict[str, Any]] = deque(maxlen=self.CONVERSATION_KEPT)
         self._stock: deque[tuple[float, float]] = deque(maxlen=self.STOCK_KEPT)
         self._stock_every_s = stock_every_s
-        self._listeners: list[Callable[[str], None]] = []
+        self._listeners: Listeners[[str]] = Listeners("dashboard listener")
         self._alarm_ids: frozenset[str] = frozenset()
         self._closed = threading.Event()
         self._removers = [
             assistant.on_turn(self._on_turn),
             assistant.on_reply(self._on_reply),
             assistant.ledger.on_entry(self._on_ledger),
+            assistant.instruments.on_state(self._on_state),
+            assistant.instruments.on_alarm(lambda alarm: self._changed("alarms")),
         ]
-        assistant.instruments.on_state(self._on_state)
-        assistant.instruments.on_alarm(lambda alarm: self._changed("alarms"))
         self._sampler = threading.Thread(target=self._sample_stock, name="wanwan-dash-stock",
                                          daemon=True)
         self._sampler.start()
@@ -113,23 +111,10 @@ class DashboardView:
     # -- change feed -------------------------------------------------------------------------
     def listen(self, listener: Callable[[str], None]) -> Callable[[], None]:
         """Call ``listener(section)`` whenever a section may have changed (any thread)."""
-        with self._lock:
-            self._listeners.append(listener)
-
-        def remove() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-        return remove
+        return self._listeners.add(listener)
 
     def _changed(self, section: str) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        for listener in listeners:
-            try:
-                listener(section)
-            except Exception:  # a viewer gone away must not disturb the assistant
-                log.exception("dashboard listener failed")
+        self._listeners.call(section)  # a viewer gone away must not disturb the assistant
 
     def _on_state(self, state: InstrumentState) -> None:
         self._changed("instruments")

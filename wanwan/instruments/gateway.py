@@ -21,6 +21,7 @@ from wanwan.bus.messages import (
     InstrumentState,
     InstrumentStatus,
 )
+from wanwan.listeners import Listeners
 from wanwan.security import CommandKeys
 
 log = logging.getLogger(__name__)
@@ -54,23 +55,24 @@ class Instruments:
         self._states: dict[tuple[str, str], tuple[InstrumentState, float]] = {}
         self._rooms: dict[tuple[str, str], str] = {}
         self._status: dict[tuple[str, str], str] = {}
-        self._state_listeners: list[Callable[[InstrumentState], None]] = []
-        self._alarm_listeners: list[Callable[[Alarm], None]] = []
-        self._event_listeners: list[Callable[[InstrumentEvent], None]] = []
+        self._state_listeners: Listeners[[InstrumentState]] = Listeners("state listener")
+        self._alarm_listeners: Listeners[[Alarm]] = Listeners("alarm listener")
+        self._event_listeners: Listeners[[InstrumentEvent]] = Listeners("event listener")
         bus.subscribe(self.topics.all_states, None, self._on_state, qos=0)
         bus.subscribe(self.topics.all_statuses, InstrumentStatus, self._on_status, qos=1)
         bus.subscribe(self.topics.all_alarms, Alarm, self._on_alarm, qos=1)
         bus.subscribe(self.topics.all_events, InstrumentEvent, self._on_event, qos=1)
 
     # -- listeners ---------------------------------------------------------------------------
-    def on_state(self, fn: Callable[[InstrumentState], None]) -> None:
-        self._state_listeners.append(fn)
+    def on_state(self, fn: Callable[[InstrumentState], None]) -> Callable[[], None]:
+        """Returns the function that removes ``fn`` (so for on_alarm, on_event)."""
+        return self._state_listeners.add(fn)
 
-    def on_alarm(self, fn: Callable[[Alarm], None]) -> None:
-        self._alarm_listeners.append(fn)
+    def on_alarm(self, fn: Callable[[Alarm], None]) -> Callable[[], None]:
+        return self._alarm_listeners.add(fn)
 
-    def on_event(self, fn: Callable[[InstrumentEvent], None]) -> None:
-        self._event_listeners.append(fn)
+    def on_event(self, fn: Callable[[InstrumentEvent], None]) -> Callable[[], None]:
+        return self._event_listeners.add(fn)
 
     def _on_state(self, topic: str, payload: Any) -> None:
         parsed = self.topics.parse_instrument(topic)
@@ -94,8 +96,7 @@ class Instruments:
         with self._lock:
             self._states[(kind, ident)] = (state, time.monotonic())
             self._rooms[(kind, ident)] = room
-        for fn in self._state_listeners:
-            fn(state)
+        self._state_listeners.call(state)
 
     def _on_status(self, topic: str, status: InstrumentStatus) -> None:
         parsed = self.topics.parse_instrument(topic)
@@ -113,12 +114,10 @@ class Instruments:
             self.bus.drop(topic, f"an alarm about {alarm.room}/{alarm.instrument} on another "
                                  "instrument's topic")
             return
-        for fn in self._alarm_listeners:
-            fn(alarm)
+        self._alarm_listeners.call(alarm)
 
     def _on_event(self, topic: str, event: InstrumentEvent) -> None:
-        for fn in self._event_listeners:
-            fn(event)
+        self._event_listeners.call(event)
 
     # -- reading -----------------------------------------------------------------------------
     def reading(self, kind: str, ident: str) -> Reading:
