@@ -61,12 +61,23 @@ class InstrumentState(Message):
     ts: float = Field(default_factory=time.time)  # wall clock of the reading
 
 
-class DewarState(InstrumentState):
-    kind: Literal["dewar"] = "dewar"
+class LevelState(InstrumentState):
+    """What holds liquid helium and says how full it is (a dewar, a magnet)."""
+
     capacity_l: float = Field(gt=0)
     level_pct: float  # deliberately unbounded: a faulty meter's 140 % must reach the skill
-    level_cm: float | None = None
     content_l: float | None = None
+
+    @property
+    def litres(self) -> float:
+        """What it holds: as the instrument measures it, else from its level."""
+        return self.content_l if self.content_l is not None else (
+            self.capacity_l * self.level_pct / 100)
+
+
+class DewarState(LevelState):
+    kind: Literal["dewar"] = "dewar"
+    level_cm: float | None = None
     pressure_kpa: float | None = None
     boiloff_pct_per_day: float | None = None
 
@@ -77,12 +88,9 @@ class DewarState(InstrumentState):
         return -2.0 <= self.level_pct <= 102.0
 
 
-class VesselState(InstrumentState):
+class VesselState(LevelState):
     kind: Literal["vessel"] = "vessel"
     name: str = ""
-    capacity_l: float = Field(gt=0)
-    level_pct: float
-    content_l: float | None = None
 
 
 class TransferState(InstrumentState):

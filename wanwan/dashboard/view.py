@@ -188,8 +188,7 @@ class DashboardView:
             state = reading.state if isinstance(reading.state, DewarState) else None
             level = state.level_pct if state else None
             capacity = state.capacity_l if state else dewar.capacity_l
-            content = (state.content_l if state and state.content_l is not None
-                       else level * capacity / 100 if level is not None else None)
+            content = state.litres if state else None
             rate = (state.boiloff_pct_per_day if state and state.boiloff_pct_per_day
                     else dewar.boiloff_pct_per_day)
             plausible = state.plausible if state else None
@@ -210,11 +209,10 @@ class DashboardView:
             state = reading.state if isinstance(reading.state, VesselState) else None
             out.append({
                 "id": vessel.id, "name": vessel.name or vessel.id, "room": vessel.room,
-                "kind": vessel.kind, "capacity_l": vessel.capacity_l,
+                "kind": vessel.kind,
+                "capacity_l": state.capacity_l if state else vessel.capacity_l,
                 "level_pct": state.level_pct if state else None,
-                "content_l": (state.content_l if state and state.content_l is not None
-                              else state.level_pct * vessel.capacity_l / 100 if state
-                              else None),
+                "content_l": state.litres if state else None,
                 "status": reading.status, "age_s": _age(reading)})
         return out
 

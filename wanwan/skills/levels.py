@@ -62,8 +62,7 @@ def read_level(ctx: SkillContext, slots: dict[str, Any], dewar_id: str, reading:
     if not state.plausible:
         return SkillResult(say("levels.implausible", dewar=dewar_id,
                                value=say.number(state.level_pct)), ok=False)
-    content = state.content_l if state.content_l is not None else (
-        state.capacity_l * state.level_pct / 100)
+    content = state.litres
     unit = slots.get("unit", "%")
     level = say.percent(state.level_pct)
     if unit == "L":

@@ -77,8 +77,7 @@ def stock_query(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
             if not reading.usable or not isinstance(state, DewarState) or not state.plausible:
                 missing += 1
                 continue
-            total += state.content_l if state.content_l is not None else (
-                state.capacity_l * state.level_pct / 100)
+            total += state.litres
             counted += 1
         if counted:
             note = say("records.stock_missing", count=missing) if missing else ""
