@@ -293,6 +293,9 @@ class SiteConfig(_Model):
     def room(self, room_id: str) -> Room | None:
         return next((r for r in self.rooms if r.id == room_id), None)
 
+    def oxygen_monitor(self, monitor_id: str) -> OxygenMonitor | None:
+        return next((m for m in self.oxygen_monitors if m.id == monitor_id), None)
+
     def transfer_controller(self, room: str) -> TransferController | None:
         """The controller of a room, else the only one of the site."""
         found = next((t for t in self.transfer_controllers if t.room == room), None)

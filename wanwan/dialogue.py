@@ -38,7 +38,14 @@ from wanwan.messages import messages
 from wanwan.names import STOPS, Decision, IntentName, ReplyKind
 from wanwan.nlu import IntentEngine, ParseResult
 from wanwan.skills import REGISTRY
-from wanwan.skills.base import WITHDRAWN, CommandRecord, LevelAlert, SkillContext, SkillResult
+from wanwan.skills.base import (
+    WITHDRAWN,
+    CommandRecord,
+    LevelAlert,
+    SkillContext,
+    SkillResult,
+    room_name,
+)
 from wanwan.skills.transfer import transfer_running
 
 log = logging.getLogger(__name__)
@@ -292,8 +299,7 @@ class Dialogue:
             return turn(after(self._acknowledge(site)), Decision.ACKNOWLEDGED)
 
         if intent not in ALWAYS_ALLOWED and not site.allows(intent):
-            words = self.say(f"actions.{intent}") if self.say.has(f"actions.{intent}") else \
-                intent.replace("_", " ").capitalize()
+            words = self.say.line_or(f"actions.{intent}", intent.replace("_", " ").capitalize())
             return turn(after(self.say("dialogue.not_allowed_here", action=words,
                                        site=self._site_name(site))), Decision.REFUSED)
 
@@ -509,9 +515,7 @@ class Dialogue:
             self.audit.record(site, "alarm", alarm_id=alarm.alarm_id, kind=alarm.kind,
                               active=alarm.active, value=alarm.value)
         if not alarm.active:
-            room = self.config.room(alarm.room)
-            where = self.say.name(room.name if room and room.name else alarm.room,
-                                  room.aliases if room else ())
+            where = room_name(self.config, self.say, alarm.room)
             for site in sites:
                 self.speak(Reply(site, self.say("dialogue.alarm_cleared",
                                                 alarm=self._alarm_name(alarm), room=where),
@@ -525,16 +529,14 @@ class Dialogue:
         if not self.say.has(key) or alarm.value is None:
             return alarm.message
         limit = ""
-        monitor = next((m for m in self.config.oxygen_monitors if m.id == alarm.instrument),
-                       None)
+        monitor = self.config.oxygen_monitor(alarm.instrument)
         if monitor is not None:
             limit = f"{monitor.alarm_pct if alarm.severity == 'alarm' else monitor.warn_pct:g}"
         value = {"gas_bag_full": f"{alarm.value:.0f}"}.get(alarm.kind, f"{alarm.value:.1f}")
         return self.say(key, value=value, limit=limit)
 
     def _alarm_name(self, alarm: Alarm) -> str:
-        key = f"alarm_names.{alarm.kind}"
-        return self.say(key) if self.say.has(key) else alarm.kind.replace("_", " ")
+        return self.say.line_or(f"alarm_names.{alarm.kind}", alarm.kind.replace("_", " "))
 
     def _refused_command(self, event: InstrumentEvent) -> None:
         """An instrument refused a command (no valid token, a replay, a deadline too far,
@@ -542,8 +544,7 @@ class Dialogue:
         room = self.instruments.room_of(event.kind, event.id, "")
         sites = [s.id for s in self.config.sites_in_room(room)] or [
             s.id for s in self.config.sites] or ["default"]
-        what = self.say(f"kinds.{event.kind}") if self.say.has(f"kinds.{event.kind}") else \
-            event.kind
+        what = self.say.line_or(f"kinds.{event.kind}", event.kind)
         detail = event.detail
         for site in sites:
             self.audit.record(site, "command_refused", instrument=f"{event.kind}/{event.id}",
@@ -559,8 +560,7 @@ class Dialogue:
             alarm.kind.split("_")[0])
         state = self.instruments.reading(kind, alarm.instrument).state if kind else None
         if isinstance(state, OxygenState):
-            monitor = next((m for m in self.config.oxygen_monitors
-                            if m.id == alarm.instrument), None)
+            monitor = self.config.oxygen_monitor(alarm.instrument)
             warn = monitor.warn_pct if monitor else 19.5
             if state.o2_pct < warn:
                 return self.say("dialogue.still_oxygen", value=f"{state.o2_pct:.1f}")

@@ -8,7 +8,6 @@ answers in Japanese from the same code. Every language file has the same keys wi
 
 from __future__ import annotations
 
-import re
 import string
 from functools import lru_cache
 from importlib import resources
@@ -17,8 +16,7 @@ from typing import Any
 import yaml
 
 from wanwan.errors import UserError
-
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]")
+from wanwan.nlu.text import in_cjk_script
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -60,6 +58,11 @@ class Messages:
 
     def has(self, key: str) -> bool:
         return key in self.lines
+
+    def line_or(self, key: str, fallback: str) -> str:
+        """The line ``key`` (without blanks), or ``fallback`` where the lines have none (a kind
+        of instrument or alarm wanwan does not know by name)."""
+        return self.lines.get(key, fallback)
 
     def sentences(self, *parts: str) -> str:
         """Sentences one after the other, as the language writes them (a space in English,
@@ -107,7 +110,7 @@ class Messages:
         """How this language names a room, lab or vessel of the site: its name, or for a
         language written in kana and kanji its first alias so written (回収室)."""
         if self.language == "ja":
-            written = next((a for a in aliases if _CJK.search(a)), None)
+            written = next((a for a in aliases if in_cjk_script(a)), None)
             if written:
                 return written
         return name

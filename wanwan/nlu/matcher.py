@@ -255,7 +255,7 @@ class IntentEngine:
         self.known_keys = frozenset(k for k in map(self.language.key, self.known_list)
                                     if len(k) >= 3)
         # words compared by how they sound: the words themselves, or their readings
-        self._by_sound = None if self.language.code == "en" else self.language.sound
+        self._by_sound = None if self.language.written_as_said else self.language.sound
 
     def _build_list_index(self) -> None:
         # Spoken forms grouped by the numbers they contain: a dewar "12" must never be matched
@@ -897,11 +897,11 @@ class _Costs:
         self._splits: dict[str, list[float | None]] = {}
         self._merges: dict[tuple[str, str], list[float | None] | None] = {}
         self._spans: dict[str, list[list[tuple[int, SlotValue, float]]]] = {}
-        # heard words by first letter: most pairs of template words cannot be one of them
         # split and merged words are compared by their letters, or by their readings where
         # the script does not spell the sound ("汲み出し" heard as "組み" + "出し")
         self.sound = engine._by_sound or str
         self.sounds = [self.sound(t) for t in self.texts]
+        # heard words by first letter: most pairs of template words cannot be one of them
         self._initials: dict[str, list[str]] = {}
         for j, sound in enumerate(self.sounds):
             if self.texts[j] not in self.skip and self.values[j] is None:

@@ -69,15 +69,19 @@ class Language:
     def can_write(self, text: str) -> bool:
         """Whether the language writes ``text``: Japanese writes Latin letters too ("NMR"),
         the languages written in Latin letters do not write kana and kanji."""
-        return not self.spaced or not _CJK.search(text)
+        return not self.spaced or not in_cjk_script(text)
+
+    @property
+    def written_as_said(self) -> bool:
+        """Whether a word's letters say how it sounds (English), or a reading does (the kanji
+        of Japanese)."""
+        return self.code != "ja"
 
     def sound(self, word: str) -> str:
         """How a word sounds, written in latin letters, for comparing words by ear: the word
         itself where the script says it (English), the reading in romaji where it does not
         (Japanese: "液面" and "駅面" are both "ekimen")."""
-        if self.code == "ja":
-            return japanese.sound(word)
-        return word
+        return word if self.written_as_said else japanese.sound(word)
 
     def key(self, word: str) -> str:
         """The coarse sound-alike key of a word (see :func:`phonetic_key`)."""
@@ -127,6 +131,12 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+
+
+def in_cjk_script(text: str) -> bool:
+    """Whether ``text`` has kana or kanji in it (回収室, NMRマグネット)."""
+    return _CJK.search(text) is not None
+
 UNIVERSAL_SYMBOLS = {"³": "3", "²": "2"}  # "m³" -> "m3" in every language
 _NON_WORD = re.compile(r"[^\w.\s]+")
 _STRAY_DOT = re.compile(r"\.(?!\d)|(?<=[^\W\d_])\.")
@@ -164,8 +174,16 @@ def _join_split_number_words(words: list[str]) -> list[str]:
 
 def split_words(text: str, language: Language) -> list[str]:
     """Lower-case words with punctuation removed and spellings unified (no number parsing)."""
-    if language.code == "ja":
-        return _split_japanese(text, language)
+    words = _japanese_words(text, language) if language.code == "ja" else _spaced_words(
+        text, language)
+    out: list[str] = []
+    for word in words:
+        out.extend(language.spellings.get(word, word).split())
+    return out
+
+
+def _spaced_words(text: str, language: Language) -> list[str]:
+    """The words of a language that writes spaces between them."""
     text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES).lower()
     # "dewar seven's pressure", "dewar 12's level": the number, not "sevens"
     text = _POSSESSIVE.sub(lambda m: m.group(1) if language.is_number_word(m.group(1))
@@ -177,24 +195,15 @@ def split_words(text: str, language: Language) -> list[str]:
     text = _NON_WORD.sub(" ", text)  # hyphens, slashes, commas, question marks ...
     text = _STRAY_DOT.sub(" ", text)  # "dewar 12." keeps "12", "12.5" stays whole
     text = _DIGIT_LETTER.sub(" ", text)  # "50l" -> "50 l", "d12" -> "d 12"
-    words = text.replace("_", " ").split()
-    out: list[str] = []
-    for word in words:
-        spelled = language.spellings.get(word, word)
-        out.extend(spelled.split())
-    return out
+    return text.replace("_", " ").split()
 
 
-def _split_japanese(text: str, language: Language) -> list[str]:
+def _japanese_words(text: str, language: Language) -> list[str]:
     """Japanese has no spaces: morphemes from the analyser, numbers read first."""
     text = unicodedata.normalize("NFKC", text).lower()
     for symbol, spoken in language.symbols.items():
         text = text.replace(symbol, f" {spoken} ")
-    words = japanese.segment(japanese.numbers_to_digits(text))
-    out: list[str] = []
-    for word in words:
-        out.extend(language.spellings.get(word, word).split())
-    return out
+    return japanese.segment(japanese.numbers_to_digits(text))
 
 
 def normalise(text: str, language: Language) -> list[Token]:

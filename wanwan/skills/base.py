@@ -101,7 +101,7 @@ class SkillContext:
         return self.instruments.measure(room, kind, ident, site=self.site.id)
 
     def not_answering(self, kind: str, label: str, reading: Reading) -> str:
-        what = self.say(f"kinds.{kind}") if self.say.has(f"kinds.{kind}") else kind
+        what = self.say.line_or(f"kinds.{kind}", kind)
         key = "instruments.offline" if reading.status == "offline" else \
             "instruments.not_answering"
         return self.say(key, what=what, label=label)
@@ -122,9 +122,7 @@ class SkillContext:
         return self.say.name(vessel.name or vessel.id, vessel.aliases)
 
     def room_name(self, ident: str) -> str:
-        room = self.config.room(ident)
-        return self.say.name(room.name if room and room.name else ident.replace("_", " "),
-                             room.aliases if room else ())
+        return room_name(self.config, self.say, ident)
 
     def lab_name(self, ident: str | None) -> str:
         if not ident:
@@ -133,6 +131,13 @@ class SkillContext:
         if lab is None or not lab.name:
             return self.say("names.lab", lab=ident)
         return self.say.name(lab.name, lab.aliases)
+
+
+def room_name(config: SiteConfig, say: Messages, ident: str) -> str:
+    """How the site's language names a room: its name (or alias), else its id said aloud."""
+    room = config.room(ident)
+    return say.name(room.name if room and room.name else ident.replace("_", " "),
+                    room.aliases if room else ())
 
 
 @dataclass(frozen=True)
