@@ -98,10 +98,22 @@ def best_language(accept: str | None) -> str:
     return "en"
 
 
+class BadRequest(Exception):
+    """A request the dashboard cannot answer as asked: 400, with what was wrong."""
+
+
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    return JSONResponse({"error": str(exc)}, status_code=400)
+
+
 def _ledger_filter(request: Request) -> LedgerFilter:
     q = request.query_params
-    return LedgerFilter(lab=q.get("lab") or None, dewar=q.get("dewar") or None,
-                        direction=q.get("direction") or None, period=q.get("period") or None)
+    try:
+        return LedgerFilter(lab=q.get("lab") or None, dewar=q.get("dewar") or None,
+                            direction=q.get("direction") or None,
+                            period=q.get("period") or None)
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
 
 
 class ViewerGate(BaseHTTPMiddleware):
@@ -148,23 +160,16 @@ def create_app(view: DashboardView, viewers: Viewers) -> Starlette:
         language = request.query_params.get("lang") or best_language(
             request.headers.get("accept-language"))
         if language not in LANGUAGES:
-            return JSONResponse({"error": f"lang must be one of {', '.join(LANGUAGES)}"},
-                                status_code=400)
+            raise BadRequest(f"lang must be one of {', '.join(LANGUAGES)}")
         return JSONResponse({"language": language, "messages": messages(language),
                              "wake": view.config.speech.wake_phrase or ""})
 
     async def api_snapshot(request: Request) -> Response:
-        try:
-            which = _ledger_filter(request)
-        except ValueError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+        which = _ledger_filter(request)
         return JSONResponse(await run_in_threadpool(view.snapshot, which))
 
     async def api_ledger_csv(request: Request) -> Response:
-        try:
-            which = _ledger_filter(request)
-        except ValueError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+        which = _ledger_filter(request)
 
         def write() -> str:
             out = io.StringIO()
@@ -177,10 +182,7 @@ def create_app(view: DashboardView, viewers: Viewers) -> Starlette:
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     async def api_events(request: Request) -> Response:
-        try:
-            which = _ledger_filter(request)
-        except ValueError as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
+        which = _ledger_filter(request)
         loop = asyncio.get_running_loop()
         changed: asyncio.Queue[str] = asyncio.Queue()
 
@@ -224,7 +226,8 @@ def create_app(view: DashboardView, viewers: Viewers) -> Starlette:
         Route("/api/events", api_events),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    return Starlette(routes=routes, middleware=[Middleware(ViewerGate, viewers=viewers)])
+    return Starlette(routes=routes, middleware=[Middleware(ViewerGate, viewers=viewers)],
+                     exception_handlers={BadRequest: _bad_request})
 
 
 def _event(name: str, data: Any) -> str:
