@@ -21,8 +21,7 @@ from wanwan.errors import UserError
 
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
                  "七": 7, "八": 8, "九": 9}
-_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}
-_KANJI_MAN = {"万": 10_000}
+_KANJI_VALUES = {**_KANJI_DIGITS, "十": 10, "百": 100, "千": 1000, "万": 10_000}
 # kana readings of number parts, longest first (sound changes: さんびゃく, はっぴゃく, いっせん)
 _KANA_PARTS = [
     ("きゅうひゃく", 900), ("はっぴゃく", 800), ("ろっぴゃく", 600), ("さんびゃく", 300),
@@ -37,49 +36,17 @@ _KANA_POINT = "てん"
 _KANA_STRONG = ("じゅう", "じっ", "じゅっ", "ひゃく", "びゃく", "ぴゃく", "せん", "ぜん", "まん",
                 _KANA_POINT)
 _KANJI_NUMBER = re.compile(r"[〇零一二三四五六七八九十百千万]+(?:点[〇零一二三四五六七八九]+)?")
+_KANA_DIGITS = [(reading, value) for reading, value in _KANA_PARTS if value < 10]
 _KANA_NUMBER = re.compile("(?:" + "|".join(sorted(
-    {p for p, _ in _KANA_PARTS} | {"びゃく", "ぴゃく", "ぜん", _KANA_POINT},
-    key=len, reverse=True)) + ")+")
+    {p for p, _ in _KANA_WHOLE} | {_KANA_POINT}, key=len, reverse=True)) + ")+")
 # kanji that are numbers only inside words here: 一番 (the best), 一度 (once), 十分 (enough)
 _NOT_NUMBERS = ("一番", "一度", "十分", "一緒", "一応", "一旦", "一杯", "一部", "一時", "一気",
                 "万一", "一般", "同一", "統一", "唯一", "一つ")
 
 
-def _kanji_value(text: str) -> int:
-    total = section = digit = 0
-    for ch in text:
-        if ch in _KANJI_DIGITS:
-            digit = digit * 10 + _KANJI_DIGITS[ch]  # 二〇 read digit by digit: 20
-        elif ch in _KANJI_UNITS:
-            section += (digit or 1) * _KANJI_UNITS[ch]
-            digit = 0
-        else:  # 万
-            total += (section + digit or 1) * _KANJI_MAN[ch]
-            section = digit = 0
-    return total + section + digit
-
-
-def _kanji_number(match: re.Match[str]) -> str:
-    whole, _, decimals = match.group(0).partition("点")
-    value = str(_kanji_value(whole)) if whole else "0"
-    if decimals:
-        value += "." + "".join(str(_KANJI_DIGITS[ch]) for ch in decimals)
-    return value
-
-
-def _kana_value(text: str) -> str | None:
-    """じゅうにてんご -> "12.5"; None when the run is not a number after all."""
-    whole, _, decimals = text.partition(_KANA_POINT)
-    parts: list[int] = []
-    rest = whole
-    while rest:
-        for reading, value in _KANA_WHOLE:
-            if rest.startswith(reading):
-                parts.append(value)
-                rest = rest[len(reading):]
-                break
-        else:
-            return None
+def _combine(parts: list[int]) -> int:
+    """The number that digits and units say, in the order said: 十二 (10, 2) is 12, 三百二十
+    (3, 100, 2, 10) is 320, 二十万 (2, 10, 10000) is 200000; 二〇 (2, 0) digit by digit is 20."""
     total = section = digit = 0
     for value in parts:
         if value >= 10_000:
@@ -90,20 +57,41 @@ def _kana_value(text: str) -> str | None:
             digit = 0
         else:
             digit = digit * 10 + value
-    out = str(total + section + digit) if parts else "0"
+    return total + section + digit
+
+
+def _read(text: str, table: list[tuple[str, int]]) -> list[int] | None:
+    """The values of ``text`` read as readings of ``table``, longest match first; None when
+    some of it is no reading there."""
+    parts: list[int] = []
+    while text:
+        for reading, value in table:
+            if text.startswith(reading):
+                parts.append(value)
+                text = text[len(reading):]
+                break
+        else:
+            return None
+    return parts
+
+
+def _kanji_number(match: re.Match[str]) -> str:
+    whole, _, decimals = match.group(0).partition("点")
+    value = str(_combine([_KANJI_VALUES[ch] for ch in whole])) if whole else "0"
     if decimals:
-        digits = []
-        rest = decimals
-        while rest:
-            for reading, value in _KANA_PARTS:
-                if value < 10 and rest.startswith(reading):
-                    digits.append(str(value))
-                    rest = rest[len(reading):]
-                    break
-            else:
-                return None
-        out += "." + "".join(digits)
-    return out
+        value += "." + "".join(str(_KANJI_DIGITS[ch]) for ch in decimals)
+    return value
+
+
+def _kana_value(text: str) -> str | None:
+    """じゅうにてんご -> "12.5"; None when the run is not a number after all."""
+    whole, _, decimals = text.partition(_KANA_POINT)
+    parts = _read(whole, _KANA_WHOLE)
+    digits = _read(decimals, _KANA_DIGITS)
+    if parts is None or digits is None:
+        return None
+    out = str(_combine(parts)) if parts else "0"
+    return out + "." + "".join(map(str, digits)) if digits else out
 
 
 def _kana_number(match: re.Match[str]) -> str:
