@@ -82,6 +82,7 @@ def test_intent_filter(engine):
     "\x00\x01\x02\xff\xfe binary",
     "🚀🚀🚀 ✓✓",
     "ログ五十リットル",
+    "GH",  # a word of silent letters only: no sound-alike key at all
 ])
 def test_bad_input_never_raises(engine, junk):
     result = engine.parse(junk)

@@ -232,6 +232,8 @@ def phonetic_key(word: str) -> str:
     for a, b in (("ph", "f"), ("ck", "k"), ("gh", ""), ("kn", "n"), ("wr", "r"),
                  ("th", "0"), ("sh", "x"), ("ch", "x"), ("tch", "x"), ("dg", "j")):
         w = w.replace(a, b)
+    if not w:  # "gh" is silent: nothing is left to sound like anything
+        return ""
     classes = {
         **dict.fromkeys("bfpv", "1"), **dict.fromkeys("cgjkqsxz", "2"),
         **dict.fromkeys("dt0", "3"), "l": "4", "m": "5", "n": "5", "r": "6",
