@@ -37,6 +37,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from bench_real_voices import NOISES, SHARED, picovoice_mix  # noqa: E402
 
 REPORT = ROOT / "tests" / "data" / "heldout" / "en-report.yaml"
+# what the recogniser says about each utterance, kept with --rows
+NOTES = ("free_text", "source", "grammar_text", "margin", "margin_per_token", "end_logprob",
+         "no_speech", "free_logprob")
 
 
 def spoken(synth, text: str, rate: int = 16000) -> np.ndarray:
@@ -93,6 +96,8 @@ def main() -> int:
                     results.setdefault((way, condition), []).append({
                         "text": case["text"], "want": case["intent"], "slots": case.get("slots"),
                         "got": got, "heard": [h.transcript.text for h in heard],
+                        "notes": [{k: h.transcript.notes.get(k) for k in NOTES}
+                                  for h in heard],
                         "actuating": any(h.parse.actuating for h in commands), "noise": name})
                     bar.update()
     if args.rows:

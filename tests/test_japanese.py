@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import ROOT
 from wanwan import load_engine
 from wanwan.nlu.japanese import numbers_to_digits, segment, sound
+from wanwan.nlu.wake import split_wake
 
 
 @pytest.fixture(scope="module")
@@ -123,9 +124,10 @@ def test_japanese_is_spoken_by_open_jtalk_with_numbers_read_aloud(japanese_voice
 
 def test_spoken_japanese_is_heard_and_understood(ja, japanese_voice):
     """Open JTalk speaks, Whisper base (multilingual, language ja, prompted with the Japanese
-    catalogue) writes, the engine matches by reading. Whisper writes 組み出し for 汲み出し and
-    駅面 for 液面: the readings bring most of them back. Most, not all: which ones depends on the
-    decoder's arithmetic, so a share is asserted."""
+    catalogue, narrowed by the grammar pass) writes, the engine matches by reading. Whisper
+    writes 組み出し for 汲み出し and 駅面 for 液面: the grammar pass and the readings bring most of
+    them back. Most, not all: which ones depends on the decoder's arithmetic, so a share is
+    asserted."""
     import numpy as np
 
     from wanwan import VoicePipeline, make_recognizer
@@ -180,3 +182,58 @@ def test_held_out_japanese_typed_commands(name, floor):
     wrong_acts = [c["text"] for c in cases
                   if (r := engine.parse(c["text"])).actuating and r.intent != c["intent"]]
     assert not wrong_acts
+
+
+@pytest.mark.parametrize(("heard", "rest"), [
+    ("ワンワン、デュワー12の液面は？", "デュワー12の液面は？"),
+    ("わんわん。止めて", "止めて"),
+    ("ワン、ワン、田中研に50リットル記録", "田中研に50リットル記録"),
+    ("wan wan、止めて", "止めて"),
+    ("ワンワン", ""),
+])
+def test_the_wake_phrase_is_found_in_japanese_written_without_spaces(ja, heard, rest):
+    """Japanese has no spaces to count words off by: the phrase is the start of the text that
+    sounds like it, however written (a site may give it as "wan wan" or ワンワン)."""
+    for wake in ("ワンワン", "wan wan"):
+        assert split_wake(heard, wake, ja) == (True, rest)
+
+
+@pytest.mark.parametrize("heard", ["ワンタン食べたい", "ワンワンワン、止めて", "1番、デュワー12",
+                                   "デュワー12の液面は"])
+def test_what_only_begins_like_the_wake_phrase_is_not_it(ja, heard):
+    assert split_wake(heard, "ワンワン", ja) == (False, heard)
+
+
+def test_the_grammar_pass_writes_japanese_the_way_whisper_does():
+    """The grammar pass narrows Japanese too: the catalogue's morphemes one after the other
+    with no space, numbers in digits, 、 and 。, politeness and particles free anywhere."""
+    from wanwan.asr.constrained import TokenGrammar
+    from wanwan.asr.whisper import bundled_base
+
+    model = bundled_base()
+    if model is None:
+        pytest.skip("Whisper base (the ja extra) is not installed")
+    from tokenizers import Tokenizer
+
+    from wanwan.config import load_config
+
+    site = load_engine(ROOT / "intents" / "ja", load_config(ROOT / "config"))
+    tokenizer = Tokenizer.from_file(str(model / "tokenizer.json"))
+    grammar = TokenGrammar(site, tokenizer, wake_forms=["ワンワン"])
+
+    def follows(text: str, after_wake: bool = True) -> bool:
+        heads = grammar.start(after_wake)
+        for token in tokenizer.encode(text, add_special_tokens=False).ids:
+            allowed = grammar.allowed(heads)
+            if token not in allowed:
+                return False
+            heads = allowed[token]
+        return grammar.final(heads)
+
+    assert grammar.word_forms("#12") == ["12"]
+    for sentence in ("デュワー12の液面は", "田中研に50リットル記録してください。", "止めて",
+                     "デュワー7からNMR600に移送開始"):
+        assert follows(sentence), sentence
+    assert follows("ワンワン、止めて", after_wake=False)
+    assert not follows("今日はいい天気ですね")
+    assert not follows("デュワー12の液面は天気")

@@ -8,6 +8,11 @@ digits (the intent engine checks the range afterwards). Filler words the engine 
 "please") and punctuation may come anywhere. Nothing here knows about helium: any intent folder
 gives its grammar.
 
+A language written without spaces (Japanese) is the same grammar over its morphemes, written
+one after the other with no space between: numbers in digits (the way Whisper writes them
+there), its own punctuation, and its polite and filler words free anywhere (a template does
+not list every ください).
+
 Forced decoding always ends on *some* sentence of the grammar, so its log-probability is
 compared with Whisper's own free transcript of the same audio: speech the grammar cannot
 explain costs far more than a misheard word, and is refused.
@@ -40,6 +45,8 @@ TENS = [w for w in numbers_en.TENS if w != "fourty"]  # a misspelling the parser
 NUMBER_WORDS = [*DIGIT_NAMES, *TEENS, *TENS, "hundred", "thousand", "point", "and", "a", "half",
                 "quarter", "quarters"]
 PUNCTUATION = (",", ".", "?", "!")
+# a language without spaces writes its own as well (Japanese 、。？！)
+UNSPACED_PUNCTUATION = (*PUNCTUATION, "、", "。", "？", "！")
 CONTRACTIONS = ("s", "t", "m", "d", "re", "ve", "ll")
 _DIGITS_START = re.compile(r"^Ġ\d+$")  # byte-level BPE writes a leading space as Ġ
 _DIGITS = re.compile(r"^\d+$")
@@ -53,6 +60,7 @@ class Hypothesis:
     score: float  # sum of log-probabilities
     heads: frozenset[Head]
     penalty: float = 0.0  # for words fewer than Whisper's free transcript had
+    end_logprob: float = 0.0  # of the end of text where the sentence ends
 
 
 class TokenGrammar:
@@ -72,15 +80,21 @@ class TokenGrammar:
         self.digit_three = sorted(i for t, i in vocab.items() if _DIGITS.match(t) and len(t) == 3)
         self.comma, self.point = vocab[","], vocab["."]
         language = engine.language
+        self.spaced = language.spaced
+        self.punctuation = PUNCTUATION if self.spaced else UNSPACED_PUNCTUATION
         # words the engine drops anyway; skip words ("um", "well", "so") are left out: allowed
-        # anywhere they gave forced decoding an escape into babble
-        self.fillers = sorted(language.ignore_words | {"please"})
+        # anywhere they gave forced decoding an escape into babble. Japanese is spoken with
+        # politeness and particles around any template (お願いします, ね, を): free there
+        self.fillers = sorted(language.ignore_words | {"please"} if self.spaced else
+                              language.ignore_words | language.skip_words
+                              | language.function_words)
         self._encoded: dict[str, tuple[int, ...]] = {}
         # tokens that begin a word that counts: not a filler, which the grammar may put
         # anywhere ("undo" heard "a new" is one word said, not two)
         self.counts_word = np.zeros(max(vocab.values()) + 1, dtype=bool)
         for text, i in vocab.items():
-            self.counts_word[i] = text.startswith("Ġ") and text[1:2].isalnum()
+            # without spaces no token shows where a word begins: no count, no penalty
+            self.counts_word[i] = self.spaced and text.startswith("Ġ") and text[1:2].isalnum()
         for unit in self._units_of(self.fillers):
             if len(unit) == 1:
                 self.counts_word[unit[0]] = False
@@ -112,9 +126,12 @@ class TokenGrammar:
         units = self._units_of(forms + self.fillers, names=True)
         units += list(self._hyphen_units.values())
         units += [u for us in self._number_word_units.values() for u in us]
+        if not self.spaced:
+            units += [u for node in self.nodes.values() for word, children in node.words.items()
+                      for child in children for u, _ in self._merged_units(word, child)]
         for unit in units + self.wake_units:
             ids.update(unit)
-        for text in list(PUNCTUATION) + [s for v in self.symbols.values() for s in v]:
+        for text in list(self.punctuation) + [s for v in self.symbols.values() for s in v]:
             ids.update(self._encode(text, False))
         return ids
 
@@ -125,8 +142,12 @@ class TokenGrammar:
             self._encoded[key] = tuple(self.tokenizer.encode(key, add_special_tokens=False).ids)
         return self._encoded[key]
 
-    def _units_of(self, forms: Iterable[str], spaced: bool = True,
+    def _units_of(self, forms: Iterable[str], spaced: bool | None = None,
                   names: bool = False) -> list[tuple[int, ...]]:
+        """The token sequences of words as Whisper may write them (capitalised, a name in
+        title case or capitals), each after a space unless ``spaced`` is False (default: as
+        the language writes)."""
+        spaced = self.spaced if spaced is None else spaced
         out: dict[tuple[int, ...], None] = {}
         for form in forms:
             cased = [form, form[:1].upper() + form[1:]]
@@ -142,7 +163,7 @@ class TokenGrammar:
         """How Whisper may write one normalised word of the templates."""
         if word.startswith("#"):
             value = float(word[1:]) if "." in word else int(word[1:])
-            return [number_to_words(value), str(value)]
+            return [number_to_words(value), str(value)] if self.spaced else [str(value)]
         forms = [word]
         language = self.engine.language
         forms += [k for k, v in language.spellings.items() if v == word]
@@ -153,8 +174,15 @@ class TokenGrammar:
 
     def phrase_forms(self, phrase: str) -> list[str]:
         options = [self.word_forms(w) for w in phrase.split()]
-        return [" ".join(p) for p in itertools.islice(itertools.product(*options),
-                                                       self.max_variants)]
+        spellings = itertools.islice(itertools.product(*options), self.max_variants)
+        if self.spaced:
+            return [" ".join(p) for p in spellings]
+        # 田中 研 is written 田中研, nmr 600 NMR600: casing is decided per word, before joining
+        out = []
+        for words in spellings:
+            out += ["".join(words), "".join(w.upper() if _ACRONYM.match(w) else w
+                                            for w in words)]
+        return list(dict.fromkeys(out))
 
     def units(self, state: State) -> list[tuple[tuple[int, ...], State]]:
         kind, node_id = state
@@ -181,10 +209,14 @@ class TokenGrammar:
                 target: State = ("t", id(child))
                 out += [(u, target) for u in units]
                 out += [(s, target) for s in symbols]
+                if not self.spaced:
+                    out += self._merged_units(word, child)
         for slot, children in node.slots.items():
             slot_list = self.engine.lists[slot.list_name]
             for child in children:
-                if slot_list.is_range:
+                if slot_list.is_range and not self.spaced:  # digits, with no space before
+                    out += [((t,), ("d", id(child))) for t in self.digit_plain]
+                elif slot_list.is_range:
                     out += [(u, (after, id(child))) for u, after in self._number_units("n")]
                     out += [((t,), ("d", id(child))) for t in self.digit_start]
                 else:
@@ -194,7 +226,23 @@ class TokenGrammar:
         if kind in ("f", "t") or kind[0] in "nd":  # "of the": two fillers; one punctuation
             after_filler: State = ("g" if kind == "f" else "f", node_id)
             out += [(u, after_filler) for u in self._units_of(self.fillers)]
-            out += [(self._encode(p, False), ("g", node_id)) for p in PUNCTUATION]
+            out += [(self._encode(p, False), ("g", node_id)) for p in self.punctuation]
+        elif kind == "g" and not self.spaced:  # 記録して|ください|。: a full stop after two
+            out += [(self._encode(p, False), ("p", node_id)) for p in self.punctuation]
+        return out
+
+    def _merged_units(self, word: str, child) -> list[tuple[tuple[int, ...], State]]:
+        """Two morphemes Whisper writes as one token: the analyser splits して into し + て,
+        Whisper's byte-pair merges write it as one. Without spaces, nothing keeps a merge
+        inside a word, so each word is offered joined to each word that may follow it."""
+        out = []
+        for next_word, grandchildren in child.words.items():
+            for form in itertools.islice(itertools.product(
+                    self.word_forms(word), self.word_forms(next_word)), self.max_variants):
+                joined = self._encode("".join(form), False)
+                if joined == self._encode(form[0], False) + self._encode(form[1], False):
+                    continue  # the same tokens as the two words apart
+                out += [(joined, ("t", id(grandchild))) for grandchild in grandchildren]
         return out
 
     def _number_units(self, kind: str) -> list[tuple[tuple[int, ...], str]]:
@@ -367,7 +415,7 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
     def finish(hyp: Hypothesis, end_logprob: float) -> Hypothesis:
         missing = max(0, expected_words - grammar.count_words(hyp.tokens))
         return Hypothesis([*hyp.tokens, end_token], hyp.score + end_logprob, hyp.heads,
-                          missing_word_cost * missing)
+                          missing_word_cost * missing, end_logprob)
 
     logprobs = first
     end_column = decoder.column[end_token]
@@ -430,5 +478,5 @@ def _place(heads: frozenset[Head]) -> frozenset[tuple[str, int, tuple[int, ...]]
     """Where in the grammar a hypothesis stands, blind to how a number is spelled: every way
     of writing a number is one place; a word begun is its own place (" de" of "dewar" is not
     " E" of "enter")."""
-    return frozenset(("w" if kind in ("s", "t", "f", "g") else "num", node, partial)
+    return frozenset(("w" if kind in ("s", "t", "f", "g", "p") else "num", node, partial)
                      for (kind, node), partial in heads)

@@ -14,6 +14,7 @@ from wanwan.asr.whisper import WhisperRecognizer, bundled_base, bundled_tiny_en
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
 from wanwan.nlu.matcher import IntentEngine
+from wanwan.nlu.text import in_cjk_script
 
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "whisper", "whisper-free", "vosk", "pocketsphinx", "pocketsphinx-free")
@@ -57,9 +58,10 @@ def whisper_prompt(engine: IntentEngine, wake: str | None = "wan wan", max_words
         if slot_list.is_range or not slot_list.from_site:
             continue
         for value in slot_list.values:
-            spoken = value.spoken.strip("()").split("|")[-1 if name == "vessel" else 0]
-            if not spaced:
-                spoken = spoken.replace(" ", "")  # "田中 研" is written 田中研
+            sayings = value.spoken.strip("()").split("|")
+            spoken = sayings[-1 if name == "vessel" else 0]
+            if not spaced:  # the name as the language writes it: 田中研, not Tanaka
+                spoken = next((s for s in sayings if in_cjk_script(s)), spoken).replace(" ", "")
             if not any(ch.isdigit() for ch in spoken) and len(spoken) > (3 if spaced else 1):
                 names.append(spoken.title() if name == "lab" else spoken)
     if not names:

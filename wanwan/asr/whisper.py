@@ -194,9 +194,8 @@ class WhisperRecognizer:
         encoder's attention grows with the square of the window (a 22 s window cost 40 MB
         more than a 10 s one). ``retry_beam``: the beam of a second free decoding for what the
         first, greedy one left without meaning (1: none). ``language``: what is spoken (a
-        multilingual model for anything but English); the grammar pass needs a language that
-        writes spaces between words, so Japanese is decoded freely, with the prompt, and the
-        intent engine's tolerant match (by reading) mends what Whisper gets wrong."""
+        multilingual model for anything but English); a language written without spaces
+        (Japanese) gets the grammar pass over its morphemes (see ``TokenGrammar``)."""
         self.max_speech_frames = min(MAX_SPEECH_FRAMES, round(max_speech_s * 100))
         self.name = "whisper" if engine is not None else "whisper-free"
         try:
@@ -227,7 +226,7 @@ class WhisperRecognizer:
         self.settings = grammar or GrammarSettings()
         self.retry_beam = retry_beam
         self.grammar = self.decoder = None
-        if engine is not None and engine.language.spaced:
+        if engine is not None:
             self.grammar = TokenGrammar(engine, self.whisper.hf_tokenizer,
                                         wake_forms=_wake_forms(wake or ""))
             special = {self.tokenizer.eot, self.tokenizer.sot_prev, self.tokenizer.no_timestamps,
@@ -335,7 +334,8 @@ class WhisperRecognizer:
             narrowed = self._narrow(encoded[0], tokens, free_text, notes, addressed)
             if narrowed is not None:
                 text, confidence = narrowed
-                tokens = self.tokenizer.encode(" " + text)
+                tokens = self.tokenizer.encode(
+                    (" " if self.engine.language.spaced else "") + text)
                 notes["source"] = "grammar"
         return _Reading(text, confidence, tokens, notes)
 
@@ -371,16 +371,19 @@ class WhisperRecognizer:
         if hypothesis is None:
             notes["grammar_text"] = None
             return None
-        said = self.tokenizer.decode(hypothesis.tokens[:-1]).strip()
-        if not wake_tokens and self.wake:  # a wake phrase read into noise is not one
-            said = split_wake(said, self.wake, self.engine)[1]
+        whole = said = self.tokenizer.decode(hypothesis.tokens[:-1]).strip()
+        grammar_woke = False
+        if not wake_tokens and self.wake:  # a wake phrase read into noise is not one...
+            grammar_woke, said = split_wake(said, self.wake, self.engine)
         grammar_parse = self.engine.parse(said)
         margin = free_score - hypothesis.score + hypothesis.penalty
         per_token = free_score / len(free_rest) - hypothesis.score / len(hypothesis.tokens)
         text = self.tokenizer.decode(free_tokens[:wake_tokens]).strip()
-        text = f"{text}{'' if said[:1] in ',.?!' else ' '}{said}".strip()
+        joint = "" if said[:1] in ",.?!" or not self.engine.language.spaced else " "
+        text = f"{text}{joint}{said}".strip()
         notes.update(grammar_text=text, margin=round(margin, 3),
-                     margin_per_token=round(per_token, 3))
+                     margin_per_token=round(per_token, 3),
+                     end_logprob=round(hypothesis.end_logprob, 3))
         acts = grammar_parse.actuating or grammar_parse.intent in settings.acting_intents
         heard = self._share_heard(said, command)
         notes["words_heard"] = round(heard, 2)
@@ -396,6 +399,12 @@ class WhisperRecognizer:
                   "took" if accepted else "refused", text, free_text, margin, per_token)
         if not accepted:
             return None
+        if grammar_woke and not meant:
+            # ...unless the sentence with it is as likely as what Whisper wrote, the strict
+            # limits: "Plan the land, how full is dewar three" and 「1番、デュワー12の液面は」
+            # were the wake phrase said quickly
+            text = whole
+            notes["wake_from_grammar"] = True
         return text, math.exp(hypothesis.score / len(hypothesis.tokens))
 
     def _share_heard(self, said: str, free: str) -> float:

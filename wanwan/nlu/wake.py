@@ -18,6 +18,8 @@ def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
     words = text.split()
     if not wake or not words:
         return False, text
+    if not engine.language.spaced:
+        return _split_unspaced(text, wake, engine)
     # Whisper writes a quick "wan wan" as a stammer: "W-w-w", "W-w-w-w-go ahead.", "W-w-w-a, ..."
     initial = re.escape(wake.strip()[0])
     stammer = re.match(rf"\s*{initial}(?:-{initial}){{2,}}(?![a-z])(?:-a\b)?[-,.!?\s]*", text,
@@ -44,3 +46,38 @@ def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
             clean, wake_words, strict=False)):
         return True, " ".join(words[n:])
     return False, text
+
+
+_PAUSES = " 　、。，．,.!?！？・…"  # what a recogniser writes between or after the wake words
+_MOST_EXTRA = 8  # characters of pauses and stammer a written wake phrase may carry
+
+
+def _split_unspaced(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
+    """A language written without spaces (Japanese) has no words to count off: the wake phrase
+    is the shortest start of the text that sounds like it, however it is written ("ワンワン",
+    "わんわん", "ワン、ワン", or "wan wan" in Latin letters), and it must end where a word
+    can end (before a pause or a change of script)."""
+    language = engine.language
+    wanted = language.sound(re.sub(r"\s+", "", wake))
+    if not wanted:
+        return False, text
+    most = min(len(text), len(wake) * 2 + _MOST_EXTRA)
+    for end in range(1, most + 1):
+        head = "".join(ch for ch in text[:end] if ch not in _PAUSES)
+        if not head or language.sound(head) != wanted:
+            continue
+        rest = text[end:]
+        if rest and not (rest[0] in _PAUSES or _script(rest[0]) != _script(text[end - 1])):
+            continue  # "ワンワンワン": the phrase does not end inside a word
+        return True, rest.lstrip(_PAUSES)
+    return False, text
+
+
+def _script(ch: str) -> str:
+    """Kana, kanji or other: where one ends and another begins a word may end."""
+    code = ord(ch)
+    if 0x3040 <= code <= 0x30FF:
+        return "kana"
+    if 0x4E00 <= code <= 0x9FFF:
+        return "kanji"
+    return "other"
