@@ -6,10 +6,10 @@
 
 Sentences: the held-out report set ``tests/data/heldout/ja-report.yaml`` (52 commands, 10
 out-of-domain; its sentences never read while tuning) and, labelled apart as training, the
-catalogue's own test sentences. Voices: Open JTalk at its own pace and 20 % faster (the only
-Japanese synthesiser installed; Kokoro is not). Recogniser: the site default for Japanese
-(Whisper base, multilingual, language ja, prompted with the catalogue, narrowed by the
-grammar pass over its morphemes). Clean and with the
+catalogue's own test sentences and the typed tuning set ja-tune.yaml. Voices: Open JTalk at its
+own pace and 20 % faster (the only Japanese synthesiser installed; Kokoro is not).
+Recogniser: the site default for Japanese (Whisper base, multilingual, language ja, prompted
+with the catalogue, narrowed by the grammar pass over its morphemes). Clean and with the
 noises of ../shared/noise (one per sentence, round robin) at 20, 10 and 5 dB, mixed as
 Picovoice mixes. Every utterance is addressed (no wake phrase, as after a push-to-talk).
 
@@ -21,6 +21,7 @@ accept when that acts.
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
 import sys
@@ -34,9 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+from bench_heldout_speech import NOTES  # noqa: E402
 from bench_real_voices import NOISES, SHARED, picovoice_mix  # noqa: E402
 
 REPORT = ROOT / "tests" / "data" / "heldout" / "ja-report.yaml"
+TUNE = ROOT / "tests" / "data" / "heldout" / "ja-tune.yaml"
 CONDITIONS: list[float | None] = [None, 20.0, 10.0, 5.0]
 
 
@@ -52,6 +55,9 @@ def main() -> int:
                     help="only the catalogue's sentences (to look at what goes wrong)")
     ap.add_argument("--report-only", action="store_true",
                     help="only the held-out report set (the result, not a training score)")
+    ap.add_argument("--voice", choices=("normal", "faster"), help="only one of the two paces")
+    ap.add_argument("--rows", type=Path, help="write every utterance's result and the "
+                    "recogniser's notes here (JSON)")
     ap.add_argument("--show", action="store_true",
                     help="print every utterance understood as something it was not")
     args = ap.parse_args()
@@ -63,10 +69,13 @@ def main() -> int:
     from wanwan.tts import OpenJTalkSynthesizer
 
     engine = load_engine(ROOT / "intents" / "ja", load_config(ROOT / "config"))
-    report = [(c["text"], c["intent"], c.get("slots", {}))
-              for c in yaml.safe_load(REPORT.read_text())["sentences"]]
+    def held_out(path: Path) -> list[tuple]:
+        return [(c["text"], c["intent"], c.get("slots", {}))
+                for c in yaml.safe_load(path.read_text())["sentences"]]
+
     catalogue = [(t.text, t.intent, t.slots) for t in engine.catalog.tests]
-    sets = {"report (ja-report.yaml)": report, "training (catalogue tests)": catalogue}
+    sets = {"report (ja-report.yaml)": held_out(REPORT),
+            "training (catalogue tests)": catalogue, "training (ja-tune.yaml)": held_out(TUNE)}
     if args.training_only:
         sets = {k: v for k, v in sets.items() if k.startswith("training")}
     if args.report_only:
@@ -77,6 +86,8 @@ def main() -> int:
     pipeline = VoicePipeline(engine, recognizer, wake=None)
     voices = {"open jtalk": OpenJTalkSynthesizer(), "open jtalk, 20 % faster":
               OpenJTalkSynthesizer(rate_wpm=192)}
+    if args.voice:
+        voices = dict([list(voices.items())[0 if args.voice == "normal" else 1]])
     noise = {n: load_audio(SHARED / "noise" / f"{n}.wav").samples for n in NOISES}
     edge = np.zeros(9600, np.int16)
     rng = np.random.default_rng(args.seed)
@@ -103,12 +114,18 @@ def main() -> int:
                                   f"{[(h.parse.intent, h.parse.slots) for h in got]}",
                                   flush=True)
                         rows.append({"set": set_name, "voice": voice_name, "snr": snr,
-                                     "want": intent, "ok": [(h.parse.intent, h.parse.slots)
-                                                            for h in got] == [(intent, slots)],
+                                     "text": text, "want": intent, "slots": slots,
+                                     "got": [(h.parse.intent, h.parse.slots) for h in got],
+                                     "notes": [{k: h.transcript.notes.get(k) for k in NOTES}
+                                               for h in heard],
+                                     "ok": [(h.parse.intent, h.parse.slots)
+                                            for h in got] == [(intent, slots)],
                                      "taken": bool(got) and intent is None,
                                      "acts": any(h.parse.actuating and h.parse.intent != intent
                                                  for h in got)})
                         bar.update()
+    if args.rows:
+        args.rows.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
     print(f"\n{total} utterances, {time.perf_counter() - started:.0f} s, recogniser "
           f"{recognizer.name} ({getattr(recognizer, 'model_path', '')}), per utterance p50 "
           f"{statistics.median(latencies):.0f} ms, peak memory "

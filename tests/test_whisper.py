@@ -231,3 +231,30 @@ def test_a_grammar_sentence_must_say_the_words_that_were_heard(whisper):
     assert share("what is the level in dewar 12", "what is the level in ni or twelve") >= 0.34
     assert share("log point five cubic metres of gas", "log point i do it bigger, not gas") >= 0.34
     assert share("stop", "stuff") == 1.0  # too short to judge by its words
+
+
+def test_a_catalogue_sets_its_own_grammar_limits(tmp_path):
+    """Limits are data of the catalogue's language (a Japanese sentence is written in two to
+    three times the tokens of an English one); a wrong key is named, not ignored."""
+    import shutil
+
+    from wanwan import load_engine
+    from wanwan.asr.whisper import GrammarSettings
+    from wanwan.data import intents_folder
+    from wanwan.errors import UserError
+
+    folder = tmp_path / "en"
+    shutil.copytree(intents_folder("en"), folder)
+    common = folder / "_common.yaml"
+    text = common.read_text()
+    assert "\nsettings:\n" in text
+    common.write_text(text.replace("\nsettings:\n", "\nsettings:\n  grammar_pass: "
+                                   "{acting_margin_per_token: 0.4, max_margin: 12}\n", 1))
+    settings = GrammarSettings.for_catalogue(load_engine(folder))
+    assert (settings.acting_margin_per_token, settings.max_margin) == (0.4, 12.0)
+    assert settings.strict_margin == GrammarSettings().strict_margin
+    assert GrammarSettings.for_catalogue(load_engine(intents_folder("en"))) == GrammarSettings()
+    common.write_text(text.replace("\nsettings:\n", "\nsettings:\n  grammar_pass: "
+                                   "{acting_margn: 0.4}\n", 1))
+    with pytest.raises(UserError, match="acting_margn"):
+        GrammarSettings.for_catalogue(load_engine(folder))

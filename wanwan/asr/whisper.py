@@ -30,7 +30,7 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -125,6 +125,25 @@ class GrammarSettings:
     # -> "log point five cubic metres of gas")
     min_words_heard: float = 0.34
     word_alike: float = 0.75
+
+    @classmethod
+    def for_catalogue(cls, engine: IntentEngine) -> GrammarSettings:
+        """The defaults (chosen on English), with what the catalogue's ``settings:
+        grammar_pass:`` changes: a language whose sentences are written in more tokens needs
+        other limits (Japanese)."""
+        changes = engine.catalog.settings.get("grammar_pass") or {}
+        if not isinstance(changes, dict):
+            raise UserError("intent settings: grammar_pass must be a mapping of limits")
+        known = {f.name: f.type for f in fields(cls)}
+        unknown = sorted(set(changes) - known.keys())
+        if unknown:
+            raise UserError(f"intent settings: grammar_pass has no {', '.join(unknown)} "
+                            f"(known: {', '.join(sorted(known))})")
+        base = cls()
+        try:
+            return replace(base, **{k: type(getattr(base, k))(v) for k, v in changes.items()})
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"intent settings: grammar_pass: {exc}") from None
 
     def limits(self, woke: bool, acts: bool) -> tuple[float, float]:
         if not woke:
@@ -223,7 +242,8 @@ class WhisperRecognizer:
         self.start_tokens = [*list(self.tokenizer.sot_sequence), self.tokenizer.no_timestamps]
         self.engine = engine
         self.wake = wake
-        self.settings = grammar or GrammarSettings()
+        self.settings = grammar or (GrammarSettings.for_catalogue(engine) if engine is not None
+                                    else GrammarSettings())
         self.retry_beam = retry_beam
         self.grammar = self.decoder = None
         if engine is not None:
