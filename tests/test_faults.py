@@ -122,3 +122,21 @@ def test_embedded_broker_restarts_on_its_port_and_cleans_up_when_closed():
     assert broker.running and broker.port == port
     broker.close()
     assert not broker.running and not folder.exists()
+
+
+def test_a_subscription_is_known_to_be_taken_before_anyone_publishes(broker):
+    """Publishing right after subscribing lost the message on a busy machine: the broker had
+    not taken the subscription yet. ``wait_subscribed`` says when it has."""
+    got: list[bytes] = []
+    listener = Bus(BrokerAddress(port=broker.port), presence=False).start()
+    talker = Bus(BrokerAddress(port=broker.port), presence=False).start()
+    try:
+        for n in range(20):
+            listener.subscribe_raw(f"test/sub/{n}", lambda topic, payload: got.append(payload))
+            assert listener.wait_subscribed(5)
+            talker.publish(f"test/sub/{n}", b"%d" % n, qos=1)
+        wait_for(lambda: len(got) == 20)
+        assert sorted(got, key=int) == [b"%d" % n for n in range(20)]
+    finally:
+        listener.stop()
+        talker.stop()

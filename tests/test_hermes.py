@@ -72,6 +72,7 @@ class Wire:
 @pytest.fixture
 def wire(broker):
     w = Wire(broker.port)
+    assert w.bus.wait_subscribed(10)
     yield w
     w.bus.stop()
 
@@ -79,6 +80,9 @@ def wire(broker):
 @pytest.fixture
 def bridge(lab):
     b = HermesBridge(lab)
+    # a query published before the broker took the bridge's subscription is lost (it was,
+    # on a machine busy with a benchmark)
+    assert b.bus.wait_subscribed(10)
     yield b
     b.close()
 

@@ -115,6 +115,9 @@ class Bus:
         self._connected = threading.Event()
         self._on_connect_hooks: list[Callable[[], None]] = []
         self._on_publish_hooks: list[Callable[[int], None]] = []
+        # subscriptions sent and not yet acknowledged by the broker (their message ids)
+        self._unacknowledged: set[int] = set()
+        self._acknowledged = threading.Condition(self._lock)
         # True: {prefix}/presence/{client_id}; a topic: there (a satellite's, per site)
         self._presence = presence
         self.presence_topic = (presence if isinstance(presence, str)
@@ -150,6 +153,7 @@ class Bus:
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_publish = self._on_publish
+        self.client.on_subscribe = self._on_subscribe
         self.subscribe(self.reply_topic, CommandReply, self._on_reply, qos=1)
 
     # -- connection --------------------------------------------------------------------------
@@ -194,7 +198,7 @@ class Bus:
         with self._lock:
             subs = list(self._subs)
         for sub in subs:
-            client.subscribe(sub.pattern, qos=sub.qos)
+            self._send_subscribe(sub.pattern, sub.qos)
         if self._presence:
             client.publish(self.presence_topic, b'{"status": "online"}',
                            qos=1, retain=True)
@@ -212,6 +216,8 @@ class Bus:
             self.stats.disconnects += 1
             log.warning("lost the broker (%s); reconnecting", reason_code)
         self._connected.clear()
+        with self._lock:  # a connection's subscriptions are sent again on the next one
+            self._unacknowledged.clear()
 
     def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
         for hook in self._on_publish_hooks:
@@ -238,7 +244,26 @@ class Bus:
             self._subs.append(sub)
         self.client.message_callback_add(pattern, lambda c, u, msg: self._dispatch(sub, msg))
         if self.connected:
-            self.client.subscribe(pattern, qos=qos)
+            self._send_subscribe(pattern, qos)
+
+    def _send_subscribe(self, pattern: str, qos: int) -> None:
+        with self._lock:  # held so that the acknowledgement cannot come before it is awaited
+            result, mid = self.client.subscribe(pattern, qos=qos)
+            if result == mqtt.MQTT_ERR_SUCCESS and mid is not None:
+                self._unacknowledged.add(mid)
+
+    def _on_subscribe(self, client, userdata, mid, reason_codes, properties) -> None:
+        with self._lock:
+            self._unacknowledged.discard(mid)
+            self._acknowledged.notify_all()
+
+    def wait_subscribed(self, timeout: float) -> bool:
+        """Whether the broker has acknowledged every subscription within ``timeout`` seconds:
+        a message published before that may not be delivered here."""
+        if not self.wait_connected(timeout):
+            return False
+        with self._lock:
+            return self._acknowledged.wait_for(lambda: not self._unacknowledged, timeout)
 
     def _on_message(self, client, userdata, msg) -> None:
         pass  # every subscription has its own callback
