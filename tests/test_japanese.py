@@ -237,3 +237,21 @@ def test_the_grammar_pass_writes_japanese_the_way_whisper_does():
     assert follows("ワンワン、止めて", after_wake=False)
     assert not follows("今日はいい天気ですね")
     assert not follows("デュワー12の液面は天気")
+
+
+def test_a_short_japanese_grammar_sentence_must_sound_like_what_was_heard():
+    """Japanese words are long: one or two are enough to judge by their sound. Whisper wrote
+    「イェイェイ」 for 「いいえ」 and 「スタッフル」 for 「ストップ」; the grammar pass made both 「はい」,
+    a yes to whatever was read back."""
+    from wanwan.asr.whisper import GrammarSettings, share_heard
+    from wanwan.config import load_config
+
+    site = load_engine(ROOT / "intents" / "ja", load_config(ROOT / "config"))
+    settings = GrammarSettings.for_catalogue(site)
+    assert settings.min_sound_alike == 0.5 and settings.max_margin_per_token == 1.0
+    for said, heard in [("はい", "イェイェイ"), ("はい", "スタッフル"), ("移送開始", "映像をたくに"),
+                        ("どうぞ", "HELLO"), ("回収", "回収がつく気を起動して")]:
+        assert share_heard(site, said, heard, settings) == 0.0, (said, heard)
+    for said, heard in [("実行", "じっこら"), ("キャンセル", "完成ル"), ("液面は", "エキメンは"),
+                        ("汲み出し停止", "組み出し停止"), ("圧力は", "暑力は")]:
+        assert share_heard(site, said, heard, settings) == 1.0, (said, heard)

@@ -7,7 +7,13 @@ import numpy as np
 import pytest
 
 from tests.speech import say, with_white_noise
-from wanwan.asr.whisper import _cut_loop, _drop_repeats, _wake_forms, bundled_tiny_en
+from wanwan.asr.whisper import (
+    _cut_loop,
+    _drop_repeats,
+    _wake_forms,
+    bundled_tiny_en,
+    share_heard,
+)
 from wanwan.nlu.wake import split_wake
 
 MODEL = bundled_tiny_en()
@@ -223,7 +229,9 @@ def test_the_grammar_pass_never_puts_another_request_in_the_speakers_mouth(
 
 
 def test_a_grammar_sentence_must_say_the_words_that_were_heard(whisper):
-    share = whisper._share_heard
+    def share(said: str, free: str) -> float:
+        return share_heard(whisper.engine, said, free, whisper.settings)
+
     assert share("record twelve and a half litres for the sato group",
                  "what is the level in vor 12") < 0.34
     assert share("how much helium does dewar twelve have",

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+from rapidfuzz import fuzz
 
 from wanwan.asr import models
 from wanwan.asr.base import Transcript, Word
@@ -125,6 +126,10 @@ class GrammarSettings:
     # -> "log point five cubic metres of gas")
     min_words_heard: float = 0.34
     word_alike: float = 0.75
+    # A sentence of one or two words is too short to judge by its words, but not by its sound
+    # where words are long (Japanese): 「イェイェイ」 must not become 「はい」, a yes. How alike the
+    # sentence and the free text must sound, whole (0 to 1; 0: not checked)
+    min_sound_alike: float = 0.0
 
     @classmethod
     def for_catalogue(cls, engine: IntentEngine) -> GrammarSettings:
@@ -405,7 +410,7 @@ class WhisperRecognizer:
                      margin_per_token=round(per_token, 3),
                      end_logprob=round(hypothesis.end_logprob, 3))
         acts = grammar_parse.actuating or grammar_parse.intent in settings.acting_intents
-        heard = self._share_heard(said, command)
+        heard = share_heard(self.engine, said, command, settings)
         notes["words_heard"] = round(heard, 2)
         if heard < settings.min_words_heard:
             return None
@@ -427,20 +432,6 @@ class WhisperRecognizer:
             notes["wake_from_grammar"] = True
         return text, math.exp(hypothesis.score / len(hypothesis.tokens))
 
-    def _share_heard(self, said: str, free: str) -> float:
-        """The share of the grammar sentence's words that the free text has too, or alike
-        (1.0 for a sentence of one or two words: too short to judge by its words)."""
-        assert self.engine is not None
-        normalise, alike = self.engine.catalog.normalise, self.engine.similarity
-        wanted = [t.text for t in normalise(said)]
-        have = [t.text for t in normalise(free)]
-        if len(wanted) <= 2:
-            return 1.0
-        found = sum(any(w == h or (not w.startswith("#") and not h.startswith("#")
-                                   and alike(w, h) >= self.settings.word_alike) for h in have)
-                    for w in wanted)
-        return found / len(wanted)
-
     def _words(self, encoded: np.ndarray, tokens: list[int], frames: int) -> list[Word]:
         if not tokens:
             return []
@@ -448,6 +439,28 @@ class WhisperRecognizer:
             self.tokenizer, [tokens], self._ct2.StorageView.from_array(encoded), frames)[0]
         return [Word(w["word"].strip(), float(w["start"]), float(w["end"]),
                      float(w["probability"])) for w in alignment if w["word"].strip()]
+
+
+def share_heard(engine: IntentEngine, said: str, free: str, settings: GrammarSettings) -> float:
+    """The share of the grammar sentence's words that the free text has too, or alike. A
+    sentence of one or two words is too short to judge by its words: 1.0, unless the settings
+    ask that it sound like the free text, whole (``min_sound_alike``; then 1.0 or 0.0)."""
+    normalise, alike = engine.catalog.normalise, engine.similarity
+    wanted = [t.text for t in normalise(said)]
+    have = [t.text for t in normalise(free)]
+    if len(wanted) <= 2:
+        if not settings.min_sound_alike:
+            return 1.0
+
+        def sound(text: str) -> str:  # as written: normalising reads じっ as a number
+            return engine.language.sound(re.sub(r"[\W_]+", "", text)).lower()
+
+        alike_whole = fuzz.ratio(sound(said), sound(free)) / 100
+        return 1.0 if alike_whole >= settings.min_sound_alike else 0.0
+    found = sum(any(w == h or (not w.startswith("#") and not h.startswith("#")
+                               and alike(w, h) >= settings.word_alike) for h in have)
+                for w in wanted)
+    return found / len(wanted)
 
 
 # -- what Whisper invents ---------------------------------------------------------------------
