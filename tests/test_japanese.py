@@ -255,3 +255,12 @@ def test_a_short_japanese_grammar_sentence_must_sound_like_what_was_heard():
     for said, heard in [("実行", "じっこら"), ("キャンセル", "完成ル"), ("液面は", "エキメンは"),
                         ("汲み出し停止", "組み出し停止"), ("圧力は", "暑力は")]:
         assert share_heard(site, said, heard, settings) == 1.0, (said, heard)
+
+
+def test_a_word_spelled_in_kana_is_the_word_itself(ja):
+    """Whisper writes カクニン for 確認 (its sound, in katakana): the same word, not a homophone
+    (駅面 for 液面 is another word that reads alike, and costs like a sound-alike)."""
+    for heard in ("カクニン", "かくにん", "確認"):
+        result = ja.parse(heard)
+        assert (result.intent, result.confidence) == ("confirm", 1.0), heard
+    assert ja.parse("デュワー十二の駅面は").confidence < 1.0

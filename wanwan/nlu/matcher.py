@@ -29,7 +29,7 @@ from rapidfuzz import fuzz, process
 from wanwan.nlu.catalog import Catalog, Intent, SlotList, SlotValue, Template
 from wanwan.nlu.graph import GrammarNode, TemplateGraph
 from wanwan.nlu.templates import SlotRef
-from wanwan.nlu.text import Token, phonetic_key
+from wanwan.nlu.text import Token, phonetic_key, spelled_as_said
 
 MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
@@ -584,9 +584,10 @@ class IntentEngine:
         if a.startswith("#") or b.startswith("#"):
             return 0.0
         if self._by_sound is not None:  # compared as they sound, not as they are written
+            spelled = spelled_as_said(a) or spelled_as_said(b)
             a, b = self._by_sound(a), self._by_sound(b)
-            if a == b:
-                return HOMOPHONE_SIM
+            if a == b:  # the same word spelled by its sound, or another that reads alike
+                return 1.0 if spelled else HOMOPHONE_SIM
         sim = fuzz.ratio(a, b) / 100
         if len(a) >= 4 and len(b) >= 4 and self.language.stem(a) == self.language.stem(b):
             sim = max(sim, 0.85)  # "entries" for "entry", "logs" for "log"

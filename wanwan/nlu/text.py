@@ -133,6 +133,15 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 
 
+_KANA_ONLY = re.compile(r"^[\u3040-\u30ffー]+$")
+
+
+def spelled_as_said(word: str) -> bool:
+    """Whether a word is written in kana alone, the script that writes what is said: カクニン is
+    確認 spelled by its sound, not another word that reads alike (駅面 for 液面)."""
+    return _KANA_ONLY.match(word) is not None
+
+
 def in_cjk_script(text: str) -> bool:
     """Whether ``text`` has kana or kanji in it (回収室, NMRマグネット)."""
     return _CJK.search(text) is not None
