@@ -137,18 +137,19 @@ class GrammarSettings:
         grammar_pass:`` changes: a language whose sentences are written in more tokens needs
         other limits (Japanese)."""
         changes = engine.catalog.settings.get("grammar_pass") or {}
+        where = f"{engine.catalog.folder}: settings: grammar_pass"
         if not isinstance(changes, dict):
-            raise UserError("intent settings: grammar_pass must be a mapping of limits")
-        known = {f.name: f.type for f in fields(cls)}
-        unknown = sorted(set(changes) - known.keys())
+            raise UserError(f"{where} must be a mapping of limits")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(changes) - known)
         if unknown:
-            raise UserError(f"intent settings: grammar_pass has no {', '.join(unknown)} "
+            raise UserError(f"{where} has no {', '.join(unknown)} "
                             f"(known: {', '.join(sorted(known))})")
         base = cls()
         try:
             return replace(base, **{k: type(getattr(base, k))(v) for k, v in changes.items()})
         except (TypeError, ValueError) as exc:
-            raise UserError(f"intent settings: grammar_pass: {exc}") from None
+            raise UserError(f"{where}: {exc}") from None
 
     def limits(self, woke: bool, acts: bool) -> tuple[float, float]:
         if not woke:
