@@ -20,6 +20,14 @@ def ja():
     return load_engine(ROOT / "intents" / "ja")
 
 
+@pytest.fixture(scope="module")
+def ja_site():
+    """The Japanese catalogue with the example site's names (田中研, NMR600)."""
+    from wanwan.config import load_config
+
+    return load_engine(ROOT / "intents" / "ja", load_config(ROOT / "config"))
+
+
 @pytest.mark.parametrize("text,intent,slots", [
     ("デュワー12の液面は？", "read_level", {"dewar": "12"}),
     ("7番から汲み出し開始", "start_transfer", {"source": "7"}),
@@ -91,10 +99,8 @@ def test_loanwords_are_one_word_alone_and_in_a_sentence():
     assert segment("12.5リットル") == ["12.5", "リットル"]
 
 
-def test_a_sites_names_in_both_languages_come_from_its_configuration():
-    from wanwan.config import load_config
-
-    site = load_engine(ROOT / "intents" / "ja", load_config(ROOT / "config"))
+def test_a_sites_names_in_both_languages_come_from_its_configuration(ja_site):
+    site = ja_site
     for text, intent, slots in [
             ("伊藤研究室に二十リットル記録", "log_volume", {"lab": "ito", "amount": 20, "unit": "L"}),
             ("デュワー7からNMRマグネットに充填開始", "start_transfer", {"source": "7", "target": "nmr600"}),
@@ -164,14 +170,12 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # the one round of tuning on ja-tune.yaml
     ("ja-tune.yaml", 0.90),  # training score: 93.3 % (68.9 % when first run)
 ])
-def test_held_out_japanese_typed_commands(name, floor):
+def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating
     command where none was meant, at most one out-of-domain sentence in ten taken."""
     import yaml
 
-    from wanwan.config import load_config
-
-    engine = load_engine(ROOT / "intents" / "ja", load_config(ROOT / "config"))
+    engine = ja_site
     cases = yaml.safe_load((ROOT / "tests" / "data" / "heldout" / name).read_text())["sentences"]
     commands = [c for c in cases if c["intent"]]
     right = sum((r := engine.parse(c["text"])).intent == c["intent"] and r.slots == c["slots"]
@@ -204,7 +208,7 @@ def test_what_only_begins_like_the_wake_phrase_is_not_it(ja, heard):
     assert split_wake(heard, "ワンワン", ja) == (False, heard)
 
 
-def test_the_grammar_pass_writes_japanese_the_way_whisper_does():
+def test_the_grammar_pass_writes_japanese_the_way_whisper_does(ja_site):
     """The grammar pass narrows Japanese too: the catalogue's morphemes one after the other
     with no space, numbers in digits, 、 and 。, politeness and particles free anywhere."""
     from wanwan.asr.constrained import TokenGrammar
@@ -215,9 +219,7 @@ def test_the_grammar_pass_writes_japanese_the_way_whisper_does():
         pytest.skip("Whisper base (the ja extra) is not installed")
     from tokenizers import Tokenizer
 
-    from wanwan.config import load_config
-
-    site = load_engine(ROOT / "intents" / "ja", load_config(ROOT / "config"))
+    site = ja_site
     tokenizer = Tokenizer.from_file(str(model / "tokenizer.json"))
     grammar = TokenGrammar(site, tokenizer, wake_forms=["ワンワン"])
 
@@ -239,14 +241,13 @@ def test_the_grammar_pass_writes_japanese_the_way_whisper_does():
     assert not follows("デュワー12の液面は天気")
 
 
-def test_a_short_japanese_grammar_sentence_must_sound_like_what_was_heard():
+def test_a_short_japanese_grammar_sentence_must_sound_like_what_was_heard(ja_site):
     """Japanese words are long: one or two are enough to judge by their sound. Whisper wrote
     「イェイェイ」 for 「いいえ」 and 「スタッフル」 for 「ストップ」; the grammar pass made both 「はい」,
     a yes to whatever was read back."""
     from wanwan.asr.whisper import GrammarSettings, share_heard
-    from wanwan.config import load_config
 
-    site = load_engine(ROOT / "intents" / "ja", load_config(ROOT / "config"))
+    site = ja_site
     settings = GrammarSettings.for_catalogue(site)
     assert settings.min_sound_alike == 0.5 and settings.max_margin_per_token == 1.0
     for said, heard in [("はい", "イェイェイ"), ("はい", "スタッフル"), ("移送開始", "映像をたくに"),

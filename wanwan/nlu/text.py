@@ -131,8 +131,6 @@ _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 _DIGIT_LETTER = re.compile(r"(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
-
-
 _KANA_ONLY = re.compile(r"^[\u3040-\u30ffー]+$")
 
 
@@ -145,6 +143,7 @@ def spelled_as_said(word: str) -> bool:
 def in_cjk_script(text: str) -> bool:
     """Whether ``text`` has kana or kanji in it (回収室, NMRマグネット)."""
     return _CJK.search(text) is not None
+
 
 UNIVERSAL_SYMBOLS = {"³": "3", "²": "2"}  # "m³" -> "m3" in every language
 _NON_WORD = re.compile(r"[^\w.\s]+")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from wanwan.nlu.matcher import IntentEngine
-from wanwan.nlu.text import normalise
+from wanwan.nlu.text import in_cjk_script, normalise, spelled_as_said
 
 
 def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
@@ -75,9 +75,6 @@ def _split_unspaced(text: str, wake: str, engine: IntentEngine) -> tuple[bool, s
 
 def _script(ch: str) -> str:
     """Kana, kanji or other: where one ends and another begins a word may end."""
-    code = ord(ch)
-    if 0x3040 <= code <= 0x30FF:
+    if spelled_as_said(ch):
         return "kana"
-    if 0x4E00 <= code <= 0x9FFF:
-        return "kanji"
-    return "other"
+    return "kanji" if in_cjk_script(ch) else "other"
