@@ -78,3 +78,15 @@ def test_parse_audio_with_the_wake_phrase_off(tmp_path):
     assert (heard["intent"], heard["slots"]) == ("orderDrink", {
         "roast": "light roast", "coffeeDrink": "iced mocha", "sugarAmount": "brown sugar",
         "milkAmount": "soy milk"}), heard["transcript"]
+
+
+def test_demo_in_japanese(tmp_path):
+    """The same session spoken by Open JTalk at two paces, heard by Whisper base, answered in
+    Japanese; the wake phrase said alone (Whisper writes it 「1番」) is heard too."""
+    proc = run_cli("demo", "--language", "ja", "--out", str(tmp_path), timeout=300)
+    out = proc.stdout.decode()
+    assert proc.returncode == 0, out + proc.stderr.decode()
+    assert "demo: every step did what it should" in out
+    assert "はい？" in out and "酸素濃度警報" in out and "汲み出しを停止しました" in out
+    assert len(sorted(tmp_path.glob("*/reply-*.wav"))) == 10
+    assert len(sorted(tmp_path.glob("satellites/*/reply-*.wav"))) == 2

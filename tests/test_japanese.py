@@ -265,3 +265,31 @@ def test_a_word_spelled_in_kana_is_the_word_itself(ja):
         result = ja.parse(heard)
         assert (result.intent, result.confidence) == ("confirm", 1.0), heard
     assert ja.parse("デュワー十二の駅面は").confidence < 1.0
+
+
+def test_the_wake_phrase_said_alone_is_heard(ja, japanese_voice):
+    """Whisper base writes Open JTalk's 「ワンワン」 said alone, or before a pause, as 「1番」: the
+    name is checked against the audio itself. Short words that are not it stay what they are."""
+    import numpy as np
+
+    from wanwan import VoicePipeline, make_recognizer
+    from wanwan.audio.io import resample
+
+    recognizer = make_recognizer("auto", ja, wake="ワンワン")
+    pipeline = VoicePipeline(ja, recognizer, wake="ワンワン")
+    pause = np.zeros(8000, np.int16)
+
+    def hear(text: str):
+        audio = resample(japanese_voice.synthesize(text), japanese_voice.sample_rate, 16000)
+        heard = pipeline.hear_all(np.concatenate([pause, audio, pause]))
+        assert len(heard) == 1, text
+        return heard[0]
+
+    assert hear("ワンワン").bare_wake
+    for other in ("はい", "止めて", "確認", "ありがとう", "はい、止めて", "えっと、デュワー7の液面は？"):
+        heard = hear(other)
+        assert not heard.woke, (other, heard.transcript.text)
+    for dewar in ("12", "7"):  # the wake phrase before a pause
+        heard = hear(f"ワンワン、デュワー{dewar}の液面は？")
+        assert heard.woke and (heard.parse.intent, heard.parse.slots) == (
+            "read_level", {"dewar": dewar}), heard.transcript.text

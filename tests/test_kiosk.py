@@ -36,4 +36,8 @@ def test_turn_taking(engine):
                                                      **idle)[0]  # another site's
     time.sleep(0.35)
     assert not turns.addressed(heard("how much helium do we have"), **idle)[0]
+    # said inside the window, recognised after it closed (a slow machine): still the follow-up
+    late = heard("how much helium do we have")
+    late.addressed = True
+    assert turns.addressed(late, **idle) == (True, "expected when said")
     assert not heard("wan wan, stop").bare_wake

@@ -22,6 +22,7 @@ import numpy as np
 
 from wanwan.assistant import Assistant
 from wanwan.dialogue import Reply, Turn
+from wanwan.messages import messages
 from wanwan.names import STOPS
 from wanwan.tts import Speaker
 from wanwan.voice import Heard, LiveHearing, VoicePipeline
@@ -67,6 +68,10 @@ class TurnTaking:
         expected = self.expecting(pending=pending)
         if expected:
             return True, expected
+        if heard.addressed:
+            # expected when the speaker stopped; the window closed while it was recognised
+            # (a slow machine must not shorten the speaker's follow-up window)
+            return True, "expected when said"
         if heard.parse.intent in STOPS and (transfer_running or speaking):
             return True, "stop during a transfer" if transfer_running else "stop while speaking"
         return False, "no wake phrase"
@@ -111,8 +116,6 @@ class Kiosk:
     that one recogniser serves one utterance at a time (each kiosk has its own otherwise).
     """
 
-    LISTENING_REPLY = "Yes?"
-
     def __init__(self, assistant: Assistant, pipeline: VoicePipeline, speaker: Speaker,
                  site: str | None = None, *, follow_up_s: float | None = None,
                  speculate: bool = True, source: str | None = None,
@@ -121,6 +124,7 @@ class Kiosk:
         self.assistant = assistant
         self.site = assistant.config.site(site).id
         self.speaker = speaker
+        self.say = messages(assistant.config.language)
         self.source = source
         self.on_heard = on_heard
         self.turns = TurnTaking(assistant.config.speech.follow_up_s if follow_up_s is None
@@ -176,9 +180,10 @@ class Kiosk:
         if heard.bare_wake:  # "wan wan" ... "what's the level in dewar 12"
             if self.on_heard is not None:
                 self.on_heard(heard)
-            self.speaker.say(self.LISTENING_REPLY)
+            listening = self.say("dialogue.listening")
+            self.speaker.say(listening)
             self.turns.replied()
-            return KioskTurn(heard, True, why, said=self.LISTENING_REPLY)
+            return KioskTurn(heard, True, why, said=listening)
         log.info("%s: heard (%s) %r", self.site, why, heard.command)
         session = self.on_heard(heard) if self.on_heard is not None else None
         # the parse as heard: it carries the recogniser's own doubt (a command that acts needs

@@ -130,6 +130,13 @@ class GrammarSettings:
     # where words are long (Japanese): 「イェイェイ」 must not become 「はい」, a yes. How alike the
     # sentence and the free text must sound, whole (0 to 1; 0: not checked)
     min_sound_alike: float = 0.0
+    # The wake phrase said alone is a name Whisper has never seen: base writes Open JTalk's
+    # 「ワンワン」 as 「1番」. A short utterance whose free text is not the wake phrase is the wake
+    # phrase when the phrase, forced, is nearly as likely (nats, total) and likely in itself
+    # (per token). Japanese wake phrases scored 0.3-1.4 below 「1番」; other short words 2.0
+    # ("ワン" alone) to 14 below what Whisper wrote. The same before a pause at the start
+    bare_wake_margin: float = 1.7
+    bare_wake_logprob_per_token: float = -1.0
 
     @classmethod
     def for_catalogue(cls, engine: IntentEngine) -> GrammarSettings:
@@ -356,6 +363,16 @@ class WhisperRecognizer:
         notes: dict = {"free_text": free_text, "source": "free", "beam": beam,
                        "no_speech": round(result.no_speech_prob, 3),
                        "free_logprob": round(result.scores[0], 3)}
+        if self.grammar is not None and tokens and self.wake \
+                and not split_wake(free_text, self.wake, self.engine)[0]:
+            woken = self._hear_wake(encoded[0], tokens, notes)
+            if woken is not None:
+                tokens = woken[0]
+                text = free_text = self.tokenizer.decode(tokens).strip()
+                notes["wake_heard"] = text
+                if not split_wake(text, self.wake, self.engine)[1].strip(" ,.?!、。？！"):
+                    notes["source"] = "wake"
+                    return _Reading(text, math.exp(woken[1]), tokens, notes)
         if self.grammar is not None and tokens:
             narrowed = self._narrow(encoded[0], tokens, free_text, notes, addressed)
             if narrowed is not None:
@@ -364,6 +381,53 @@ class WhisperRecognizer:
                     (" " if self.engine.language.spaced else "") + text)
                 notes["source"] = "grammar"
         return _Reading(text, confidence, tokens, notes)
+
+    def _hear_wake(self, encoded: np.ndarray, free_tokens: list[int], notes: dict
+                   ) -> tuple[list[int], float] | None:
+        """The wake phrase where Whisper wrote it as something else, checked against the audio
+        itself: (tokens with the phrase in place, log-probability per token of the phrase), or
+        None. Either the whole of a short utterance is the phrase said alone, or the short
+        clause before the utterance's first pause is (「1番、デュワー7の駅名は」); in both, the
+        phrase forced in must be nearly as likely as what Whisper wrote and likely in itself
+        (``GrammarSettings.bare_wake_margin``, ``bare_wake_logprob_per_token``)."""
+        assert self.decoder is not None
+        spellings = self._wake_spellings
+        longest = max(len(t) for t in spellings.values())
+        candidates: list[tuple[list[int], int]] = []  # (tokens, how many spell the phrase)
+        if len(free_tokens) <= longest + 2:
+            candidates += [(tokens, len(tokens)) for tokens in spellings.values()]
+        for cut in range(1, min(longest + 3, len(free_tokens))):
+            clause = self.tokenizer.decode(free_tokens[:cut]).rstrip()
+            if clause[-1:] in PAUSES:
+                lead = " " if self.engine.language.spaced else ""
+                wake = self.tokenizer.encode(lead + self.wake + clause[-1])
+                candidates.append((wake + free_tokens[cut:], len(wake)))
+                break
+        if not candidates:
+            return None
+        eot, settings = self.tokenizer.eot, self.settings
+        state, _ = self.decoder.start(encoded, self.prompt_tokens + self.start_tokens)
+        free_score = self.decoder.score(state, [*free_tokens, eot])
+        scored = [(self.decoder.score(state, [*tokens, eot]), tokens, n)
+                  for tokens, n in candidates]
+        score, tokens, n = max(scored, key=lambda s: s[0])
+        phrase = self.decoder.score(state, tokens[:n] + ([eot] if n == len(tokens) else []))
+        per_token = phrase / (n + (n == len(tokens)))
+        margin = free_score - score
+        notes.update(wake_margin=round(margin, 3), wake_per_token=round(per_token, 3))
+        if margin > settings.bare_wake_margin \
+                or per_token < settings.bare_wake_logprob_per_token:
+            return None
+        return tokens, per_token
+
+    @functools.cached_property
+    def _wake_spellings(self) -> dict[str, list[int]]:
+        """The wake phrase as Whisper writes it alone, each with its tokens."""
+        assert self.engine is not None and self.wake
+        spaced = self.engine.language.spaced
+        ends = ("", ".", "?") if spaced else ("", "。", "？")
+        forms = dict.fromkeys(f + end for f in _wake_forms(self.wake) for end in ends)
+        return {form: self.tokenizer.encode((" " if spaced else "") + form) for form in forms}
 
     def _narrow(self, encoded: np.ndarray, free_tokens: list[int], free_text: str,
                 notes: dict, addressed: bool) -> tuple[str, float] | None:
@@ -463,6 +527,9 @@ def share_heard(engine: IntentEngine, said: str, free: str, settings: GrammarSet
                 for w in wanted)
     return found / len(wanted)
 
+
+# a pause as Whisper writes it, where the wake phrase may end
+PAUSES = (",", "、", "，")
 
 # -- what Whisper invents ---------------------------------------------------------------------
 # What Whisper says over silence, learnt from subtitles; dropped when they trail a sentence

@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,25 +52,73 @@ class Step:
     say: str
     intent: str | None
     decision: Decision
-    voice: str = "en-us"
+    voice: str = ""  # the session's first voice when empty
     before: str = ""  # something to do first: "wait_transfer", "oxygen_drop"
     result: dict = field(default_factory=dict)
 
 
-SESSION = [
-    Step(BAY, "wan wan, what's the level in dewar twelve", "read_level", Decision.DONE),
-    Step(BAY, "wan wan, log fifty litres to tanaka lab", "log_volume", Decision.DONE, "en-gb"),
-    Step(BAY, "wan wan, start the transfer from dewar seven into the NMR six hundred",
-         "start_transfer", Decision.READBACK),
-    Step(BAY, "confirm", "start_transfer", Decision.CONFIRMED, "en-us+m3"),
-    Step(BAY, "wan wan, how is the transfer going", "transfer_status", Decision.DONE, "en-gb",
-         before="wait_transfer"),
-    Step(BAY, "stop", "stop", Decision.STOPPED_TRANSFER, "en-us+m3"),
-    Step(KIOSK, "wan wan", None, Decision.LISTENING, "en-us+f3"),
-    Step(KIOSK, "how much liquid helium do we have", "stock_query", Decision.DONE, "en-us+f3"),
-    Step(KIOSK, "wan wan, we heard the alarm", "acknowledge_alarm", Decision.ACKNOWLEDGED,
-         "en-us", before="oxygen_drop"),
-]
+def speak_espeak(text: str, voice: str, path: Path) -> np.ndarray:
+    subprocess.run(["espeak-ng", "-v", voice or "en-us", "-s", "150", "-w", str(path), text],
+                   check=True, capture_output=True)
+    return load_audio(path).samples
+
+
+def speak_openjtalk(text: str, voice: str, path: Path) -> np.ndarray:
+    """Open JTalk's one voice at the pace a voice name asks for ("fast": 20 % faster)."""
+    from wanwan.tts.openjtalk import OpenJTalkSynthesizer
+
+    synthesizer = OpenJTalkSynthesizer(rate_wpm=192 if voice == "fast" else 160)
+    synthesizer.to_file(text, path)
+    return load_audio(path).samples
+
+
+@dataclass
+class Session:
+    """One language's demo: what is said where, by which voice, and what must come of it."""
+
+    wake_phrase: str
+    steps: list[Step]
+    satellite_steps: list[tuple[str, str, str, str]]  # site, said, voice, part of the reply
+    speak: Callable[[str, str, Path], np.ndarray]
+
+
+SESSIONS = {
+    "en": Session("wan wan", [
+        Step(BAY, "wan wan, what's the level in dewar twelve", "read_level", Decision.DONE),
+        Step(BAY, "wan wan, log fifty litres to tanaka lab", "log_volume", Decision.DONE, "en-gb"),
+        Step(BAY, "wan wan, start the transfer from dewar seven into the NMR six hundred",
+             "start_transfer", Decision.READBACK),
+        Step(BAY, "confirm", "start_transfer", Decision.CONFIRMED, "en-us+m3"),
+        Step(BAY, "wan wan, how is the transfer going", "transfer_status", Decision.DONE, "en-gb",
+             before="wait_transfer"),
+        Step(BAY, "stop", "stop", Decision.STOPPED_TRANSFER, "en-us+m3"),
+        Step(KIOSK, "wan wan", None, Decision.LISTENING, "en-us+f3"),
+        Step(KIOSK, "how much liquid helium do we have", "stock_query", Decision.DONE, "en-us+f3"),
+        Step(KIOSK, "wan wan, we heard the alarm", "acknowledge_alarm", Decision.ACKNOWLEDGED,
+             "en-us", before="oxygen_drop"),
+    ], [
+        (BAY, "wan wan, what's the level in dewar seven", "en-gb", "Dewar 7 is at"),
+        (KIOSK, "wan wan, how much liquid helium do we have", "en-us+f3",
+         "litres of liquid helium"),
+    ], speak_espeak),
+    # Open JTalk has one voice: the technicians differ in pace
+    "ja": Session("ワンワン", [
+        Step(BAY, "ワンワン、デュワー12の液面は？", "read_level", Decision.DONE),
+        Step(BAY, "ワンワン、田中研に50リットル記録して", "log_volume", Decision.DONE, "fast"),
+        Step(BAY, "ワンワン、デュワー7からNMRに移送開始", "start_transfer", Decision.READBACK),
+        Step(BAY, "確認", "start_transfer", Decision.CONFIRMED, "fast"),
+        Step(BAY, "ワンワン、汲み出しの状況は？", "transfer_status", Decision.DONE,
+             before="wait_transfer"),
+        Step(BAY, "止めて", "stop", Decision.STOPPED_TRANSFER, "fast"),
+        Step(KIOSK, "ワンワン", None, Decision.LISTENING),
+        Step(KIOSK, "液体ヘリウムはどれくらいある？", "stock_query", Decision.DONE),
+        Step(KIOSK, "ワンワン、警報確認", "acknowledge_alarm", Decision.ACKNOWLEDGED, "fast",
+             before="oxygen_drop"),
+    ], [
+        (BAY, "ワンワン、デュワー7の液面は？", "fast", "デュワー7"),
+        (KIOSK, "ワンワン、液体ヘリウムはどれくらいある？", "", "液体ヘリウム"),
+    ], speak_openjtalk),
+}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -78,14 +127,21 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_common(p)
     p.add_argument("--out", default=None, help="folder for the WAV files (default: a new "
                    "temporary folder)")
+    p.add_argument("--language", choices=sorted(SESSIONS), default="en",
+                   help="the language spoken and answered (default en)")
     add_speech(p)
     p.set_defaults(run=run, quiet=True)
 
 
-def synthesise(text: str, voice: str, path: Path, rate: int = 150) -> np.ndarray:
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(rate), "-w", str(path), text],
-                   check=True, capture_output=True)
-    return load_audio(path).samples
+def column(text: str, width: int) -> str:
+    """``text`` cut or padded to ``width`` terminal cells: kanji and kana take two."""
+    out, used = "", 0
+    for char in text:
+        cells = 2 if unicodedata.east_asian_width(char) in "WF" else 1
+        if used + cells > width:
+            break
+        out, used = out + char, used + cells
+    return out + " " * (width - used)
 
 
 def _transfer(assistant: Assistant, site: str) -> TransferState | None:
@@ -103,9 +159,9 @@ def _wait(predicate: Callable[[], object], timeout: float) -> bool:
     return False
 
 
-def run_session(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
+def run_session(assistant: Assistant, recognizer: Recognizer, out_dir: Path, session: Session,
                 log: Callable[[str], None] = print, *, finish: bool = True) -> bool:
-    """Speak SESSION into one kiosk per site; True when every step did what it should."""
+    """Speak the session into one kiosk per site; True when every step did what it should."""
     speech = assistant.config.speech
     out_dir.mkdir(parents=True, exist_ok=True)
     pipeline = VoicePipeline.for_speech(assistant.engine, recognizer, speech)
@@ -118,18 +174,21 @@ def run_session(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
         f"{'asr':>6} {'nlu':>5} {'act':>6} {'tts':>6}  reply")
     silence = np.zeros(16000 // 2, dtype=np.int16)
     try:
-        for n, step in enumerate(SESSION, 1):
+        for n, step in enumerate(session.steps, 1):
             kiosk = kiosks[step.site]
             if step.before == "wait_transfer":
                 _wait(lambda site=step.site: (t := _transfer(assistant, site)) is not None
                       and t.state == "transferring" and t.moved_l > 1, 10)
             if step.before == "oxygen_drop":
                 ok_all &= _oxygen_alarm(assistant, kiosk, log)
-            heard_audio = synthesise(step.say, step.voice, out_dir / f"heard-{n:02d}.wav")
+            heard_audio = session.speak(step.say, step.voice, out_dir / f"heard-{n:02d}.wav")
             said = []
             for chunk in chunks(np.concatenate([silence, heard_audio, silence, silence]), 1600):
                 said += kiosk.feed(chunk)
             said += kiosk.flush()
+            if len(said) == 2 and said[0].listening and step.intent is not None:
+                # a breath after the wake phrase: it was answered, the command followed
+                said = said[1:]
             if len(said) != 1:
                 ok_all = False
                 log(f"{step.site:15} {step.say!r}: FAILED, endpointer found {len(said)} "
@@ -153,7 +212,7 @@ def run_session(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
             acks = one.turn is None or all(c.ok for c in one.turn.commands)
             good = intent == step.intent and decision == step.decision and acks
             ok_all &= good
-            log(f"{step.site:15} {heard.transcript.text[:48]:48} {intent!s:18} {decision:17} "
+            log(f"{step.site:15} {column(heard.transcript.text, 48)} {intent!s:18} {decision:17} "
                 f"{heard.timings_ms['asr']:5.0f}ms {heard.timings_ms['nlu']:4.0f}ms {act:>6} "
                 f"{tts_ms:5.0f}ms  {one.reply}{'' if good else '  <-- FAILED'}")
             step.result = {"heard": heard.transcript.text, "why": one.why, "intent": intent,
@@ -184,14 +243,8 @@ def _oxygen_alarm(assistant: Assistant, kiosk: Kiosk, log: Callable[[str], None]
     return True
 
 
-SATELLITE_STEPS = [
-    (BAY, "wan wan, what's the level in dewar seven", "en-gb", "Dewar 7 is at"),
-    (KIOSK, "wan wan, how much liquid helium do we have", "en-us+f3", "litres of liquid helium"),
-]
-
-
 def run_satellites(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
-                   log: Callable[[str], None] = print) -> bool:
+                   session: Session, log: Callable[[str], None] = print) -> bool:
     """Part two: a bay and a kiosk as satellites of this server, over its broker, speaking at
     the same moment; each must hear its own answer, written by the satellite as speech."""
     hub = SatelliteHub(assistant, lambda: recognizer,
@@ -200,15 +253,15 @@ def run_satellites(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
     satellites = {site: Satellite(with_credentials(
         BrokerAddress(host=base.host, port=base.port, protocol=base.protocol), assistant.key,
         site_user(site)), site, FilePlayer(out_dir / "satellites" / site),
-        topics=assistant.topics).start() for site, *_ in SATELLITE_STEPS}
+        topics=assistant.topics).start() for site, *_ in session.satellite_steps}
     log("")
     log("part two: a bay and a kiosk as satellites of one server, speaking at once "
         "(Hermes audioFrame in, playBytes out)")
     ok_all = True
     try:
         _wait(lambda: all(hub.serves(site) for site in satellites), 5)
-        audio = {site: synthesise(text, voice, out_dir / f"satellite-{site}.wav")
-                 for site, text, voice, _ in SATELLITE_STEPS}
+        audio = {site: session.speak(text, voice, out_dir / f"satellite-{site}.wav")
+                 for site, text, voice, _ in session.satellite_steps}
         silence = np.zeros(16000, dtype=np.int16)
         ended: dict[str, float] = {}
 
@@ -222,7 +275,7 @@ def run_satellites(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
             talker.start()
         for talker in talkers:
             talker.join()
-        for site, text, _, expected in SATELLITE_STEPS:
+        for site, text, _, expected in session.satellite_steps:
             satellite = satellites[site]
             got = _wait(lambda s=satellite, e=expected: any(e in r.text for r in s.replies), 30)
             reply = next((r for r in satellite.replies if expected in r.text), None)
@@ -231,7 +284,7 @@ def run_satellites(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
             ok_all &= good
             after = (reply.ts - time.time() + time.monotonic() - ended[site]) * 1000 \
                 if reply is not None else float("nan")
-            log(f"{site:15} {text[:48]:48} reply {after:5.0f}ms after the audio  "
+            log(f"{site:15} {column(text, 48)} reply {after:5.0f}ms after the audio  "
                 f"{reply.text if reply else '(none)'}{'' if good else '  <-- FAILED'}")
         ok_all &= _wait(lambda: all(s.lines_played >= 1 for s in satellites.values()), 30)
         files = sorted((out_dir / "satellites").glob("*/reply-*.wav"))
@@ -244,9 +297,12 @@ def run_satellites(assistant: Assistant, recognizer: Recognizer, out_dir: Path,
 
 
 def run(args: argparse.Namespace) -> int:
+    session = SESSIONS[args.language]
     config = load_config(args.config)
-    config = config.model_copy(update={"broker": config.broker.model_copy(
-        update={"host": None})})  # the demo always brings its own broker and lab
+    config = config.model_copy(update={
+        "broker": config.broker.model_copy(update={"host": None}),  # its own broker and lab
+        "language": args.language,
+        "speech": config.speech.model_copy(update={"wake_phrase": session.wake_phrase})})
     engine = load_engine(None, config)
     started = time.perf_counter()
     name, model = speech_choice(args, config)
@@ -260,8 +316,8 @@ def run(args: argparse.Namespace) -> int:
             assistant.wait_ready(10)
             print(f"set-up: private mosquitto on port {assistant.address.port}, simulated lab, "
                   f"{recognizer.name} loaded in {time.perf_counter() - started:.1f} s")
-            ok = run_session(assistant, recognizer, out_dir, finish=False)
-            ok = run_satellites(assistant, recognizer, out_dir) and ok
+            ok = run_session(assistant, recognizer, out_dir, session, finish=False)
+            ok = run_satellites(assistant, recognizer, out_dir, session) and ok
             print("demo: every step did what it should" if ok else "demo: SOME STEPS FAILED")
         finally:
             assistant.close()
