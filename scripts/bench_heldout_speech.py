@@ -39,7 +39,8 @@ from bench_real_voices import NOISES, SHARED, picovoice_mix  # noqa: E402
 REPORT = ROOT / "tests" / "data" / "heldout" / "en-report.yaml"
 # what the recogniser says about each utterance, kept with --rows
 NOTES = ("free_text", "source", "grammar_text", "margin", "margin_per_token", "end_logprob",
-         "no_speech", "free_logprob", "words_heard", "wake_from_grammar")
+         "no_speech", "free_logprob", "words_heard", "wake_from_grammar", "wake_heard",
+         "wake_margin", "wake_per_token")
 
 
 def spoken(synth, text: str, rate: int = 16000) -> np.ndarray:
