@@ -40,7 +40,7 @@ from rapidfuzz import fuzz
 from wanwan.asr import models
 from wanwan.asr.base import Transcript, Word
 from wanwan.asr.constrained import TokenGrammar, constrained_search
-from wanwan.asr.whisper_decoder import WhisperDecoder
+from wanwan.asr.whisper_decoder import DecoderState, WhisperDecoder
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
 from wanwan.nlu.matcher import IntentEngine
@@ -210,6 +210,23 @@ class WhisperStream:
         return self.r.transcribe(samples)
 
 
+class _Starts:
+    """The decoder's state after a prefix, made once per utterance and prefix: the wake check
+    and the grammar pass read the same prompt, the costliest part of a forced reading. A
+    state is shared for scoring (which forks it); the grammar search, which steps it, is its
+    last user."""
+
+    def __init__(self, decoder: WhisperDecoder, encoded: np.ndarray) -> None:
+        self.decoder, self.encoded = decoder, encoded
+        self.made: dict[tuple[int, ...], tuple[DecoderState, np.ndarray]] = {}
+
+    def __call__(self, prefix: list[int]) -> tuple[DecoderState, np.ndarray]:
+        key = tuple(prefix)
+        if key not in self.made:
+            self.made[key] = self.decoder.start(self.encoded, prefix)
+        return self.made[key]
+
+
 class WhisperRecognizer:
     """Whisper through CTranslate2, narrowed to the intents' grammar (the steps are in the
     module's docstring). One utterance at a time: ``transcribe`` holds a lock."""
@@ -363,9 +380,11 @@ class WhisperRecognizer:
         notes: dict = {"free_text": free_text, "source": "free", "beam": beam,
                        "no_speech": round(result.no_speech_prob, 3),
                        "free_logprob": round(result.scores[0], 3)}
-        if self.grammar is not None and tokens and self.wake \
-                and not split_wake(free_text, self.wake, self.engine)[0]:
-            woken = self._hear_wake(encoded[0], tokens, notes)
+        starts = _Starts(self.decoder, encoded[0]) if self.decoder is not None else None
+        if starts is not None and tokens and self.wake \
+                and not split_wake(free_text, self.wake, self.engine)[0] \
+                and not self.engine.parse(free_text).exact:  # a command is not the phrase
+            woken = self._hear_wake(starts, tokens, notes)
             if woken is not None:
                 tokens = woken[0]
                 text = free_text = self.tokenizer.decode(tokens).strip()
@@ -373,8 +392,8 @@ class WhisperRecognizer:
                 if not split_wake(text, self.wake, self.engine)[1].strip(" ,.?!、。？！"):
                     notes["source"] = "wake"
                     return _Reading(text, math.exp(woken[1]), tokens, notes)
-        if self.grammar is not None and tokens:
-            narrowed = self._narrow(encoded[0], tokens, free_text, notes, addressed)
+        if starts is not None and tokens:
+            narrowed = self._narrow(starts, tokens, free_text, notes, addressed)
             if narrowed is not None:
                 text, confidence = narrowed
                 tokens = self.tokenizer.encode(
@@ -382,7 +401,7 @@ class WhisperRecognizer:
                 notes["source"] = "grammar"
         return _Reading(text, confidence, tokens, notes)
 
-    def _hear_wake(self, encoded: np.ndarray, free_tokens: list[int], notes: dict
+    def _hear_wake(self, starts: _Starts, free_tokens: list[int], notes: dict
                    ) -> tuple[list[int], float] | None:
         """The wake phrase where Whisper wrote it as something else, checked against the audio
         itself: (tokens with the phrase in place, log-probability per token of the phrase), or
@@ -406,7 +425,7 @@ class WhisperRecognizer:
         if not candidates:
             return None
         eot, settings = self.tokenizer.eot, self.settings
-        state, _ = self.decoder.start(encoded, self.prompt_tokens + self.start_tokens)
+        state, _ = starts(self.prompt_tokens + self.start_tokens)
         free_score = self.decoder.score(state, [*free_tokens, eot])
         scored = [(self.decoder.score(state, [*tokens, eot]), tokens, n)
                   for tokens, n in candidates]
@@ -425,11 +444,13 @@ class WhisperRecognizer:
         """The wake phrase as Whisper writes it alone, each with its tokens."""
         assert self.engine is not None and self.wake
         spaced = self.engine.language.spaced
-        ends = ("", ".", "?") if spaced else ("", "。", "？")
-        forms = dict.fromkeys(f + end for f in _wake_forms(self.wake) for end in ends)
+        ends = ("", ".") if spaced else ("", "。")
+        # as written, and with a comma between its words: the look-alikes ("one one") are
+        # words Whisper writes itself, found in its free text
+        forms = dict.fromkeys(f + end for f in _wake_forms(self.wake)[:2] for end in ends)
         return {form: self.tokenizer.encode((" " if spaced else "") + form) for form in forms}
 
-    def _narrow(self, encoded: np.ndarray, free_tokens: list[int], free_text: str,
+    def _narrow(self, starts: _Starts, free_tokens: list[int], free_text: str,
                 notes: dict, addressed: bool) -> tuple[str, float] | None:
         """The grammar's sentence for this audio, or None to keep the free text. Speech meant
         for wanwan (the wake phrase heard, or ``addressed`` by the conversation) is held to
@@ -449,7 +470,7 @@ class WhisperRecognizer:
                       for t in self.engine.catalog.normalise(command))
         wake_tokens = _wake_prefix(self.tokenizer, free_tokens, command) if woke else 0
         prefix = self.prompt_tokens + self.start_tokens + free_tokens[:wake_tokens]
-        state, first = self.decoder.start(encoded, prefix)
+        state, first = starts(prefix)
         eot = self.tokenizer.eot
         free_rest = [*free_tokens[wake_tokens:], eot]
         free_score = self.decoder.score(state, free_rest)
