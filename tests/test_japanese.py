@@ -118,6 +118,32 @@ def japanese_voice():
     return make_synthesizer("auto", language="ja")
 
 
+def hear_spoken(pipeline, voice, text: str) -> list:
+    """``text`` said by ``voice`` between half-second pauses, heard by ``pipeline``."""
+    import numpy as np
+
+    from wanwan.audio.io import resample
+
+    pause = np.zeros(8000, np.int16)
+    audio = resample(voice.synthesize(text), voice.sample_rate, 16000)
+    return pipeline.hear_all(np.concatenate([pause, audio, pause]))
+
+
+def understood(pipeline, voice, said: list[tuple[str, str, dict]]) -> int:
+    """How many of the (sentence, intent, slots) were heard as exactly that one command."""
+    return sum([(h.parse.intent, h.parse.slots) for h in hear_spoken(pipeline, voice, text)]
+               == [(intent, slots)] for text, intent, slots in said)
+
+
+@pytest.fixture(scope="module")
+def ja_listener(ja):
+    """Whisper base with the Japanese catalogue, every utterance addressed."""
+    from wanwan import VoicePipeline, make_recognizer
+
+    recognizer = make_recognizer("auto", ja, wake=None)
+    return VoicePipeline(ja, recognizer, wake=None)
+
+
 def test_japanese_is_spoken_by_open_jtalk_with_numbers_read_aloud(japanese_voice, tmp_path):
     assert japanese_voice.name == "openjtalk"
     samples = japanese_voice.synthesize("デュワー12は62パーセント、約12.5リットルです。酸素濃度が"
@@ -128,20 +154,14 @@ def test_japanese_is_spoken_by_open_jtalk_with_numbers_read_aloud(japanese_voice
     assert wav.stat().st_size > 10_000
 
 
-def test_spoken_japanese_is_heard_and_understood(ja, japanese_voice):
+def test_spoken_japanese_is_heard_and_understood(ja_listener, japanese_voice):
     """Open JTalk speaks, Whisper base (multilingual, language ja, prompted with the Japanese
     catalogue, narrowed by the grammar pass) writes, the engine matches by reading. Whisper
     writes 組み出し for 汲み出し and 駅面 for 液面: the grammar pass and the readings bring most of
     them back. Most, not all: which ones depends on the decoder's arithmetic, so a share is
     asserted."""
-    import numpy as np
-
-    from wanwan import VoicePipeline, make_recognizer
-    from wanwan.audio.io import resample
-
-    recognizer = make_recognizer("auto", ja, wake=None)
+    recognizer = ja_listener.recognizer
     assert recognizer.name == "whisper" and recognizer.language == "ja"
-    pipeline = VoicePipeline(ja, recognizer, wake=None)
     said = [("7番から汲み出し開始", "start_transfer", {"source": "7"}),
             ("田中研に50リットル記録", "log_volume", {"lab": "tanaka", "amount": 50, "unit": "L"}),
             ("止めて", "stop", {}),
@@ -149,13 +169,8 @@ def test_spoken_japanese_is_heard_and_understood(ja, japanese_voice):
             ("回収室の酸素濃度を教えて", "read_oxygen", {"room": "recovery"}),
             ("汲み出しを止めて", "stop_transfer", {}),
             ("はい", "confirm", {})]
-    pause = np.zeros(8000, np.int16)
-    understood = 0
-    for text, intent, slots in said:
-        audio = resample(japanese_voice.synthesize(text), japanese_voice.sample_rate, 16000)
-        heard = pipeline.hear_all(np.concatenate([pause, audio, pause]))
-        understood += [(h.parse.intent, h.parse.slots) for h in heard] == [(intent, slots)]
-    assert understood >= 5, understood  # 7 of 7 when written
+    heard = understood(ja_listener, japanese_voice, said)
+    assert heard >= 5, heard  # 7 of 7 when written
 
 
 def test_each_language_keeps_the_site_names_it_can_say(engine):
@@ -270,18 +285,13 @@ def test_a_word_spelled_in_kana_is_the_word_itself(ja):
 def test_the_wake_phrase_said_alone_is_heard(ja, japanese_voice):
     """Whisper base writes Open JTalk's 「ワンワン」 said alone, or before a pause, as 「1番」: the
     name is checked against the audio itself. Short words that are not it stay what they are."""
-    import numpy as np
-
     from wanwan import VoicePipeline, make_recognizer
-    from wanwan.audio.io import resample
 
     recognizer = make_recognizer("auto", ja, wake="ワンワン")
     pipeline = VoicePipeline(ja, recognizer, wake="ワンワン")
-    pause = np.zeros(8000, np.int16)
 
     def hear(text: str):
-        audio = resample(japanese_voice.synthesize(text), japanese_voice.sample_rate, 16000)
-        heard = pipeline.hear_all(np.concatenate([pause, audio, pause]))
+        heard = hear_spoken(pipeline, japanese_voice, text)
         assert len(heard) == 1, text
         return heard[0]
 
@@ -295,15 +305,12 @@ def test_the_wake_phrase_said_alone_is_heard(ja, japanese_voice):
             "read_level", {"dewar": dewar}), heard.transcript.text
 
 
-def test_kokoro_speaks_japanese_that_whisper_understands(ja, tmp_path):
+def test_kokoro_speaks_japanese_that_whisper_understands(ja_listener, tmp_path):
     """The second Japanese voice behind the same interface: Kokoro's model is joined from its
     packages into the models folder (checked by its SHA-256), a site's ``speech.voice`` picks
     one of its voices, and what it says is heard back by Whisper base."""
-    import numpy as np
-
-    from wanwan import VoicePipeline, make_recognizer
     from wanwan.asr import models
-    from wanwan.audio.io import load_audio, resample
+    from wanwan.audio.io import load_audio
     from wanwan.errors import UserError
     from wanwan.tts import Voice, make_synthesizer
 
@@ -315,15 +322,8 @@ def test_kokoro_speaks_japanese_that_whisper_understands(ja, tmp_path):
     wav = voice.to_file("デュワー12は62パーセントです。止めました。", tmp_path / "reply.wav")
     assert 2.0 < load_audio(wav).duration < 10.0
 
-    recognizer = make_recognizer("auto", ja, wake=None)
-    pipeline = VoicePipeline(ja, recognizer, wake=None)
     said = [("デュワー12の液面は？", "read_level", {"dewar": "12"}),
             ("田中研に50リットル記録", "log_volume", {"lab": "tanaka", "amount": 50, "unit": "L"}),
             ("回収圧縮機を止めて", "compressor_control", {"action": "stop"})]
-    pause = np.zeros(8000, np.int16)
-    understood = 0
-    for text, intent, slots in said:
-        audio = resample(voice.synthesize(text), voice.sample_rate, 16000)
-        heard = pipeline.hear_all(np.concatenate([pause, audio, pause]))
-        understood += [(h.parse.intent, h.parse.slots) for h in heard] == [(intent, slots)]
-    assert understood >= 2, understood  # a share: which ones depends on the decoder's arithmetic
+    heard = understood(ja_listener, voice, said)
+    assert heard >= 2, heard  # a share: which ones depends on the decoder's arithmetic

@@ -78,3 +78,36 @@ def join_sentences(sentences: Iterable[str], say: Callable[[str], np.ndarray],
     if not parts:
         raise UserError("nothing to say")
     return np.concatenate(parts)
+
+
+class SentenceVoice:
+    """A voice that speaks one sentence at a time, each kept (``SentenceCache``) and made under
+    a lock (engines that are not re-entrant). Subclasses give ``name``, ``sample_rate``,
+    ``split`` (text into sentences) and ``_speak`` (one sentence as int16 samples)."""
+
+    name: str
+    sample_rate: int
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._made = SentenceCache()
+
+    def split(self, text: str) -> list[str]:
+        raise NotImplementedError
+
+    def _speak(self, sentence: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def synthesize_sentence(self, sentence: str) -> np.ndarray:
+        audio = self._made.get(sentence)
+        if audio is None:
+            with self._lock:
+                audio = self._speak(sentence)
+            self._made.put(sentence, audio)
+        return audio
+
+    def synthesize(self, text: str) -> np.ndarray:
+        return join_sentences(self.split(text), self.synthesize_sentence, self.sample_rate)
+
+    def to_file(self, text: str, path: Path | str) -> Path:
+        return write_wav(path, self.synthesize(text), self.sample_rate)

@@ -7,21 +7,18 @@ joined, checked by its SHA-256, into ``models/kokoro-ja`` on first use (``wanwan
 from __future__ import annotations
 
 import os
-import threading
-from pathlib import Path
 
 import numpy as np
 
-from wanwan.audio.io import write_wav
 from wanwan.errors import UserError
-from wanwan.tts.base import SentenceCache, join_sentences
+from wanwan.tts.base import SentenceVoice
 from wanwan.tts.lexicon import Lexicon
 from wanwan.tts.openjtalk import split_japanese_sentences
 
 VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 
 
-class KokoroSynthesizer:
+class KokoroSynthesizer(SentenceVoice):
     """A Kokoro Japanese voice (24 kHz). ``rate_wpm`` is read as a share of the voice's own
     pace (160 is its own)."""
 
@@ -32,6 +29,7 @@ class KokoroSynthesizer:
                  rate_wpm: int = 160) -> None:
         if voice not in VOICES:
             raise UserError(f"no Kokoro voice {voice!r}; one of {', '.join(VOICES)}")
+        super().__init__()
         from wanwan.asr.models import from_packages
 
         model = from_packages("kokoro-ja")  # joined and checked once, beside the other models
@@ -49,25 +47,13 @@ class KokoroSynthesizer:
         self.voice = voice
         self.lexicon = lexicon or Lexicon()
         self.speed = max(0.5, min(2.0, rate_wpm / 160))
-        self._lock = threading.Lock()  # one ONNX session, module-wide
-        self._made = SentenceCache()
 
-    def synthesize_sentence(self, sentence: str) -> np.ndarray:
-        audio = self._made.get(sentence)
-        if audio is None:
-            with self._lock:
-                wave, rate = self._kokoro.synthesize(
-                    self.lexicon.spoken(sentence, phonemes=False), voice=self.voice,
-                    speed=self.speed)
-            if rate != self.sample_rate:
-                raise UserError(f"Kokoro spoke at {rate} Hz, expected {self.sample_rate}")
-            audio = (np.clip(wave, -1.0, 1.0) * 32767).astype(np.int16)
-            self._made.put(sentence, audio)
-        return audio
+    def split(self, text: str) -> list[str]:
+        return split_japanese_sentences(text)
 
-    def synthesize(self, text: str) -> np.ndarray:
-        return join_sentences(split_japanese_sentences(text), self.synthesize_sentence,
-                              self.sample_rate)
-
-    def to_file(self, text: str, path: Path | str) -> Path:
-        return write_wav(path, self.synthesize(text), self.sample_rate)
+    def _speak(self, sentence: str) -> np.ndarray:
+        wave, rate = self._kokoro.synthesize(self.lexicon.spoken(sentence, phonemes=False),
+                                             voice=self.voice, speed=self.speed)
+        if rate != self.sample_rate:
+            raise UserError(f"Kokoro spoke at {rate} Hz, expected {self.sample_rate}")
+        return (np.clip(wave, -1.0, 1.0) * 32767).astype(np.int16)
