@@ -22,6 +22,7 @@ actuating false accept when what was understood acts).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -43,11 +44,23 @@ NOTES = ("free_text", "source", "grammar_text", "margin", "margin_per_token", "e
          "wake_margin", "wake_per_token")
 
 
-def spoken(synth, text: str, rate: int = 16000) -> np.ndarray:
-    from wanwan.audio.io import resample
+def spoken(synth, text: str, rate: int = 16000, cache: Path | None = None) -> np.ndarray:
+    """``text`` said by ``synth`` at ``rate``. Piper's voice draws random noise on every call:
+    with a ``cache`` folder, each sentence is said once and the same audio is heard by every
+    run that shares the folder, so two versions of the code are compared on the same sound."""
+    from wanwan.audio.io import load_audio, resample, write_wav
 
-    samples = synth.synthesize(text)
-    return resample(samples, synth.sample_rate, rate)
+    path = None
+    if cache is not None:
+        key = hashlib.sha256(f"{synth.name}|{rate}|{text}".encode()).hexdigest()[:20]
+        path = cache / f"{key}.wav"
+        if path.exists():
+            return load_audio(path).samples
+    samples = resample(synth.synthesize(text), synth.sample_rate, rate)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_wav(path, samples, rate)
+    return samples
 
 
 def main() -> int:
@@ -59,6 +72,8 @@ def main() -> int:
                     help="a sentence file (default: the report set; a tuning set to look at "
                     "what goes wrong)")
     ap.add_argument("--rows", type=Path, help="write every utterance's result here (JSON)")
+    ap.add_argument("--cache", type=Path, help="a folder for the spoken sentences: runs that "
+                    "share it hear the same audio (Piper's is random on every call)")
     args = ap.parse_args()
 
     from wanwan import VoicePipeline, load_engine, make_recognizer
@@ -75,7 +90,7 @@ def main() -> int:
     noise = {n: load_audio(SHARED / "noise" / f"{n}.wav").samples for n in NOISES}
     pause = np.zeros(int(0.25 * 16000), dtype=np.int16)
     edge = np.zeros(int(0.6 * 16000), dtype=np.int16)
-    wake_audio = spoken(synth, "wan wan")
+    wake_audio = spoken(synth, "wan wan", cache=args.cache)
     pipelines = {"wake phrase": VoicePipeline(engine, recognizer, wake="wan wan"),
                  "no wake phrase (addressed)": VoicePipeline(engine, recognizer, wake=None)}
     results: dict[tuple[str, str], list[dict]] = {}
@@ -83,7 +98,7 @@ def main() -> int:
     started = time.perf_counter()
     with Progress(len(cases) * 4, "held-out speech") as bar:
         for n, case in enumerate(cases):
-            sentence = spoken(synth, case["text"])
+            sentence = spoken(synth, case["text"], cache=args.cache)
             for way, pipeline in pipelines.items():
                 parts = [edge, wake_audio, pause, sentence, edge] if way == "wake phrase" \
                     else [edge, sentence, edge]

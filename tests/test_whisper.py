@@ -8,6 +8,7 @@ import re
 import numpy as np
 import pytest
 
+from tests.conftest import ROOT
 from tests.speech import say, with_white_noise
 from wanwan.asr.whisper import (
     _cut_loop,
@@ -269,3 +270,22 @@ def test_a_catalogue_sets_its_own_grammar_limits(tmp_path):
     with pytest.raises(UserError, match=re.escape(f"{folder}: settings: grammar_pass has no "
                                                   "acting_margn")):
         GrammarSettings.for_catalogue(load_engine(folder))
+
+
+def test_the_prompt_holds_no_sentence_that_acts(engine):
+    """Whisper copies a prompt's sentence over speech it cannot read: none of them may be an
+    action. The words only the acting sentences have are listed as words."""
+    from wanwan import load_engine
+    from wanwan.asr.factory import whisper_prompt
+    from wanwan.config import load_config
+
+    japanese = load_engine(ROOT / "intents" / "ja", load_config(ROOT / "config"))
+    for catalogue, wake, stop in ((engine, "wan wan", "."), (japanese, "ワンワン", "。")):
+        prompt = whisper_prompt(catalogue, wake)
+        sentences = [s for s in prompt.split(stop) if s.strip()]
+        examples, listed = sentences[:-1], sentences[-1]
+        assert examples and listed
+        for sentence in examples:
+            meaning = catalogue.parse(sentence)
+            assert not meaning.actuating and meaning.intent != "confirm", sentence
+        assert ("start" in listed) if catalogue is engine else ("移送" in listed and "開始" in listed)

@@ -419,7 +419,7 @@ class WhisperRecognizer:
             clause = self.tokenizer.decode(free_tokens[:cut]).rstrip()
             if clause[-1:] in PAUSES:
                 lead = " " if self.engine.language.spaced else ""
-                wake = self.tokenizer.encode(lead + self.wake + clause[-1])
+                wake = self.tokenizer.encode(lead + _capitalised(self.wake) + clause[-1])
                 candidates.append((wake + free_tokens[cut:], len(wake)))
                 break
         if not candidates:
@@ -446,8 +446,10 @@ class WhisperRecognizer:
         spaced = self.engine.language.spaced
         ends = ("", ".") if spaced else ("", "。")
         # as written, and with a comma between its words: the look-alikes ("one one") are
-        # words Whisper writes itself, found in its free text
-        forms = dict.fromkeys(f + end for f in _wake_forms(self.wake)[:2] for end in ends)
+        # words Whisper writes itself, found in its free text. It begins a transcript with a
+        # capital, as the prompt does ("Wan wan, ...")
+        forms = dict.fromkeys(_capitalised(f) + end for f in _wake_forms(self.wake)[:2]
+                              for end in ends)
         return {form: self.tokenizer.encode((" " if spaced else "") + form) for form in forms}
 
     def _narrow(self, starts: _Starts, free_tokens: list[int], free_text: str,
@@ -607,6 +609,10 @@ def _cut_loop(tokenizer, tokens: list[int], repeats: int = 3) -> list[int]:
         if (len(words) - start) // size >= repeats:
             return tokens[:start + 2 * size]
     return tokens
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _wake_forms(wake: str) -> list[str]:
