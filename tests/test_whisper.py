@@ -274,7 +274,7 @@ def test_a_catalogue_sets_its_own_grammar_limits(tmp_path):
 
 def test_the_prompt_holds_no_sentence_that_acts(engine):
     """Whisper copies a prompt's sentence over speech it cannot read: none of them may be an
-    action. The words only the acting sentences have are listed as words."""
+    action."""
     from wanwan import load_engine
     from wanwan.asr.factory import whisper_prompt
     from wanwan.config import load_config
@@ -288,4 +288,4 @@ def test_the_prompt_holds_no_sentence_that_acts(engine):
         for sentence in examples:
             meaning = catalogue.parse(sentence)
             assert not meaning.actuating and meaning.intent != "confirm", sentence
-        assert ("start" in listed) if catalogue is engine else ("移送" in listed and "開始" in listed)
+        assert "Tanaka" in listed or "田中研" in listed  # the site's names close it

@@ -4,7 +4,6 @@ then Vosk), falling back to pocketsphinx, whose English model ships in its wheel
 from __future__ import annotations
 
 import logging
-from collections import Counter
 from collections.abc import Collection
 from pathlib import Path
 
@@ -23,29 +22,25 @@ ENGINES = ("auto", "whisper", "whisper-free", "vosk", "pocketsphinx", "pocketsph
 
 
 def whisper_prompt(engine: IntentEngine, wake: str | None = "wan wan", max_words: int = 60,
-                   acting: Collection[str] = GrammarSettings.acting_intents,
-                   max_acting_words: int = 12) -> str:
+                   acting: Collection[str] = GrammarSettings.acting_intents) -> str:
     """A short prompt that reads like earlier transcript: example sentences of the catalogue
     chosen greedily for the most words not yet covered (Whisper follows a prompt's words and
-    style; it reads about 224 tokens of it), then a list of words.
+    style; it reads about 224 tokens of it), then the site's names.
 
     No sentence of an intent that acts (actuating, or a yes to a read-back: ``acting``) is
     among the examples: over speech it cannot read, Whisper copies a prompt sentence whole
     (「手袋どこに置いた？」 in noise came out as the prompt's transfer), and a copy must never be
-    an action. The words only those sentences have (移送, 開始; "start", "transfer") join the
-    list of words, with the site's names."""
+    an action. Nor are their words listed: listed, 充填 and 入力 drew chatter into commands
+    (「車を止めて」 became 「充填を止めて」; out-of-domain 4 → 12 of 80 on training)."""
     spaced = engine.language.spaced
     acts = {name for name, i in engine.catalog.intents.items() if i.actuating or name in acting}
     candidates = [t.text.rstrip(".?!。？！") for name, i in engine.catalog.intents.items()
                   if name not in acts for t in i.tests]
 
-    def words_in(sentence: str) -> list[str]:
-        if spaced:
-            return [w.strip(",.?!") for w in sentence.lower().split()]
-        return [t.text for t in engine.catalog.normalise(sentence)]
-
     def words_of(sentence: str) -> set[str]:
-        return set(words_in(sentence))
+        if spaced:
+            return set(sentence.lower().split())
+        return {t.text for t in engine.catalog.normalise(sentence)}
 
     chosen: list[str] = []
     covered: set[str] = set()
@@ -59,17 +54,6 @@ def whisper_prompt(engine: IntentEngine, wake: str | None = "wan wan", max_words
         covered |= gain
         words += len(best.split()) if spaced else len(words_of(best))
         candidates.remove(best)
-    language = engine.language
-    plain = language.stop_words | language.function_words | language.ignore_words
-
-    def listable(word: str) -> bool:
-        """A word of its own, not a number, and not a command alone (はい, "yes")."""
-        return (len(word) > 1 and not word.startswith("#") and not word.isdigit()
-                and not language.is_number_word(word) and word not in plain | covered
-                and engine.parse(word).intent not in acts)
-
-    acting_words = Counter(w for name in sorted(acts) for t in engine.catalog.intents[name].tests
-                           for w in words_in(t.text) if listable(w))
     # the wake phrase once: repeated before every example, Whisper wrote it on plain noise
     if spaced:
         opener = f"{wake.capitalize()}, " if wake else ""
@@ -88,14 +72,11 @@ def whisper_prompt(engine: IntentEngine, wake: str | None = "wan wan", max_words
                 spoken = next((s for s in sayings if in_cjk_script(s)), spoken).replace(" ", "")
             if not any(ch.isdigit() for ch in spoken) and len(spoken) > (3 if spaced else 1):
                 names.append(spoken.title() if name == "lab" else spoken)
-    named = " ".join(names).lower()
-    listed = [w for w, _ in acting_words.most_common() if w not in named][:max_acting_words]
-    listed += names[:30]
-    if not listed:
+    if not names:
         return prompt
     if not spaced:
-        return prompt + "、".join(dict.fromkeys(listed)) + "。"
-    return prompt + " " + ", ".join(dict.fromkeys(listed)) + "."
+        return prompt + "、".join(dict.fromkeys(names[:30])) + "。"
+    return prompt + " " + ", ".join(dict.fromkeys(names[:30])) + "."
 
 
 def find_whisper_model(configured: str | None = None, language: str = "en") -> Path | None:

@@ -130,11 +130,11 @@ class GrammarSettings:
     # where words are long (Japanese): 「イェイェイ」 must not become 「はい」, a yes. How alike the
     # sentence and the free text must sound, whole (0 to 1; 0: not checked)
     min_sound_alike: float = 0.0
-    # The wake phrase said alone is a name Whisper has never seen: base writes Open JTalk's
-    # 「ワンワン」 as 「1番」. A short utterance whose free text is not the wake phrase is the wake
-    # phrase when the phrase, forced, is nearly as likely (nats, total) and likely in itself
-    # (per token). Japanese wake phrases scored 0.3-1.4 below 「1番」; other short words 2.0
-    # ("ワン" alone) to 14 below what Whisper wrote. The same before a pause at the start
+    # The wake phrase is a name Whisper has never seen: base writes Open JTalk's 「ワンワン」 as
+    # 「1番」, tiny.en writes Piper's "wan wan" as "Wanna land". Said alone, or before the first
+    # pause, it is the wake phrase when the phrase put in its place is nearly as likely (nats,
+    # total) and likely in itself (per token). On probes the phrase scored -0.3 to 1.4 below
+    # what Whisper wrote; other short words and clauses 2.0 ("ワン" alone) to 21 below
     bare_wake_margin: float = 1.7
     bare_wake_logprob_per_token: float = -1.0
 
