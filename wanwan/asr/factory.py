@@ -4,14 +4,13 @@ then Vosk), falling back to pocketsphinx, whose English model ships in its wheel
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from pathlib import Path
 
 from wanwan.asr import models
 from wanwan.asr.base import Recognizer
 from wanwan.asr.sphinx import SphinxRecognizer
 from wanwan.asr.vosk_engine import VoskRecognizer
-from wanwan.asr.whisper import GrammarSettings, WhisperRecognizer, bundled_base, bundled_tiny_en
+from wanwan.asr.whisper import WhisperRecognizer, bundled_base, bundled_tiny_en
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
 from wanwan.nlu.matcher import IntentEngine
@@ -21,21 +20,14 @@ log = logging.getLogger(__name__)
 ENGINES = ("auto", "whisper", "whisper-free", "vosk", "pocketsphinx", "pocketsphinx-free")
 
 
-def whisper_prompt(engine: IntentEngine, wake: str | None = "wan wan", max_words: int = 60,
-                   acting: Collection[str] = GrammarSettings.acting_intents) -> str:
+def whisper_prompt(engine: IntentEngine, wake: str | None = "wan wan", max_words: int = 60
+                   ) -> str:
     """A short prompt that reads like earlier transcript: example sentences of the catalogue
     chosen greedily for the most words not yet covered (Whisper follows a prompt's words and
-    style; it reads about 224 tokens of it), then the site's names.
-
-    No sentence of an intent that acts (actuating, or a yes to a read-back: ``acting``) is
-    among the examples: over speech it cannot read, Whisper copies a prompt sentence whole
-    (「手袋どこに置いた？」 in noise came out as the prompt's transfer), and a copy must never be
-    an action. Nor are their words listed: listed, 充填 and 入力 drew chatter into commands
-    (「車を止めて」 became 「充填を止めて」; out-of-domain 4 → 12 of 80 on training)."""
+    style; it reads about 224 tokens of it)."""
     spaced = engine.language.spaced
-    acts = {name for name, i in engine.catalog.intents.items() if i.actuating or name in acting}
-    candidates = [t.text.rstrip(".?!。？！") for name, i in engine.catalog.intents.items()
-                  if name not in acts for t in i.tests]
+    candidates = [t.text.rstrip(".?!。？！") for i in engine.catalog.intents.values()
+                  for t in i.tests]
 
     def words_of(sentence: str) -> set[str]:
         if spaced:

@@ -40,7 +40,7 @@ from wanwan.kiosk import Kiosk
 from wanwan.names import Decision, ReplyKind
 from wanwan.satellite import Satellite
 from wanwan.security import site_user, with_credentials
-from wanwan.tts import Speaker, site_synthesizer
+from wanwan.tts import OpenJTalkSynthesizer, Speaker, site_synthesizer
 from wanwan.voice import VoicePipeline
 
 BAY, KIOSK = "bay-1", "kiosk-recovery"
@@ -65,8 +65,6 @@ def speak_espeak(text: str, voice: str, path: Path) -> np.ndarray:
 
 def speak_openjtalk(text: str, voice: str, path: Path) -> np.ndarray:
     """Open JTalk's one voice at the pace a voice name asks for ("fast": 20 % faster)."""
-    from wanwan.tts.openjtalk import OpenJTalkSynthesizer
-
     synthesizer = OpenJTalkSynthesizer(rate_wpm=192 if voice == "fast" else 160)
     synthesizer.to_file(text, path)
     return load_audio(path).samples

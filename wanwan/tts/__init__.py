@@ -11,6 +11,8 @@ from wanwan.config import SiteConfig
 from wanwan.errors import UserError
 from wanwan.tts.base import Synthesizer, Voice
 from wanwan.tts.espeak import EspeakSynthesizer
+from wanwan.tts.kokoro import VOICES as KOKORO_VOICES
+from wanwan.tts.kokoro import KokoroSynthesizer
 from wanwan.tts.lexicon import Lexicon, Pronunciation, load_lexicon
 from wanwan.tts.openjtalk import OpenJTalkSynthesizer
 from wanwan.tts.piper import PiperSynthesizer, bundled_voice, split_sentences
@@ -39,10 +41,8 @@ def make_synthesizer(engine: str = "auto", voice: Voice | None = None, *,
     if engine not in ENGINES:
         raise UserError(f"unknown speech-out engine {engine!r}; one of {', '.join(ENGINES)}")
     if engine == "kokoro":
-        from wanwan.tts.kokoro import VOICES, KokoroSynthesizer  # deferred: onnxruntime
-
         # speech.voice names a Kokoro voice; left at its default (espeak-ng's), the first
-        name = voice.name if voice.name != Voice().name else VOICES[0]
+        name = voice.name if voice.name != Voice().name else KOKORO_VOICES[0]
         return KokoroSynthesizer(name, lexicon=lexicon, rate_wpm=voice.rate)
     if engine == "openjtalk" or (engine == "auto" and language == "ja"):
         # espeak-ng's Japanese reads kanji as "Chinese letter"; Piper has no Japanese voice here

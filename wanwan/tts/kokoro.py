@@ -10,6 +10,7 @@ import os
 
 import numpy as np
 
+from wanwan.asr.models import from_packages
 from wanwan.errors import UserError
 from wanwan.tts.base import SentenceVoice
 from wanwan.tts.lexicon import Lexicon
@@ -30,8 +31,6 @@ class KokoroSynthesizer(SentenceVoice):
         if voice not in VOICES:
             raise UserError(f"no Kokoro voice {voice!r}; one of {', '.join(VOICES)}")
         super().__init__()
-        from wanwan.asr.models import from_packages
-
         model = from_packages("kokoro-ja")  # joined and checked once, beside the other models
         if model is None:
             raise UserError("Kokoro needs its packages: pip install 'wanwan[ja]' "
