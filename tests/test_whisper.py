@@ -269,4 +269,3 @@ def test_a_catalogue_sets_its_own_grammar_limits(tmp_path):
     with pytest.raises(UserError, match=re.escape(f"{folder}: settings: grammar_pass has no "
                                                   "acting_margn")):
         GrammarSettings.for_catalogue(load_engine(folder))
-
