@@ -219,12 +219,21 @@ class _Starts:
     def __init__(self, decoder: WhisperDecoder, encoded: np.ndarray) -> None:
         self.decoder, self.encoded = decoder, encoded
         self.made: dict[tuple[int, ...], tuple[DecoderState, np.ndarray]] = {}
+        self.scores: dict[tuple[tuple[int, ...], tuple[int, ...]], float] = {}
 
     def __call__(self, prefix: list[int]) -> tuple[DecoderState, np.ndarray]:
         key = tuple(prefix)
         if key not in self.made:
             self.made[key] = self.decoder.start(self.encoded, prefix)
         return self.made[key]
+
+    def score(self, prefix: list[int], tokens: list[int]) -> float:
+        """``tokens`` scored after ``prefix``, once: the wake check and the grammar pass both
+        score the free text after the prompt."""
+        key = (tuple(prefix), tuple(tokens))
+        if key not in self.scores:
+            self.scores[key] = self.decoder.score(self(prefix)[0], tokens)
+        return self.scores[key]
 
 
 class WhisperRecognizer:
@@ -425,8 +434,9 @@ class WhisperRecognizer:
         if not candidates:
             return None
         eot, settings = self.tokenizer.eot, self.settings
-        state, _ = starts(self.prompt_tokens + self.start_tokens)
-        free_score = self.decoder.score(state, [*free_tokens, eot])
+        prompt = self.prompt_tokens + self.start_tokens
+        state, _ = starts(prompt)
+        free_score = starts.score(prompt, [*free_tokens, eot])
         scored = [(self.decoder.score(state, [*tokens, eot]), tokens, n)
                   for tokens, n in candidates]
         score, tokens, n = max(scored, key=lambda s: s[0])
@@ -475,7 +485,7 @@ class WhisperRecognizer:
         state, first = starts(prefix)
         eot = self.tokenizer.eot
         free_rest = [*free_tokens[wake_tokens:], eot]
-        free_score = self.decoder.score(state, free_rest)
+        free_score = starts.score(prefix, free_rest)
         hypothesis = constrained_search(
             self.decoder, state, first, self.grammar, eot, after_wake=bool(wake_tokens),
             beam=settings.beam, first_beam=settings.first_beam,
