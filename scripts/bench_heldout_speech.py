@@ -10,7 +10,9 @@ voices and on half A of the real coffee orders). Noise: each of ``../shared/nois
 (one per sentence, round robin), mixed as Picovoice mixes (the loudest 2048-sample frames of
 speech and noise at the SNR). Two ways of addressing wanwan, side by side:
 
-- with the wake phrase: "wan wan" then the sentence, in one breath, as a kiosk hears it;
+- with the wake phrase: "wan wan, " and the sentence said in one breath, as a kiosk hears
+  it (one synthesis of both: every sentence gets its own saying of the phrase; a run with one
+  saying of it for all sentences measured that one saying);
 - addressed without it (``--wake off``: push-to-talk, an external wake-word engine, the
   follow-up after a reply): the sentence alone.
 
@@ -41,7 +43,8 @@ REPORT = ROOT / "tests" / "data" / "heldout" / "en-report.yaml"
 # what the recogniser says about each utterance, kept with --rows
 NOTES = ("free_text", "source", "grammar_text", "margin", "margin_per_token", "end_logprob",
          "no_speech", "free_logprob", "words_heard", "wake_from_grammar", "wake_heard",
-         "wake_margin", "wake_per_token")
+         "wake_margin", "wake_per_token", "prompt_copy", "plain_text", "prompt_copy_margin",
+         "prompt_copy_heard")
 
 
 def spoken(synth, text: str, rate: int = 16000, cache: Path | None = None) -> np.ndarray:
@@ -88,9 +91,7 @@ def main() -> int:
     synth = make_synthesizer("piper")
     recognizer = make_recognizer("auto", engine, wake="wan wan")
     noise = {n: load_audio(SHARED / "noise" / f"{n}.wav").samples for n in NOISES}
-    pause = np.zeros(int(0.25 * 16000), dtype=np.int16)
     edge = np.zeros(int(0.6 * 16000), dtype=np.int16)
-    wake_audio = spoken(synth, "wan wan", cache=args.cache)
     pipelines = {"wake phrase": VoicePipeline(engine, recognizer, wake="wan wan"),
                  "no wake phrase (addressed)": VoicePipeline(engine, recognizer, wake=None)}
     results: dict[tuple[str, str], list[dict]] = {}
@@ -98,11 +99,9 @@ def main() -> int:
     started = time.perf_counter()
     with Progress(len(cases) * 4, "held-out speech") as bar:
         for n, case in enumerate(cases):
-            sentence = spoken(synth, case["text"], cache=args.cache)
             for way, pipeline in pipelines.items():
-                parts = [edge, wake_audio, pause, sentence, edge] if way == "wake phrase" \
-                    else [edge, sentence, edge]
-                audio = np.concatenate(parts)
+                said = f"Wan wan, {case['text']}" if way == "wake phrase" else case["text"]
+                audio = np.concatenate([edge, spoken(synth, said, cache=args.cache), edge])
                 name = NOISES[n % len(NOISES)]
                 for condition, mixed in (("clean", audio), (f"{args.snr:g} dB", picovoice_mix(
                         audio, noise[name], args.snr, rng))):

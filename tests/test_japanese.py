@@ -327,3 +327,37 @@ def test_kokoro_speaks_japanese_that_whisper_understands(ja_listener, tmp_path):
             ("回収圧縮機を止めて", "compressor_control", {"action": "stop"})]
     heard = understood(ja_listener, voice, said)
     assert heard >= 2, heard  # a share: which ones depends on the decoder's arithmetic
+
+
+def test_a_copy_of_the_prompt_is_not_taken_for_what_was_said(ja_listener, japanese_voice):
+    """Over speech it cannot read, Whisper writes a sentence of its prompt whole (chatter in
+    noise became the prompt's transfer sentence: an actuating false accept). A free text that
+    acts and repeats the prompt is read again without the prompt, and kept only where that
+    reading still has its words."""
+    import numpy as np
+
+    from wanwan.asr.whisper import _Starts
+    from wanwan.audio.io import resample
+
+    recognizer = ja_listener.recognizer
+    encode = recognizer.tokenizer.encode
+    prompt = recognizer.tokenizer.decode(recognizer.prompt_tokens[1:])
+    acting = [s for s in prompt.split("。") if recognizer._copies_prompt(encode(s), s)]
+    transfer = next(s for s in acting if "移送開始" in s)
+    for other in ("回収室の酸素濃度を教えて", "デュワー7から汲み出し開始", "今日は寒いね"):
+        assert not recognizer._copies_prompt(encode(other), other), other  # asks, or not copied
+
+    def was_prompt(said: str) -> bool:
+        """Whether the transfer sentence, were Whisper to write it for ``said``, would be
+        found to be the prompt's words."""
+        audio = resample(japanese_voice.synthesize(said), japanese_voice.sample_rate, 16000)
+        encoded, _ = recognizer._encode(audio.astype(np.float32) / 32768)
+        plain = recognizer._free(encoded, [], 1, 60)[0]
+        return recognizer._was_prompt(_Starts(recognizer.decoder, encoded[0]),
+                                      encode(transfer), plain, {})
+
+    assert was_prompt("今日は寒いね")
+    assert not was_prompt(transfer)
+    heard = hear_spoken(ja_listener, japanese_voice, transfer)
+    assert [h.parse.intent for h in heard] == ["start_transfer"], [
+        h.transcript.text for h in heard]

@@ -7,7 +7,9 @@ One utterance (the endpointer feeds whole ones) goes through three steps:
    than about 7 s of silence after the speech Whisper starts repeating itself.
 2. **Free decoding**, greedy, with a short prompt of the catalogue's own sentences and the
    site's names (Whisper follows a prompt's words and style). Repeated sentences and subtitle
-   tails ("thank you") that Whisper invents on silence are dropped.
+   tails ("thank you") that Whisper invents on silence are dropped. Over speech it cannot
+   read, Whisper may copy a prompt sentence: one that acts is checked against a reading
+   without the prompt, and if that reading lacks its words, all is done again without it.
 3. **Grammar decoding** when the free text is not already a sentence of the grammar: a beam
    search that only follows the templates (:mod:`wanwan.asr.constrained`), run by a numpy
    copy of the decoder. Its answer replaces the free text only when Whisper finds it nearly as
@@ -23,6 +25,7 @@ tokens, computed when first read.
 from __future__ import annotations
 
 import ctypes
+import difflib
 import functools
 import logging
 import math
@@ -137,6 +140,15 @@ class GrammarSettings:
     # what Whisper wrote; other short words and clauses 2.0 ("ワン" alone) to 21 below
     bare_wake_margin: float = 1.7
     bare_wake_logprob_per_token: float = -1.0
+    # Over speech it cannot read, Whisper copies a sentence of its prompt (「手袋どこに置いた？」
+    # at 10 dB became the prompt's transfer sentence), and the grammar pass after the prompt
+    # finds it nearly as likely. A reading that acts and repeats most of a prompt sentence is
+    # read again without the prompt; it was the prompt's words, not the speaker's, when that
+    # reading is more likely (nats, both read without the prompt) by this much and says fewer
+    # than ``min_words_heard`` of its words. On training speech (Open JTalk, clean to 5 dB)
+    # acting commands that repeat the prompt kept 0.4 to 1.0 of their words read without
+    # it, but for one transfer at 5 dB (0.1); chatter read as the prompt's transfer kept 0
+    prompt_copy_margin: float = 3.0
 
     @classmethod
     def for_catalogue(cls, engine: IntentEngine) -> GrammarSettings:
@@ -366,34 +378,61 @@ class WhisperRecognizer:
         return AlignedTranscript(reading.text, reading.confidence, [], self.name, seconds, 0.0,
                                  reading.notes, align=align)
 
+    def _command(self, text: str) -> str:
+        """``text`` without the wake phrase it begins with."""
+        return split_wake(text, self.wake, self.engine)[1] if self.wake else text
+
     def _means_nothing(self, text: str) -> bool:
         if self.engine is None:  # free decoding only: nothing to judge by
             return False
-        command = split_wake(text, self.wake, self.engine)[1] if self.wake else text
-        return self.engine.parse(command).intent is None
+        return self.engine.parse(self._command(text)).intent is None
 
     def _decode(self, encoded: np.ndarray, seconds: float, beam: int, addressed: bool
                 ) -> _Reading:
-        """Free decoding, then the grammar pass."""
+        """Free decoding after the prompt, then the grammar pass; all of it again without the
+        prompt where what came out acts and was the prompt's words, not the speaker's."""
         budget = int(seconds * 8) + 10  # nobody says more than 8 tokens a second
+        free = self._free(encoded, self.prompt_tokens, beam, budget)
+        starts = _Starts(self.decoder, encoded[0]) if self.decoder is not None else None
+        reading = self._understand(starts, free, self.prompt_tokens, beam, addressed)
+        if starts is not None and self._copies_prompt(reading.tokens, reading.text):
+            plain = self._free(encoded, [], beam, budget)
+            if self._was_prompt(starts, reading.tokens, plain[0], reading.notes):
+                log.info("%r was the prompt's words, not the speaker's: read again without "
+                         "the prompt (%r)", reading.text, reading.notes["plain_text"])
+                copied = reading
+                reading = self._understand(starts, plain, [], beam, addressed)
+                reading.notes.update({k: copied.notes[k] for k in COPY_NOTES},
+                                     prompt_copy=copied.text)
+        return reading
+
+    def _free(self, encoded: np.ndarray, prompt: list[int], beam: int, budget: int
+              ) -> tuple[list[int], float, float]:
+        """Whisper's own reading after ``prompt``: (tokens, mean log-probability, no-speech
+        probability); no tokens where it is not speech."""
         result = self.whisper.model.generate(
-            self._ct2.StorageView.from_array(encoded), [self.prompt_tokens + self.start_tokens],
-            beam_size=beam, max_length=len(self.prompt_tokens) + len(self.start_tokens) + budget,
+            self._ct2.StorageView.from_array(encoded), [prompt + self.start_tokens],
+            beam_size=beam, max_length=len(prompt) + len(self.start_tokens) + budget,
             return_scores=True, return_no_speech_prob=True)[0]
         tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
         tokens = _drop_known_tail(self.tokenizer, _drop_repeats(self.tokenizer, tokens))
         if _not_speech(result.no_speech_prob, result.scores[0]):
             tokens = []
+        return tokens, result.scores[0], result.no_speech_prob
+
+    def _understand(self, starts: _Starts | None, free: tuple[list[int], float, float],
+                    prompt: list[int], beam: int, addressed: bool) -> _Reading:
+        """The free reading (``_free``'s answer after ``prompt``) with the wake phrase
+        checked against the audio, then narrowed by the grammar pass."""
+        tokens, logprob, no_speech = free
         text = free_text = self.tokenizer.decode(tokens).strip()
-        confidence = math.exp(result.scores[0]) if tokens else 0.0
+        confidence = math.exp(logprob) if tokens else 0.0
         notes: dict = {"free_text": free_text, "source": "free", "beam": beam,
-                       "no_speech": round(result.no_speech_prob, 3),
-                       "free_logprob": round(result.scores[0], 3)}
-        starts = _Starts(self.decoder, encoded[0]) if self.decoder is not None else None
+                       "no_speech": round(no_speech, 3), "free_logprob": round(logprob, 3)}
         if starts is not None and tokens and self.wake \
                 and not split_wake(free_text, self.wake, self.engine)[0] \
                 and not self.engine.parse(free_text).exact:  # a command is not the phrase
-            woken = self._hear_wake(starts, tokens, notes)
+            woken = self._hear_wake(starts, prompt, tokens, notes)
             if woken is not None:
                 tokens = woken[0]
                 text = free_text = self.tokenizer.decode(tokens).strip()
@@ -402,7 +441,7 @@ class WhisperRecognizer:
                     notes["source"] = "wake"
                     return _Reading(text, math.exp(woken[1]), tokens, notes)
         if starts is not None and tokens:
-            narrowed = self._narrow(starts, tokens, free_text, notes, addressed)
+            narrowed = self._narrow(starts, prompt, tokens, free_text, notes, addressed)
             if narrowed is not None:
                 text, confidence = narrowed
                 tokens = self.tokenizer.encode(
@@ -410,8 +449,46 @@ class WhisperRecognizer:
                 notes["source"] = "grammar"
         return _Reading(text, confidence, tokens, notes)
 
-    def _hear_wake(self, starts: _Starts, free_tokens: list[int], notes: dict
-                   ) -> tuple[list[int], float] | None:
+    def _copies_prompt(self, tokens: list[int], text: str) -> bool:
+        """Whether ``text`` (its ``tokens``) would act and has, the wake phrase aside, most of
+        its tokens in the order of one of the prompt's sentences."""
+        if not self.prompt_tokens or self.engine is None or not tokens:
+            return False
+        command = self._command(text)
+        parsed = self.engine.parse(command)
+        if not (parsed.actuating or parsed.intent in self.settings.acting_intents):
+            return False
+        said = tokens[_wake_prefix(self.tokenizer, tokens, command):]
+        return any(sum(block.size for block in difflib.SequenceMatcher(
+            None, said, sentence, autojunk=False).get_matching_blocks())
+                   >= max(4, 0.6 * len(said)) for sentence in self._prompt_sentences)
+
+    @functools.cached_property
+    def _prompt_sentences(self) -> list[list[int]]:
+        """The prompt's sentences, each as Whisper's tokens."""
+        text = self.tokenizer.decode(self.prompt_tokens[1:])
+        sentences = re.split(r"(?<=[。？！])|(?<=[.?!])\s+", text)  # not inside "12.5"
+        return [self.tokenizer.encode(s) for s in sentences if s.strip()]
+
+    def _was_prompt(self, starts: _Starts, copy: list[int], plain: list[int], notes: dict
+                    ) -> bool:
+        """Whether ``copy`` (a prompt sentence that acts) was the prompt's words rather than
+        the speaker's: ``plain``, Whisper's reading without the prompt, is more likely than the
+        copy, read without the prompt, and has few of its words
+        (``GrammarSettings.prompt_copy_margin``, ``min_words_heard``)."""
+        assert self.engine is not None
+        eot, settings = self.tokenizer.eot, self.settings
+        margin = (starts.score(self.start_tokens, [*plain, eot])
+                  - starts.score(self.start_tokens, [*copy, eot]))
+        plain_text = self.tokenizer.decode(plain).strip()
+        heard = share_heard(self.engine, self._command(self.tokenizer.decode(copy)),
+                            self._command(plain_text), settings)
+        notes.update(plain_text=plain_text, prompt_copy_margin=round(margin, 3),
+                     prompt_copy_heard=round(heard, 2))
+        return margin > settings.prompt_copy_margin and heard < settings.min_words_heard
+
+    def _hear_wake(self, starts: _Starts, prompt: list[int], free_tokens: list[int],
+                   notes: dict) -> tuple[list[int], float] | None:
         """The wake phrase where Whisper wrote it as something else, checked against the audio
         itself: (tokens with the phrase in place, log-probability per token of the phrase), or
         None. Either the whole of a short utterance is the phrase said alone, or the short
@@ -434,9 +511,9 @@ class WhisperRecognizer:
         if not candidates:
             return None
         eot, settings = self.tokenizer.eot, self.settings
-        prompt = self.prompt_tokens + self.start_tokens
-        state, _ = starts(prompt)
-        free_score = starts.score(prompt, [*free_tokens, eot])
+        prefix = prompt + self.start_tokens
+        state, _ = starts(prefix)
+        free_score = starts.score(prefix, [*free_tokens, eot])
         scored = [(self.decoder.score(state, [*tokens, eot]), tokens, n)
                   for tokens, n in candidates]
         score, tokens, n = max(scored, key=lambda s: s[0])
@@ -462,8 +539,8 @@ class WhisperRecognizer:
                               for end in ends)
         return {form: self.tokenizer.encode((" " if spaced else "") + form) for form in forms}
 
-    def _narrow(self, starts: _Starts, free_tokens: list[int], free_text: str,
-                notes: dict, addressed: bool) -> tuple[str, float] | None:
+    def _narrow(self, starts: _Starts, prompt: list[int], free_tokens: list[int],
+                free_text: str, notes: dict, addressed: bool) -> tuple[str, float] | None:
         """The grammar's sentence for this audio, or None to keep the free text. Speech meant
         for wanwan (the wake phrase heard, or ``addressed`` by the conversation) is held to
         the looser limits; anything else to the strict ones."""
@@ -481,7 +558,7 @@ class WhisperRecognizer:
         negated = any(t.text in self.engine.language.negations
                       for t in self.engine.catalog.normalise(command))
         wake_tokens = _wake_prefix(self.tokenizer, free_tokens, command) if woke else 0
-        prefix = self.prompt_tokens + self.start_tokens + free_tokens[:wake_tokens]
+        prefix = prompt + self.start_tokens + free_tokens[:wake_tokens]
         state, first = starts(prefix)
         eot = self.tokenizer.eot
         free_rest = [*free_tokens[wake_tokens:], eot]
@@ -561,6 +638,8 @@ def share_heard(engine: IntentEngine, said: str, free: str, settings: GrammarSet
     return found / len(wanted)
 
 
+# what the check for a copy of the prompt says about the copy, kept with the reading after it
+COPY_NOTES = ("plain_text", "prompt_copy_margin", "prompt_copy_heard")
 # a pause as Whisper writes it, where the wake phrase may end
 PAUSES = (",", "、", "，")
 
