@@ -134,12 +134,15 @@ class GrammarSettings:
     # sentence and the free text must sound, whole (0 to 1; 0: not checked)
     min_sound_alike: float = 0.0
     # The wake phrase is a name Whisper has never seen: base writes Open JTalk's 「ワンワン」 as
-    # 「1番」, tiny.en writes Piper's "wan wan" as "Wanna land". Said alone, or before the first
-    # pause, it is the wake phrase when the phrase put in its place is nearly as likely (nats,
-    # total) and likely in itself (per token). On probes the phrase scored -0.3 to 1.4 below
-    # what Whisper wrote; other short words and clauses 2.0 ("ワン" alone) to 21 below
-    bare_wake_margin: float = 1.7
-    bare_wake_logprob_per_token: float = -1.0
+    # 「1番」, tiny.en writes Piper's "wan wan" as "Wanna land", "Wham land", "Whamlan". Said
+    # alone, or before the first pause, it is the wake phrase when the phrase put in its place
+    # is nearly as likely (nats, total) and likely in itself (per token). English, tiny.en, on
+    # training speech (en-tune4 by Piper, probes of single words by Piper and espeak-ng): the
+    # phrase scored -2.1 to 6.0 below what Whisper wrote for it, a few up to 16; utterances
+    # without it 7.7 ("one" alone) and up, -2.0 a token and less, commands 18 and up. Japanese
+    # sets its own in intents/ja (closer: 「ワン」 alone was 2.0 below)
+    bare_wake_margin: float = 6.0
+    bare_wake_logprob_per_token: float = -2.5
     # Over speech it cannot read, Whisper copies a sentence of its prompt (「手袋どこに置いた？」
     # at 10 dB became the prompt's transfer sentence), and the grammar pass after the prompt
     # finds it nearly as likely. A reading that acts and repeats most of a prompt sentence is
