@@ -331,9 +331,9 @@ def test_kokoro_speaks_japanese_that_whisper_understands(ja_listener, tmp_path):
 
 def test_a_copy_of_the_prompt_is_not_taken_for_what_was_said(ja_listener, japanese_voice):
     """Over speech it cannot read, Whisper writes a sentence of its prompt whole (chatter in
-    noise became the prompt's transfer sentence: an actuating false accept). A free text that
-    acts and repeats the prompt is read again without the prompt, and kept only where that
-    reading still has its words."""
+    noise became the prompt's transfer sentence: an actuating false accept). A reading that
+    acts and repeats the prompt is checked against one without the prompt, and kept only
+    where that reading still has its words."""
     import numpy as np
 
     from wanwan.asr.whisper import _Starts
