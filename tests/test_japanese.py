@@ -336,7 +336,7 @@ def test_a_copy_of_the_prompt_is_not_taken_for_what_was_said(ja_listener, japane
     where that reading still has its words."""
     import numpy as np
 
-    from wanwan.asr.whisper import _Starts
+    from wanwan.asr.whisper import _Reading, _Starts
     from wanwan.audio.io import resample
 
     recognizer = ja_listener.recognizer
@@ -353,8 +353,8 @@ def test_a_copy_of_the_prompt_is_not_taken_for_what_was_said(ja_listener, japane
         audio = resample(japanese_voice.synthesize(said), japanese_voice.sample_rate, 16000)
         encoded, _ = recognizer._encode(audio.astype(np.float32) / 32768)
         plain = recognizer._free(encoded, [], 1, 60)[0]
-        return recognizer._was_prompt(_Starts(recognizer.decoder, encoded[0]),
-                                      encode(transfer), plain, {})
+        copy = _Reading(transfer, 1.0, encode(transfer), {})
+        return recognizer._was_prompt(_Starts(recognizer.decoder, encoded[0]), copy, plain)
 
     assert was_prompt("今日は寒いね")
     assert not was_prompt(transfer)

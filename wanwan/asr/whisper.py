@@ -46,7 +46,7 @@ from wanwan.asr.constrained import TokenGrammar, constrained_search
 from wanwan.asr.whisper_decoder import DecoderState, WhisperDecoder
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
-from wanwan.nlu.matcher import IntentEngine
+from wanwan.nlu.matcher import IntentEngine, ParseResult
 from wanwan.nlu.wake import split_wake
 
 log = logging.getLogger(__name__)
@@ -172,6 +172,10 @@ class GrammarSettings:
             return replace(base, **{k: type(getattr(base, k))(v) for k, v in changes.items()})
         except (TypeError, ValueError) as exc:
             raise UserError(f"{where}: {exc}") from None
+
+    def acts(self, parsed: ParseResult) -> bool:
+        """Whether ``parsed`` acts on the lab, or says yes to what does."""
+        return parsed.actuating or parsed.intent in self.acting_intents
 
     def limits(self, woke: bool, acts: bool) -> tuple[float, float]:
         if not woke:
@@ -400,7 +404,7 @@ class WhisperRecognizer:
         reading = self._understand(starts, free, self.prompt_tokens, beam, addressed)
         if starts is not None and self._copies_prompt(reading.tokens, reading.text):
             plain = self._free(encoded, [], beam, budget)
-            if self._was_prompt(starts, reading.tokens, plain[0], reading.notes):
+            if self._was_prompt(starts, reading, plain[0]):
                 log.info("%r was the prompt's words, not the speaker's: read again without "
                          "the prompt (%r)", reading.text, reading.notes["plain_text"])
                 copied = reading
@@ -458,8 +462,7 @@ class WhisperRecognizer:
         if not self.prompt_tokens or self.engine is None or not tokens:
             return False
         command = self._command(text)
-        parsed = self.engine.parse(command)
-        if not (parsed.actuating or parsed.intent in self.settings.acting_intents):
+        if not self.settings.acts(self.engine.parse(command)):
             return False
         said = tokens[_wake_prefix(self.tokenizer, tokens, command):]
         return any(sum(block.size for block in difflib.SequenceMatcher(
@@ -473,21 +476,21 @@ class WhisperRecognizer:
         sentences = re.split(r"(?<=[。？！])|(?<=[.?!])\s+", text)  # not inside "12.5"
         return [self.tokenizer.encode(s) for s in sentences if s.strip()]
 
-    def _was_prompt(self, starts: _Starts, copy: list[int], plain: list[int], notes: dict
-                    ) -> bool:
-        """Whether ``copy`` (a prompt sentence that acts) was the prompt's words rather than
-        the speaker's: ``plain``, Whisper's reading without the prompt, is more likely than the
-        copy, read without the prompt, and has few of its words
-        (``GrammarSettings.prompt_copy_margin``, ``min_words_heard``)."""
+    def _was_prompt(self, starts: _Starts, copy: _Reading, plain: list[int]) -> bool:
+        """Whether ``copy`` (a reading that acts and repeats a prompt sentence) was the
+        prompt's words rather than the speaker's: ``plain``, Whisper's reading without the
+        prompt, is more likely than the copy, read without the prompt, and has few of its
+        words (``GrammarSettings.prompt_copy_margin``, ``min_words_heard``). What was found
+        goes into the copy's notes."""
         assert self.engine is not None
         eot, settings = self.tokenizer.eot, self.settings
         margin = (starts.score(self.start_tokens, [*plain, eot])
-                  - starts.score(self.start_tokens, [*copy, eot]))
+                  - starts.score(self.start_tokens, [*copy.tokens, eot]))
         plain_text = self.tokenizer.decode(plain).strip()
-        heard = share_heard(self.engine, self._command(self.tokenizer.decode(copy)),
-                            self._command(plain_text), settings)
-        notes.update(plain_text=plain_text, prompt_copy_margin=round(margin, 3),
-                     prompt_copy_heard=round(heard, 2))
+        heard = share_heard(self.engine, self._command(copy.text), self._command(plain_text),
+                            settings)
+        copy.notes.update(plain_text=plain_text, prompt_copy_margin=round(margin, 3),
+                          prompt_copy_heard=round(heard, 2))
         return margin > settings.prompt_copy_margin and heard < settings.min_words_heard
 
     def _hear_wake(self, starts: _Starts, prompt: list[int], free_tokens: list[int],
@@ -587,7 +590,7 @@ class WhisperRecognizer:
         notes.update(grammar_text=text, margin=round(margin, 3),
                      margin_per_token=round(per_token, 3),
                      end_logprob=round(hypothesis.end_logprob, 3))
-        acts = grammar_parse.actuating or grammar_parse.intent in settings.acting_intents
+        acts = settings.acts(grammar_parse)
         heard = share_heard(self.engine, said, command, settings)
         notes["words_heard"] = round(heard, 2)
         if heard < settings.min_words_heard:
