@@ -361,3 +361,32 @@ def test_a_copy_of_the_prompt_is_not_taken_for_what_was_said(ja_listener, japane
     heard = hear_spoken(ja_listener, japanese_voice, transfer)
     assert [h.parse.intent for h in heard] == ["start_transfer"], [
         h.transcript.text for h in heard]
+
+
+def test_a_lab_the_prompt_names_does_not_take_the_place_of_the_one_said(ja_listener,
+                                                                       japanese_voice):
+    """The prompt's ledger sentence names 佐藤研 with 12.5 litres; Whisper wrote Open JTalk's
+    clean 「鈴木研に十二点五リットル記録」 as the prompt's 佐藤研. Each other lab put in its
+    place is read without the prompt, and the lab said is the likeliest by far."""
+    import numpy as np
+
+    from wanwan.asr.whisper import _Reading, _Starts
+    from wanwan.audio.io import resample
+
+    said = "鈴木研に十二点五リットル記録"
+    heard = hear_spoken(ja_listener, japanese_voice, said)
+    assert [(h.parse.intent, h.parse.slots) for h in heard] == [
+        ("log_volume", {"lab": "suzuki", "amount": 12.5, "unit": "L"})], [
+        h.transcript.text for h in heard]
+    recognizer = ja_listener.recognizer
+    audio = resample(japanese_voice.synthesize(said), japanese_voice.sample_rate, 16000)
+    encoded, _ = recognizer._encode(audio.astype(np.float32) / 32768)
+    starts = _Starts(recognizer.decoder, encoded[0])
+
+    def mended(text: str) -> str:
+        reading = _Reading(text, 1.0, recognizer.tokenizer.encode(text), {})
+        return recognizer._hear_values(starts, reading).text
+
+    assert mended("佐藤研に12.5リットル記録。") == "鈴木研に12.5リットル記録。"
+    assert mended("鈴木研に12.5リットル記録。") == "鈴木研に12.5リットル記録。"
+    assert mended("今日は寒いね。") == "今日は寒いね。"  # nothing understood, nothing to check

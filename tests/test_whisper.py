@@ -12,6 +12,8 @@ from tests.speech import say, with_white_noise
 from wanwan.asr.whisper import (
     _cut_loop,
     _drop_repeats,
+    _in_place_of,
+    _one_place,
     _wake_forms,
     bundled_tiny_en,
     share_heard,
@@ -44,6 +46,35 @@ def test_numpy_decoder_agrees_with_ctranslate2(whisper, tmp_path):
     assert agree >= len(tokens) - 1, (whisper.tokenizer.decode(choices), result)
     # the whole transcript is likely under the numpy decoder too
     assert whisper.decoder.score(state, tokens) / len(tokens) > -1.0
+    # sequences of different lengths scored in one pass score as each alone
+    eot = whisper.tokenizer.eot
+    others = [[*tokens, eot], tokens[:3], whisper.tokenizer.encode(" stop the transfer."), []]
+    together = whisper.decoder.score_many(state, others)
+    assert together == pytest.approx([whisper.decoder.score(state, t) for t in others],
+                                     abs=1e-3)
+
+
+def test_a_value_is_found_where_it_is_said_and_another_written_alike():
+    """How the check of the site's values (a dewar, a lab) against the audio finds a value in
+    what Whisper wrote, and writes another in its place."""
+    text = "Log 12.5 litres from dewar 12 for the Sato lab."
+    start, end = _one_place(text, ["12", "1 2"], spaced=True)
+    assert text[start:end] == "12" and text[end:].startswith(" for")  # not the 12 of 12.5
+    start, end = _one_place(text, ["sato", "Sato lab", "satos"], spaced=True)
+    assert text[start:end] == "Sato lab"
+    assert _one_place("dewar 12 to 12 percent", ["12"], spaced=True) is None  # which one?
+    assert _one_place("log it to tanaka", ["sato"], spaced=True) is None
+    assert _one_place("log twelve", ["12"], spaced=True) is None
+    lab = ["tanaka", "Tanaka lab", "tanaka sensei", "田中研", "田中研究室"]
+    assert _in_place_of("Sato lab", lab) == "Tanaka lab"
+    assert _in_place_of("satos", lab) == "tanaka"
+    assert _in_place_of("佐藤研", lab) == "田中研"
+    assert _in_place_of("佐藤研究室", lab) == "田中研究室"
+    assert _one_place("佐藤研に12.5リットル記録", ["佐藤研", "佐藤研究室", "佐藤"],
+                      spaced=False) == (0, 3)
+    assert _in_place_of("12", ["seven", "7"]) == "7"
+    assert _in_place_of("twelve", ["seven", "7"]) == "seven"
+    assert _in_place_of("transfer room", ["recovery roo'm", "recovery room"]) == "recovery room"
 
 
 def test_grammar_spells_words_the_way_whisper_writes_them(whisper):

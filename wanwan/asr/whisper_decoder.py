@@ -228,10 +228,9 @@ class WhisperDecoder:
         *lead, tokens, _ = x.shape
         return x.reshape(*lead, tokens, self.heads, self.head_dim).swapaxes(-2, -3)
 
-    def start(self, encoded: np.ndarray, prefix: list[int]) -> tuple[DecoderState, np.ndarray]:
-        """Read the audio (``encoded``: the encoder output, [frames, dim]) and the prefix
-        tokens (prompt, start of transcript); returns the state and the log-probabilities of
-        the first token after the prefix."""
+    def read_audio(self, encoded: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """The audio's keys and values for every layer's cross-attention (``encoded``: the
+        encoder output, [frames, dim]): the same whatever the prefix."""
         cross = []
         for layer in self.layers:
             w, b = layer.cross_kv
@@ -239,6 +238,14 @@ class WhisperDecoder:
             keys = self._split(kv[:, :self.dim])  # [heads, frames, hd]
             cross.append((np.ascontiguousarray(keys.swapaxes(-1, -2)),
                           np.ascontiguousarray(self._split(kv[:, self.dim:]))))
+        return cross
+
+    def start(self, encoded: np.ndarray | list[tuple[np.ndarray, np.ndarray]],
+              prefix: list[int]) -> tuple[DecoderState, np.ndarray]:
+        """Read the audio (``encoded``: the encoder output, [frames, dim], or what
+        ``read_audio`` made of it) and the prefix tokens (prompt, start of transcript);
+        returns the state and the log-probabilities of the first token after the prefix."""
+        cross = self.read_audio(encoded) if isinstance(encoded, np.ndarray) else encoded
         state = DecoderState(cross)
         state.last_hidden = self._forward(state, np.array([prefix]))[-1:]
         logprobs = log_softmax(state.last_hidden @ self.projection)
@@ -332,21 +339,35 @@ class WhisperDecoder:
         """Log-probability of ``tokens`` right after the prefix of ``state`` (teacher forcing,
         one pass). A token outside the vocabulary in use adds its own logit to the
         normaliser."""
-        if not tokens:
-            return 0.0
-        hidden = state.last_hidden
-        if len(tokens) > 1:
-            hidden = np.concatenate([hidden, self._forward(state.fork(),
-                                                           np.array([tokens[:-1]]))])
-        logits = hidden @ self.projection
+        return self.score_many(state, [tokens])[0]
+
+    def score_many(self, state: DecoderState, sequences: list[list[int]]) -> list[float]:
+        """``score`` of each sequence, all in one pass: shorter ones are padded at the end,
+        which the causal attention keeps from the positions before."""
+        if not sequences:
+            return []
+        longest = max(len(tokens) for tokens in sequences)
+        if longest == 0:
+            return [0.0] * len(sequences)
+        hidden = np.repeat(state.last_hidden[None], len(sequences), axis=0)  # [n, 1, dim]
+        if longest > 1:
+            padded = np.array([[*tokens[:-1], *[0] * (longest - 1 - len(tokens[:-1]))]
+                               for tokens in sequences])
+            forked = state.fork()
+            own = self._forward(forked, padded).reshape(len(sequences), longest - 1, self.dim)
+            hidden = np.concatenate([hidden, own], axis=1)
+        logits = hidden @ self.projection  # [n, longest, vocabulary]
         top = logits.max(-1, keepdims=True)
-        log_z = (top + np.log(np.exp(logits - top).sum(-1, keepdims=True)))[:, 0]
-        total = 0.0
-        for row, token in enumerate(tokens):
-            column = self.column[token]
-            if column >= 0:
-                total += float(logits[row, column] - log_z[row])
-            else:
-                logit = float(hidden[row] @ self.embeddings[token].astype(np.float32))
-                total += logit - float(np.logaddexp(log_z[row], logit))
-        return total
+        log_z = (top + np.log(np.exp(logits - top).sum(-1, keepdims=True)))[..., 0]
+        totals = []
+        for i, tokens in enumerate(sequences):
+            total = 0.0
+            for row, token in enumerate(tokens):
+                column = self.column[token]
+                if column >= 0:
+                    total += float(logits[i, row, column] - log_z[i, row])
+                else:
+                    logit = float(hidden[i, row] @ self.embeddings[token].astype(np.float32))
+                    total += logit - float(np.logaddexp(log_z[i, row], logit))
+            totals.append(total)
+        return totals
