@@ -271,6 +271,12 @@ def test_a_short_japanese_grammar_sentence_must_sound_like_what_was_heard(ja_sit
     for said, heard in [("実行", "じっこら"), ("キャンセル", "完成ル"), ("液面は", "エキメンは"),
                         ("汲み出し停止", "組み出し停止"), ("圧力は", "暑力は")]:
         assert share_heard(site, said, heard, settings) == 1.0, (said, heard)
+    # one that acts (starts a transfer, says yes) must sound more alike than one that asks
+    assert settings.min_sound_alike_acting > settings.min_sound_alike
+    for said, heard in [("はいね", "いいね"), ("移送開始", "伊藤研、"), ("移送開始", "伊藤研の時代")]:
+        assert share_heard(site, said, heard, settings, acts=True) == 0.0, (said, heard)
+    for said, heard in [("実行", "じっこら"), ("移送開始", "伊藤開始"), ("確認", "格任")]:
+        assert share_heard(site, said, heard, settings, acts=True) == 1.0, (said, heard)
 
 
 def test_a_word_spelled_in_kana_is_the_word_itself(ja):

@@ -137,6 +137,11 @@ class GrammarSettings:
     # where words are long (Japanese): 「イェイェイ」 must not become 「はい」, a yes. How alike the
     # sentence and the free text must sound, whole (0 to 1; 0: not checked)
     min_sound_alike: float = 0.0
+    # ... and where the short sentence acts (「移送開始」, a yes): a wrong one starts a transfer
+    # or says yes to one, a wrong stop or question costs nothing. Japanese training:
+    # 「いいね」 for 「いいえ」 made 「はいね」, a yes, at 0.67; 「伊藤研、」 for 「移送はどう」
+    # made 「移送開始」 at 0.47; 「じっこら」 for 「実行」 sounded 0.77 alike
+    min_sound_alike_acting: float = 0.0
     # The wake phrase is a name Whisper has never seen: base writes Open JTalk's 「ワンワン」 as
     # 「1番」, tiny.en writes Piper's "wan wan" as "Wanna land", "Wham land", "Whamlan". Said
     # alone, or before the first pause, it is the wake phrase when the phrase put in its place
@@ -686,7 +691,7 @@ class WhisperRecognizer:
                      margin_per_token=round(per_token, 3),
                      end_logprob=round(hypothesis.end_logprob, 3))
         acts = settings.acts(grammar_parse)
-        heard = share_heard(self.engine, said, command, settings)
+        heard = share_heard(self.engine, said, command, settings, acts=acts)
         notes["words_heard"] = round(heard, 2)
         if heard < settings.min_words_heard:
             return None
@@ -717,22 +722,25 @@ class WhisperRecognizer:
                      float(w["probability"])) for w in alignment if w["word"].strip()]
 
 
-def share_heard(engine: IntentEngine, said: str, free: str, settings: GrammarSettings) -> float:
+def share_heard(engine: IntentEngine, said: str, free: str, settings: GrammarSettings, *,
+                acts: bool = False) -> float:
     """The share of the grammar sentence's words that the free text has too, or alike. A
     sentence of one or two words is too short to judge by its words: 1.0, unless the settings
-    ask that it sound like the free text, whole (``min_sound_alike``; then 1.0 or 0.0)."""
+    ask that it sound like the free text, whole (``min_sound_alike``, or
+    ``min_sound_alike_acting`` for a sentence that ``acts``; then 1.0 or 0.0)."""
     normalise, alike = engine.catalog.normalise, engine.similarity
     wanted = [t.text for t in normalise(said)]
     have = [t.text for t in normalise(free)]
     if len(wanted) <= 2:
-        if not settings.min_sound_alike:
+        least = max(settings.min_sound_alike, settings.min_sound_alike_acting if acts else 0.0)
+        if not least:
             return 1.0
 
         def sound(text: str) -> str:  # as written: normalising reads じっ as a number
             return engine.language.sound(re.sub(r"[\W_]+", "", text)).lower()
 
         alike_whole = fuzz.ratio(sound(said), sound(free)) / 100
-        return 1.0 if alike_whole >= settings.min_sound_alike else 0.0
+        return 1.0 if alike_whole >= least else 0.0
     found = sum(any(w == h or (not w.startswith("#") and not h.startswith("#")
                                and alike(w, h) >= settings.word_alike) for h in have)
                 for w in wanted)
