@@ -316,3 +316,29 @@ def test_a_short_word_is_never_taken_for_the_wake_phrase(whisper, engine, tmp_pa
         assert not any(h.woke for h in heard), (word, [h.transcript.text for h in heard])
     stop = pipeline.hear_all(say(tmp_path, "stop", voice=voice))
     assert [h.parse.intent for h in stop] == ["stop"]
+
+
+@pytest.mark.parametrize("voice", ["en-us", "en-gb+f3"])
+def test_the_wake_phrase_written_without_a_pause_is_checked_against_the_audio(whisper,
+                                                                              tmp_path, voice):
+    """tiny.en writes "wan wan" run into the command ("Whamlin is the pressure too high"):
+    the first words are checked as the phrase too, not only a clause before a comma. A first
+    word that only begins alike ("when", "one", "Wanda") stays itself: on probes it scored 13
+    nats and more below what Whisper wrote (the limit is 6), the phrase said 10 above."""
+    from wanwan.asr.whisper import _Starts
+
+    def phrase_found(said: str, written: str) -> str | None:
+        audio = say(tmp_path, said, voice=voice).astype(np.float32) / 32768
+        encoded, _ = whisper._encode(audio)
+        found = whisper._hear_wake(_Starts(whisper.decoder, encoded[0]), whisper.prompt_tokens,
+                                   whisper.tokenizer.encode(written), {})
+        return whisper.tokenizer.decode(found[0]).strip() if found else None
+
+    command = "is the pressure too high in dewar twelve"
+    for written in (" Whamlin is the pressure too high in dewar 12.",
+                    " Wham land is the pressure too high in dewar 12."):
+        assert phrase_found(f"wan wan {command}", written) == \
+            "Wan wan, is the pressure too high in dewar 12."
+    for first in ("When", "One", "Wanda"):
+        assert phrase_found(f"{first} {command}",
+                            f" {first} is the pressure too high in dewar 12.") is None

@@ -149,7 +149,9 @@ class GrammarSettings:
     # training speech (en-tune4 by Piper, probes of single words by Piper and espeak-ng): the
     # phrase scored -2.1 to 6.0 below what Whisper wrote for it, a few up to 16; utterances
     # without it 7.7 ("one" alone) and up, -2.0 a token and less, commands 18 and up. Japanese
-    # sets its own in intents/ja (closer: 「ワン」 alone was 2.0 below)
+    # sets its own in intents/ja (closer: 「ワン」 alone was 2.0 below). Run into the command
+    # ("Whamlin is the pressure"), the phrase scored 10-14 above what Whisper wrote; a first word
+    # put in its place ("When will dewar twenty", "One is") 13 and more below
     bare_wake_margin: float = 6.0
     bare_wake_logprob_per_token: float = -2.5
     # Over speech it cannot read, Whisper copies a sentence of its prompt (「手袋どこに置いた？」
@@ -597,8 +599,9 @@ class WhisperRecognizer:
                    notes: dict) -> tuple[list[int], float] | None:
         """The wake phrase where Whisper wrote it as something else, checked against the audio
         itself: (tokens with the phrase in place, log-probability per token of the phrase), or
-        None. Either the whole of a short utterance is the phrase said alone, or the short
-        clause before the utterance's first pause is (「1番、デュワー7の駅名は」); in both, the
+        None. Either the whole of a short utterance is the phrase said alone, or a short
+        clause before a pause is (「1番、デュワー7の駅名は」), or the first word or two of a
+        spaced language are, written without a pause ("Whamlin is the pressure"); in all, the
         phrase forced in must be nearly as likely as what Whisper wrote and likely in itself
         (``GrammarSettings.bare_wake_margin``, ``bare_wake_logprob_per_token``)."""
         assert self.decoder is not None
@@ -607,21 +610,27 @@ class WhisperRecognizer:
         candidates: list[tuple[list[int], int]] = []  # (tokens, how many spell the phrase)
         if len(free_tokens) <= longest + 2:
             candidates += [(tokens, len(tokens)) for tokens in spellings.values()]
+        lead = " " if self.engine.language.spaced else ""
         for cut in range(1, min(longest + 3, len(free_tokens))):
             clause = self.tokenizer.decode(free_tokens[:cut]).rstrip()
-            if clause[-1:] in PAUSES:
-                lead = " " if self.engine.language.spaced else ""
-                wake = self.tokenizer.encode(lead + _capitalised(self.wake) + clause[-1])
-                candidates.append((wake + free_tokens[cut:], len(wake)))
-                break
+            if clause[-1:] in PAUSES:  # each pause: "Wham, land, yeah" is the phrase and "yeah"
+                pause = clause[-1]
+            elif lead and cut <= longest \
+                    and self.tokenizer.decode(free_tokens[cut:cut + 1]).startswith(" "):
+                pause = ","  # written without one: "Whamlin is the pressure too high"
+            else:
+                continue
+            wake = self.tokenizer.encode(lead + _capitalised(self.wake) + pause)
+            candidates.append((wake + free_tokens[cut:], len(wake)))
         if not candidates:
             return None
         eot, settings = self.tokenizer.eot, self.settings
         prefix = prompt + self.start_tokens
+        free_score, *scores = starts.score_many(
+            prefix, [[*free_tokens, eot], *([*tokens, eot] for tokens, _ in candidates)])
         state, _ = starts(prefix)
-        free_score = starts.score(prefix, [*free_tokens, eot])
-        scored = [(self.decoder.score(state, [*tokens, eot]), tokens, n)
-                  for tokens, n in candidates]
+        scored = [(found, tokens, n) for found, (tokens, n) in zip(scores, candidates,
+                                                                   strict=True)]
         score, tokens, n = max(scored, key=lambda s: s[0])
         phrase = self.decoder.score(state, tokens[:n] + ([eot] if n == len(tokens) else []))
         per_token = phrase / (n + (n == len(tokens)))
