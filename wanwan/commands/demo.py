@@ -109,7 +109,9 @@ SESSIONS = {
         Step(BAY, "ワンワン、デュワー12の液面は？", "read_level", Decision.DONE),
         Step(BAY, "ワンワン、田中研に50リットル記録して", "log_volume", Decision.DONE, "fast"),
         Step(BAY, "ワンワン、デュワー7からNMRに移送開始", "start_transfer", Decision.READBACK),
-        Step(BAY, "確認", "start_transfer", Decision.CONFIRMED, "fast"),
+        # at the normal pace: said 20 % faster, Whisper base writes it 「田中人」 in some runs,
+        # which is rightly not taken for a yes (a short sentence that acts must sound alike)
+        Step(BAY, "確認", "start_transfer", Decision.CONFIRMED),
         Step(BAY, "ワンワン、汲み出しの状況は？", "transfer_status", Decision.DONE,
              before="wait_transfer"),
         Step(BAY, "止めて", "stop", Decision.STOPPED_TRANSFER, "fast"),
