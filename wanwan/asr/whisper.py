@@ -628,11 +628,8 @@ class WhisperRecognizer:
         prefix = prompt + self.start_tokens
         free_score, *scores = starts.score_many(
             prefix, [[*free_tokens, eot], *([*tokens, eot] for tokens, _ in candidates)])
-        state, _ = starts(prefix)
-        scored = [(found, tokens, n) for found, (tokens, n) in zip(scores, candidates,
-                                                                   strict=True)]
-        score, tokens, n = max(scored, key=lambda s: s[0])
-        phrase = self.decoder.score(state, tokens[:n] + ([eot] if n == len(tokens) else []))
+        score, (tokens, n) = max(zip(scores, candidates, strict=True), key=lambda s: s[0])
+        phrase = starts.score(prefix, tokens[:n] + ([eot] if n == len(tokens) else []))
         per_token = phrase / (n + (n == len(tokens)))
         margin = free_score - score
         notes.update(wake_margin=round(margin, 3), wake_per_token=round(per_token, 3))
