@@ -61,12 +61,22 @@ def test_interrupt_drops_what_is_queued(tmp_path):
 def test_the_default_voice_is_piper_and_is_understood(whisper_free, engine):
     synth = make_synthesizer()
     assert isinstance(synth, PiperSynthesizer)
-    said = synth.synthesize("Dewar 12 is at 62 percent, about 62 litres.")
-    heard = whisper_free.transcribe(resample(said, synth.sample_rate), addressed=True).text
-    # Whisper writes "62" or "sixty two" (Piper's voice varies a little from one run to the
-    # next): compared as the intent engine reads numbers
-    words = [t.text for t in engine.catalog.normalise(heard)]
-    assert "#12" in words and "#62" in words and "percent" in words, heard
+    # Piper draws its voice's noise afresh for each sentence, and about one "Dewar 12" in twenty
+    # comes back from tiny.en as "Dewar Quile": the voice is judged on several level replies,
+    # as a listener hears a run of them, not on one draw
+    replies = {"Dewar 12 is at 62 percent, about 62 litres.": ("#12", "#62"),
+               "Dewar 3 is at 90 percent.": ("#3", "#90"),
+               "Dewar 5 is at 40 percent.": ("#5", "#40"),
+               "Dewar 7 is at 35 percent, about 88 litres.": ("#7", "#35")}
+    misheard = []
+    for reply, numbers in replies.items():
+        said = synth.synthesize(reply)
+        heard = whisper_free.transcribe(resample(said, synth.sample_rate), addressed=True).text
+        # Whisper writes "62" or "sixty two": compared as the intent engine reads numbers
+        words = [t.text for t in engine.catalog.normalise(heard)]
+        if not ({*numbers, "percent"} <= set(words)):
+            misheard.append(heard)
+    assert len(misheard) <= 1, misheard
 
 
 def test_the_lexicon_says_the_labs_words_in_every_engine():
