@@ -89,6 +89,15 @@ def test_the_lexicon_says_the_labs_words_in_every_engine():
     assert piper.phonemes("Dewar 12").startswith("dˈuːɚ")  # espeak alone: "dˈuːɔːɹ"
 
 
+def test_a_decimal_is_said_with_its_point():
+    """The clause splitter took the point of "20.9" for a full stop: Piper said "twenty.
+    nine percent", and an oxygen reading of 20.9 was heard as 29."""
+    piper = make_synthesizer("piper")
+    said = piper.phonemes("Oxygen in the bay is 20.9 percent, 3,000 litres at 12:30.")
+    assert "twˈɛnti pɔɪnt nˈaɪn pɚsˈɛnt," in said and "θɹˈiː θˈaʊzənd" in said, said
+    assert piper.phonemes("Stopped. Done.").count(".") == 2  # a full stop is still one
+
+
 def test_a_bad_site_pronunciation_names_the_entry():
     with pytest.raises(UserError, match=r"speech\.pronunciations: 'dewar'"):
         load_lexicon("en").merged({"dewar": {"phonemes": "d'u:3"}})

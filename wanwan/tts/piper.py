@@ -34,8 +34,9 @@ log = logging.getLogger(__name__)
 
 BOS, EOS, PAD = "^", "$", "_"
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
-# a clause and its punctuation; [[phonemes]] are kept whole (their ":" marks a long vowel)
-_CLAUSES = re.compile(r"((?:\[\[.*?\]\]|[^,;:.!?\[])+)([,;:.!?]*)")
+# a clause and its punctuation; [[phonemes]] are kept whole (their ":" marks a long vowel),
+# and so is punctuation inside a word or number ("20.9" was said "twenty. nine", "3,000")
+_CLAUSES = re.compile(r"((?:\[\[.*?\]\]|[^,;:.!?\[]|[,;:.!?](?=\w))+)([,;:.!?]*)")
 
 
 def split_sentences(text: str) -> list[str]:
