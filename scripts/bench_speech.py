@@ -270,7 +270,7 @@ def time_to_first_audio() -> list[float]:
 
     synth = make_synthesizer()
     replies = ["Dewar 12 is at 62 percent, about 62 litres.",
-               "Start transfer from dewar 7 into NMR 600. Say confirm or cancel.",
+               "Start transfer from dewar 7 into NMR 600. Say confirm, or cancel.",
                "Oxygen alarm: 17.4 percent, below 18.0 percent. Leave the room and ventilate.",
                "Logged 50 litres of liquid helium dispensed to Tanaka lab."] * 3
     out = []

@@ -28,7 +28,7 @@ def test_confirm_starts_the_transfer_only_after_ack(lab):
                     "eighty five percent", BAY)
     assert first.decision == "readback"
     assert first.reply == ("Start transfer from dewar 7 into NMR 600, target 85 percent. "
-                           "Say confirm or cancel.")
+                           "Say confirm, or cancel.")
     assert transfer_state(lab).state == "idle"  # nothing sent on first hearing
     second = lab.ask("confirm", BAY)
     assert second.decision == "confirmed" and second.intent == "start_transfer"

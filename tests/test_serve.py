@@ -85,7 +85,7 @@ def test_serve_starts_confirms_and_stops_a_transfer_over_mqtt(broker, client, tm
         time.sleep(0.5)  # the assistant subscribes after the simulator
         t0 = client.say(BAY, "start transfer from dewar seven into the nmr six hundred")
         _, readback = client.reply_after(BAY, t0, timeout=10)
-        assert readback == "Start transfer from dewar 7 into NMR 600. Say confirm or cancel."
+        assert readback == "Start transfer from dewar 7 into NMR 600. Say confirm, or cancel."
         t0 = client.say(BAY, "confirm")
         _, started = client.reply_after(BAY, t0)
         assert started.startswith("Transfer started from dewar 7 into NMR 600"), started
