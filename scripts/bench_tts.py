@@ -24,6 +24,7 @@ Word error rate over all words and exact sentences, after the same normalising o
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -129,6 +130,12 @@ def words(text: str, normalise) -> list[str]:
     return out
 
 
+def reply_half(text: str) -> str:
+    """A or B, fixed by the reply's text (a seeded split that does not move as replies are
+    added): changes to the voice and the wording are chosen on A and reported on B."""
+    return "AB"[int(hashlib.sha1(text.encode()).hexdigest(), 16) % 2]
+
+
 def edit_distance(a: list[str], b: list[str]) -> int:
     row = list(range(len(b) + 1))
     for i, x in enumerate(a, 1):
@@ -220,6 +227,18 @@ def main() -> int:
                 print(f"| mean at {snr} dB | " + " | ".join(cells) + " |")
     default = names[0]
     first = next(iter(ears))
+    # since session 15 the voice and the reply wording are tuned on half A of the replies only
+    print(f"\n{default}, {first}: half A (tuned on: training) / half B (held out: report)\n")
+    print("| condition | half A | half B |\n|---|---|---|")
+    for label, _, _ in conditions:
+        cells = []
+        for half in "AB":
+            rows = [d for d in details if d["listener"] == first and d["voice"] == default
+                    and d["condition"] == label and reply_half(d["said"]) == half]
+            said = sum(len(words(d["said"], normalise)) for d in rows)
+            cells.append(f"{sum(d['errors'] for d in rows) / max(said, 1):.1%} / "
+                         f"{sum(not d['errors'] for d in rows)} of {len(rows)}")
+        print(f"| {label} | " + " | ".join(cells) + " |")
     misses = [d for d in details if d["listener"] == first and d["voice"] == default
               and d["condition"] == "clean" and d["errors"]]
     print(f"\n{default}, clean, {first}: sentences not heard exactly")

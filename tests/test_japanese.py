@@ -396,3 +396,37 @@ def test_a_lab_the_prompt_names_does_not_take_the_place_of_the_one_said(ja_liste
     assert mended("佐藤研に12.5リットル記録。") == "鈴木研に12.5リットル記録。"
     assert mended("鈴木研に12.5リットル記録。") == "鈴木研に12.5リットル記録。"
     assert mended("今日は寒いね。") == "今日は寒いね。"  # nothing understood, nothing to check
+
+
+def test_a_unit_or_a_period_written_for_another_is_checked_against_the_audio(ja_listener,
+                                                                            japanese_voice):
+    """Not only the site's names: Whisper wrote Open JTalk's 「ガス3立方メートル回収を記録」 as
+    「ガス3リットル…」 (gas logged in litres) and 「今月」 as 「本日」; the grammar pass wrote the
+    prompt's 12.5 for 10. Every list's values, and the numbers Whisper wrote itself, are read
+    again without the prompt; a swap that would change another slot is not tried."""
+    import numpy as np
+
+    from wanwan.asr.whisper import _Reading, _Starts
+    from wanwan.audio.io import resample
+
+    recognizer = ja_listener.recognizer
+
+    def mended(said: str, written: str, free_text: str = "") -> str:
+        audio = resample(japanese_voice.synthesize(said), japanese_voice.sample_rate, 16000)
+        encoded, _ = recognizer._encode(audio.astype(np.float32) / 32768)
+        reading = _Reading(written, 1.0, recognizer.tokenizer.encode(written),
+                           {"free_text": free_text})
+        return recognizer._hear_values(_Starts(recognizer.decoder, encoded[0]), reading).text
+
+    assert mended("ガス3立方メートル回収を記録", "ガス3リットル回収を記録。") == \
+        "ガス3立方メートル回収を記録。"
+    assert mended("今月どのくらい回収できた？", "本日どのくらい回収できた。") == \
+        "今月どのくらい回収できた。"
+    assert mended("50リットルは何立方メートル", "50リットルは何立方メートル。") == \
+        "50リットルは何立方メートル。"
+    # a number: the grammar pass, after the prompt's 「佐藤研に12.5リットル」, wrote 12.5 where
+    # Whisper's own reading had 10; the numbers Whisper wrote are tried in its place
+    assert mended("鈴木研に10リットル", "鈴木研に12.5リットル記録。", "佐藤研に10リットル。") == \
+        "鈴木研に10リットル記録。"
+    assert mended("鈴木研に10リットル", "鈴木研に10リットル記録。", "佐藤研に12.5リットル。") == \
+        "鈴木研に10リットル記録。"

@@ -13,7 +13,7 @@ from wanwan.asr.whisper import (
     _cut_loop,
     _drop_repeats,
     _in_place_of,
-    _one_place,
+    _places,
     _wake_forms,
     bundled_tiny_en,
     share_heard,
@@ -55,23 +55,26 @@ def test_numpy_decoder_agrees_with_ctranslate2(whisper, tmp_path):
 
 
 def test_a_value_is_found_where_it_is_said_and_another_written_alike():
-    """How the check of the site's values (a dewar, a lab) against the audio finds a value in
-    what Whisper wrote, and writes another in its place."""
+    """How the check of the values (a dewar, a lab, a unit) against the audio finds a value
+    in what Whisper wrote, and writes another in its place."""
     text = "Log 12.5 litres from dewar 12 for the Sato lab."
-    start, end = _one_place(text, ["12", "1 2"], spaced=True)
+    [(start, end)] = _places(text, ["12", "1 2"], spaced=True)
     assert text[start:end] == "12" and text[end:].startswith(" for")  # not the 12 of 12.5
-    start, end = _one_place(text, ["sato", "Sato lab", "satos"], spaced=True)
+    [(start, end)] = _places(text, ["sato", "Sato lab", "satos"], spaced=True)
     assert text[start:end] == "Sato lab"
-    assert _one_place("dewar 12 to 12 percent", ["12"], spaced=True) is None  # which one?
-    assert _one_place("log it to tanaka", ["sato"], spaced=True) is None
-    assert _one_place("log twelve", ["12"], spaced=True) is None
+    assert _places("dewar 12 to 12 percent", ["12"], spaced=True) == [(6, 8), (12, 14)]
+    assert _places("log it to tanaka", ["sato"], spaced=True) == []
+    assert _places("log twelve", ["12"], spaced=True) == []
+    # both places of a unit written twice (「3リットルをリットルに」 for 「3立方メートルをリットルに」)
+    assert _places("3リットルをリットルに換算", ["リットル", "リッター"], spaced=False) == [
+        (1, 5), (6, 10)]
     lab = ["tanaka", "Tanaka lab", "tanaka sensei", "田中研", "田中研究室"]
     assert _in_place_of("Sato lab", lab) == "Tanaka lab"
     assert _in_place_of("satos", lab) == "tanaka"
     assert _in_place_of("佐藤研", lab) == "田中研"
     assert _in_place_of("佐藤研究室", lab) == "田中研究室"
-    assert _one_place("佐藤研に12.5リットル記録", ["佐藤研", "佐藤研究室", "佐藤"],
-                      spaced=False) == (0, 3)
+    assert _places("佐藤研に12.5リットル記録", ["佐藤研", "佐藤研究室", "佐藤"],
+                   spaced=False) == [(0, 3)]
     assert _in_place_of("12", ["seven", "7"]) == "7"
     assert _in_place_of("twelve", ["seven", "7"]) == "seven"
     assert _in_place_of("transfer room", ["recovery roo'm", "recovery room"]) == "recovery room"

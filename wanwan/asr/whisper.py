@@ -527,8 +527,10 @@ class WhisperRecognizer:
         return margin > settings.prompt_copy_margin and heard < settings.min_words_heard
 
     def _hear_values(self, starts: _Starts, reading: _Reading) -> _Reading:
-        """``reading`` with each value of a site list (a dewar, a lab) that the audio, read
-        without the prompt, says is another value (``GrammarSettings.value_margin``)."""
+        """``reading`` with each value of a list (a dewar, a lab, a unit, a period) that the
+        audio, read without the prompt, says is another value (``GrammarSettings.value_margin``).
+        Every place the value is written is tried; a swap counts only where it changes that
+        slot and nothing else ("dewar 12 to 12 percent")."""
         assert self.engine is not None
         parsed = self.engine.parse(self._command(reading.text))
         if parsed.intent is None:
@@ -541,32 +543,49 @@ class WhisperRecognizer:
             return starts.score_many(self.start_tokens, [
                 [*self.tokenizer.encode(lead + candidate), eot] for candidate in candidates])
 
+        # numbers Whisper wrote itself, before the grammar pass ("10" where the grammar
+        # pass, reading after the prompt's "12.5 litres", wrote 12.5)
+        own_numbers = {n for key in ("free_text", "plain_text")
+                       for n in _DIGITS.findall(reading.notes.get(key) or "")}
         for slot, value in parsed.slots.items():
-            for forms in self._value_forms:
-                if value not in forms:
+            for forms in [*self._value_forms, None]:
+                if forms is not None and value not in forms:
                     continue
-                found = _one_place(text, forms[value], self.engine.language.spaced)
-                if found is None:
+                swaps: dict[str, object] = {}  # the text with another value in: that value
+                if forms is not None:
+                    places = _places(text, forms[value], self.engine.language.spaced)
+                    options = [(place, [(other, _in_place_of(text[slice(*place)], sayings))
+                                        for other, sayings in forms.items() if other != value])
+                               for place in places]
+                elif isinstance(value, int | float) and not isinstance(value, bool):
+                    options = [((m.start(), m.end()), [(None, n) for n in own_numbers])
+                               for m in _DIGITS.finditer(text) if float(m.group()) == value]
+                else:
                     continue
-                start, end = found
-                said = text[start:end]
-                others = {other: _in_place_of(said, sayings)
-                          for other, sayings in forms.items() if other != value}
-                heard_now, *found_scores = score(text, *(text[:start] + form + text[end:]
-                                                         for form in others.values()))
-                scores = dict(zip(others, found_scores, strict=True))
-                best = max(scores, key=scores.__getitem__)
-                margin = scores[best] - heard_now
+                for (start, end), others in options:
+                    for other, written in others:
+                        changed = text[:start] + written + text[end:]
+                        if changed == text or changed in swaps:
+                            continue
+                        again = self.engine.parse(self._command(changed))
+                        new_value = again.slots.get(slot)
+                        if again.intent == parsed.intent and new_value != value \
+                                and other in (None, new_value) \
+                                and again.slots == {**parsed.slots, slot: new_value}:
+                            swaps[changed] = new_value
+                if not swaps:
+                    continue
+                heard_now, *found_scores = score(text, *swaps)
+                best_score, changed = max(zip(found_scores, swaps, strict=True))
+                best, margin = swaps[changed], best_score - heard_now
                 checked.append(f"{slot} {value}: {best} {margin:+.1f}")
-                if margin <= self.settings.value_margin:
-                    continue
-                changed = text[:start] + others[best] + text[end:]
-                again = self.engine.parse(self._command(changed))
-                if again.intent == parsed.intent and again.slots.get(slot) == best:
+                if margin > self.settings.value_margin:
                     log.info("%s %r was the prompt's, not the speaker's: %r (%.1f nats "
                              "likelier without the prompt)", slot, value, best, margin)
                     heard.append(f"{slot} {value}->{best} (+{margin:.1f})")
                     text = changed
+                    parsed = self.engine.parse(self._command(text))
+                    break
         if not checked:
             return reading
         reading.notes["values_checked"] = "; ".join(checked)  # the likeliest other, how much
@@ -579,13 +598,13 @@ class WhisperRecognizer:
 
     @functools.cached_property
     def _value_forms(self) -> list[dict[str, list[str]]]:
-        """Per list of the site's names (dewars, labs, vessels, rooms): each value and the ways
-        Whisper may write it (the grammar's spellings of its sayings: "twelve", "12", 田中研)."""
+        """Per list of the catalogue and the site (dewars, labs, units, periods): each value
+        and the ways Whisper may write it (the grammar's spellings of its sayings: "twelve",
+        "12", 田中研, 立方メートル). Ranges are numbers, not lists: left out."""
         assert self.engine is not None and self.grammar is not None
         out = []
         for slot_list in self.engine.lists.values():
-            if slot_list.is_range or not slot_list.from_site \
-                    or not 1 < len(slot_list.values) <= 50:
+            if slot_list.is_range or not 1 < len(slot_list.values) <= 50:
                 continue
             forms: dict[str, list[str]] = {}
             for phrase, value in slot_list.phrases.items():
@@ -763,6 +782,7 @@ PAUSES = (",", "、", "，")
 KNOWN_TAILS = {"thank you", "thanks for watching", "thank you for watching", "bye", "you",
                "thank you very much", "please subscribe", "so let's go"}
 _SENTENCE_END = re.compile(r"[.?!]\s*$")
+_DIGITS = re.compile(r"(?<![\d.])\d+(?:\.\d+)?(?![\d]|\.\d)")
 
 
 def _sentences(tokenizer, tokens: list[int]) -> list[list[int]]:
@@ -815,9 +835,9 @@ def _cut_loop(tokenizer, tokens: list[int], repeats: int = 3) -> list[int]:
     return tokens
 
 
-def _one_place(text: str, sayings: list[str], spaced: bool) -> tuple[int, int] | None:
-    """Where ``text`` says a value (start, end), if in exactly one place."""
-    places = set()
+def _places(text: str, sayings: list[str], spaced: bool) -> list[tuple[int, int]]:
+    """Where ``text`` says a value: (start, end) of each place, in order; the longest saying
+    wins where two overlap (佐藤 inside 佐藤研)."""
     taken: list[tuple[int, int]] = []
     for saying in sorted(sayings, key=len, reverse=True):
         if saying.isdigit():  # 12, not the 12 of 12.5 or 120
@@ -827,10 +847,10 @@ def _one_place(text: str, sayings: list[str], spaced: bool) -> tuple[int, int] |
         else:
             pattern = re.escape(saying)
         for match in re.finditer(pattern, text, re.IGNORECASE):
-            if not any(s <= match.start() < e for s, e in taken):  # 佐藤 inside 佐藤研
+            if not any(s <= match.start() < e or match.start() <= s < match.end()
+                       for s, e in taken):
                 taken.append((match.start(), match.end()))
-                places.add((match.start(), match.end()))
-    return places.pop() if len(places) == 1 else None
+    return sorted(taken)
 
 
 def _in_place_of(said: str, sayings: list[str]) -> str:
