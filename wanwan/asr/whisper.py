@@ -580,8 +580,8 @@ class WhisperRecognizer:
                 best, margin = swaps[changed], best_score - heard_now
                 checked.append(f"{slot} {value}: {best} {margin:+.1f}")
                 if margin > self.settings.value_margin:
-                    log.info("%s %r was the prompt's, not the speaker's: %r (%.1f nats "
-                             "likelier without the prompt)", slot, value, best, margin)
+                    log.info("%s %r: the audio, read without the prompt, says %r (%.1f "
+                             "nats likelier)", slot, value, best, margin)
                     heard.append(f"{slot} {value}->{best} (+{margin:.1f})")
                     text = changed
                     parsed = self.engine.parse(self._command(text))
