@@ -35,7 +35,7 @@ import math
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -548,31 +548,18 @@ class WhisperRecognizer:
         own_numbers = {n for key in ("free_text", "plain_text")
                        for n in _DIGITS.findall(reading.notes.get(key) or "")}
         for slot, value in parsed.slots.items():
-            for forms in [*self._value_forms, None]:
-                if forms is not None and value not in forms:
-                    continue
+            for options in self._swap_options(text, value, own_numbers):
                 swaps: dict[str, object] = {}  # the text with another value in: that value
-                if forms is not None:
-                    places = _places(text, forms[value], self.engine.language.spaced)
-                    options = [(place, [(other, _in_place_of(text[slice(*place)], sayings))
-                                        for other, sayings in forms.items() if other != value])
-                               for place in places]
-                elif isinstance(value, int | float) and not isinstance(value, bool):
-                    options = [((m.start(), m.end()), [(None, n) for n in own_numbers])
-                               for m in _DIGITS.finditer(text) if float(m.group()) == value]
-                else:
-                    continue
-                for (start, end), others in options:
-                    for other, written in others:
-                        changed = text[:start] + written + text[end:]
-                        if changed == text or changed in swaps:
-                            continue
-                        again = self.engine.parse(self._command(changed))
-                        new_value = again.slots.get(slot)
-                        if again.intent == parsed.intent and new_value != value \
-                                and other in (None, new_value) \
-                                and again.slots == {**parsed.slots, slot: new_value}:
-                            swaps[changed] = new_value
+                for start, end, other, written in options:
+                    changed = text[:start] + written + text[end:]
+                    if changed == text or changed in swaps:
+                        continue
+                    again = self.engine.parse(self._command(changed))
+                    new_value = again.slots.get(slot)
+                    if again.intent == parsed.intent and new_value != value \
+                            and other in (None, new_value) \
+                            and again.slots == {**parsed.slots, slot: new_value}:
+                        swaps[changed] = new_value
                 if not swaps:
                     continue
                 heard_now, *found_scores = score(text, *swaps)
@@ -595,6 +582,21 @@ class WhisperRecognizer:
         return _Reading(text, reading.confidence, tokens,
                         {**reading.notes, "value_heard": "; ".join(heard),
                          "value_prompt_text": reading.text})
+
+    def _swap_options(self, text: str, value: object, own_numbers: set[str]
+                      ) -> Iterator[list[tuple[int, int, object, str]]]:
+        """For each list that holds ``value``, then for a number: every (start, end, other
+        value or None for a number, how it is written) that could stand where ``value`` is
+        written in ``text``."""
+        assert self.engine is not None
+        for forms in self._value_forms:
+            if value in forms:
+                yield [(start, end, other, _in_place_of(text[start:end], sayings))
+                       for start, end in _places(text, forms[value], self.engine.language.spaced)
+                       for other, sayings in forms.items() if other != value]
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            yield [(m.start(), m.end(), None, number) for m in _DIGITS.finditer(text)
+                   if float(m.group()) == value for number in own_numbers]
 
     @functools.cached_property
     def _value_forms(self) -> list[dict[str, list[str]]]:
