@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from tests.speech import say, with_white_noise
+from wanwan.asr.constrained import TokenGrammar
 from wanwan.asr.whisper import (
     _cut_loop,
     _drop_repeats,
@@ -96,6 +97,28 @@ def test_grammar_spells_words_the_way_whisper_writes_them(whisper):
         heads = grammar.allowed(heads)[token]
     nexts = {decode([t]) for t in grammar.allowed(heads)}
     assert {" litres", " liters", " L"} & nexts and " television" not in nexts
+
+
+def test_the_grammar_remembers_a_bounded_number_of_places_the_busiest_kept(whisper, engine):
+    """A kiosk runs for weeks: what the grammar remembers stays under its bound, the places
+    every command passes (the start) are not forgotten for ones passed once, and what is
+    remembered is what would be made afresh."""
+    bounded = TokenGrammar(engine, whisper.whisper.hf_tokenizer)
+    bounded._allowed.limit = bounded._tries.limit = bounded._choices.limit = 12
+    fresh = TokenGrammar(engine, whisper.whisper.hf_tokenizer)
+    encode = whisper.tokenizer.encode
+    start = bounded.allowed(bounded.start())
+    for said in (" what's the level in dewar 12", " log 50 litres to tanaka lab",
+                 " start transfer from dewar seven", " how much liquid helium do we have"):
+        assert bounded.allowed(bounded.start()) is start  # used again: kept
+        heads = fresh_heads = bounded.start()
+        for token in encode(said):
+            assert bounded.allowed(heads).keys() == fresh.allowed(fresh_heads).keys()
+            ids, codes = bounded.choices(heads)
+            assert len(ids) == len(codes) == len(bounded.allowed(heads))
+            heads, fresh_heads = bounded.allowed(heads)[token], fresh.allowed(fresh_heads)[token]
+            assert len(bounded._allowed) <= 12 and len(bounded._tries) <= 12
+    assert len(fresh._allowed) > 12  # the walk passed more places than the bound
 
 
 @pytest.mark.parametrize(("said", "voice", "intent", "slots"), [

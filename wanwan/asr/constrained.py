@@ -22,8 +22,10 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -51,7 +53,36 @@ CONTRACTIONS = ("s", "t", "m", "d", "re", "ve", "ll")
 _DIGITS_START = re.compile(r"^Ġ\d+$")  # byte-level BPE writes a leading space as Ġ
 _DIGITS = re.compile(r"^\d+$")
 _ACRONYM = re.compile(r"^[b-df-hj-np-tv-xz]{2,5}$")  # no vowel: "nmr", "ppms"
-CACHE_LIMIT = 400  # places of the grammar whose next tokens are remembered
+# places of the grammar whose next tokens (and unit tries) are remembered, the least recently
+# used forgotten first: about 10 kB each, so a kiosk that runs for weeks stays within some
+# 40 MB, and the places every command passes (the start, after the wake phrase, "dewar") stay
+CACHE_LIMIT = 2000
+_Key = TypeVar("_Key", bound=Hashable)
+_Value = TypeVar("_Value")
+
+
+class LeastRecentlyUsed(Generic[_Key, _Value]):
+    """A bounded memo: what was made for a key, the least recently used dropped first.
+
+    Clearing everything at the bound instead made each grammar pass rebuild the places that
+    every command passes: half of its time went on that (12.6 s of 25.5 over 40 commands)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._kept: OrderedDict[_Key, _Value] = OrderedDict()
+
+    def get(self, key: _Key, make: Callable[[], _Value]) -> _Value:
+        value = self._kept.get(key)
+        if value is None:
+            value = self._kept[key] = make()
+            if len(self._kept) > self.limit:
+                self._kept.popitem(last=False)
+        else:
+            self._kept.move_to_end(key)
+        return value
+
+    def __len__(self) -> int:
+        return len(self._kept)
 
 
 @dataclass
@@ -101,11 +132,14 @@ class TokenGrammar:
         self.symbols: dict[str, list[str]] = {}
         for symbol, spoken in language.symbols.items():
             self.symbols.setdefault(spoken, []).append(symbol)
-        self._tries: dict[State, dict[tuple[int, ...], dict[int, list[State | None]]]] = {}
-        self._allowed: dict[frozenset[Head], dict[int, frozenset[Head]]] = {}
+        self._tries: LeastRecentlyUsed[State, dict[tuple[int, ...],
+                                                   dict[int, list[State | None]]]] = \
+            LeastRecentlyUsed(CACHE_LIMIT)
+        self._allowed: LeastRecentlyUsed[frozenset[Head], dict[int, frozenset[Head]]] = \
+            LeastRecentlyUsed(CACHE_LIMIT)
+        self._choices: LeastRecentlyUsed[frozenset[Head], tuple[np.ndarray, np.ndarray]] = \
+            LeastRecentlyUsed(CACHE_LIMIT)
         self._interned: dict[frozenset[Head], frozenset[Head]] = {}
-        self._choices: dict[frozenset[Head], tuple[np.ndarray, np.ndarray]] = {}
-        self._place_codes: dict[frozenset, int] = {}
         self._number_word_units = {w: self._units_of([w]) for w in NUMBER_WORDS}
         # "twenty-five": a digit's name written on to a ten
         self._hyphen_units = {w: self._encode(f"-{w}", spaced=False) for w in DIGIT_NAMES[2:]}
@@ -262,16 +296,16 @@ class TokenGrammar:
     def _trie(self, state: State) -> dict[tuple[int, ...], dict[int, list[State | None]]]:
         """prefix of a unit -> next token -> [the state reached when the unit ends there, or
         None when the unit goes on]."""
-        trie = self._tries.get(state)
-        if trie is None:
-            trie = {}
-            for tokens, target in self.units(state):
-                for i, token in enumerate(tokens):
-                    nexts = trie.setdefault(tokens[:i], {}).setdefault(token, [])
-                    value = target if i == len(tokens) - 1 else None
-                    if value not in nexts:
-                        nexts.append(value)
-            self._tries[state] = trie
+        return self._tries.get(state, lambda: self._make_trie(state))
+
+    def _make_trie(self, state: State) -> dict[tuple[int, ...], dict[int, list[State | None]]]:
+        trie: dict[tuple[int, ...], dict[int, list[State | None]]] = {}
+        for tokens, target in self.units(state):
+            for i, token in enumerate(tokens):
+                nexts = trie.setdefault(tokens[:i], {}).setdefault(token, [])
+                value = target if i == len(tokens) - 1 else None
+                if value not in nexts:
+                    nexts.append(value)
         return trie
 
     # -- moves --------------------------------------------------------------------------------
@@ -281,16 +315,7 @@ class TokenGrammar:
     def allowed(self, heads: frozenset[Head]) -> dict[int, frozenset[Head]]:
         """Every token that may come next, and the heads it leads to (remembered: beams
         meet the same places again and again)."""
-        known = self._allowed.get(heads)
-        if known is None:
-            if len(self._allowed) >= CACHE_LIMIT:  # a bound on memory for a kiosk that runs
-                self._allowed.clear()                # for weeks (about 100 kB an entry)
-                self._choices.clear()
-                self._place_codes.clear()
-                self._interned.clear()
-                self._tries.clear()
-            known = self._allowed[heads] = self._allowed_uncached(heads)
-        return known
+        return self._allowed.get(heads, lambda: self._allowed_uncached(heads))
 
     def _allowed_uncached(self, heads: frozenset[Head]) -> dict[int, frozenset[Head]]:
         out: dict[int, set[Head]] = {}
@@ -300,6 +325,8 @@ class TokenGrammar:
                 for target in targets:
                     bucket.add((target, ()) if target is not None else (state, (*partial, token)))
         # one object for equal sets: a thousand digit tokens lead to the same place
+        if len(self._interned) > 20 * CACHE_LIMIT:  # only sharing is lost
+            self._interned.clear()
         allowed = {}
         for token, heads_after in out.items():
             frozen = frozenset(heads_after)
@@ -308,20 +335,20 @@ class TokenGrammar:
 
     def choices(self, heads: frozenset[Head]) -> tuple[np.ndarray, np.ndarray]:
         """The tokens ``allowed`` after these heads as an array, with the place in the grammar
-        each leads to as an integer (see ``_place``)."""
-        known = self._choices.get(heads)
-        if known is None:
-            allowed = self.allowed(heads)
-            ids = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
-            code_of: dict[frozenset[Head], int] = {}  # a thousand tokens share interned heads
-            for after in allowed.values():
-                if after not in code_of:
-                    code_of[after] = self._place_codes.setdefault(_place(after),
-                                                                  len(self._place_codes))
-            codes = np.fromiter((code_of[h] for h in allowed.values()), dtype=np.int64,
-                                count=len(allowed))
-            known = self._choices[heads] = (ids, codes)
-        return known
+        each leads to as an integer (see ``_place``; codes compare within one answer only)."""
+        return self._choices.get(heads, lambda: self._make_choices(heads))
+
+    def _make_choices(self, heads: frozenset[Head]) -> tuple[np.ndarray, np.ndarray]:
+        allowed = self.allowed(heads)
+        ids = np.fromiter(allowed, dtype=np.int64, count=len(allowed))
+        code_of: dict[frozenset[Head], int] = {}  # a thousand tokens share interned heads
+        place_codes: dict[frozenset, int] = {}
+        for after in allowed.values():
+            if after not in code_of:
+                code_of[after] = place_codes.setdefault(_place(after), len(place_codes))
+        codes = np.fromiter((code_of[h] for h in allowed.values()), dtype=np.int64,
+                            count=len(allowed))
+        return ids, codes
 
     def final(self, heads: frozenset[Head]) -> bool:
         return any(not partial and self.nodes[node].final and kind not in ("d,", "d.")
