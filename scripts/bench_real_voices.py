@@ -128,10 +128,13 @@ def summary(result: dict, noises: list[str], snrs: list[int]) -> list[tuple[str,
     table = [("clean", *rate(lambda r: r["noise"] == "clean"))]
     for snr in snrs:
         table.append((f"{snr} dB, all noises", *rate(lambda r, s=snr: r["snr"] == s)))
+    run = f"{min(snrs)}-{max(snrs)} dB" if len(snrs) > 1 else f"{snrs[0]} dB"
     for noise in noises:
-        table.append((f"{noise}, 6-24 dB", *rate(lambda r, n=noise: r["noise"] == n)))
-    table.append(("average of 6, 15 and 24 dB" if 15 in snrs else "average over noise",
-                  *rate(lambda r: r["snr"] in ((6, 15, 24) if 15 in snrs else snrs))))
+        table.append((f"{noise}, {run}", *rate(lambda r, n=noise: r["noise"] == n)))
+    table.append(("average of 6, 15 and 24 dB" if {6, 15, 24} <= set(snrs)
+                  else f"average at {run}",
+                  *rate(lambda r: r["snr"] in ((6, 15, 24) if {6, 15, 24} <= set(snrs)
+                                               else snrs))))
     table.append(("files with a phantom command", *rate(lambda r: True, "phantom")))
     table.append(("files cut into more than one utterance",
                   *rate(lambda r: True, "utterances_gt1")))

@@ -59,6 +59,9 @@ def test_numpy_decoder_agrees_with_ctranslate2(whisper, tmp_path):
     together = whisper.decoder.score_many(state, others)
     assert together == pytest.approx([whisper.decoder.score(state, t) for t in others],
                                      abs=1e-3)
+    # more than one pass holds (memory is bounded by scoring in slices): the same scores
+    many = others * 9
+    assert whisper.decoder.score_many(state, many) == pytest.approx(together * 9, abs=1e-3)
 
 
 def test_a_value_is_found_where_it_is_said_and_another_written_alike():
