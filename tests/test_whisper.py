@@ -325,7 +325,10 @@ def test_what_a_grammar_sentence_leaves_off_must_not_change_its_meaning(engine, 
 def test_what_a_japanese_grammar_sentence_leaves_off_is_judged_the_same_way():
     ja = load_engine(INTENTS_JA)
     for said, free, left_off in [("圧縮機を停止", "圧縮機を停止してから会議室に行く", "してから会議室に行く"),
-                                 ("デュワー12の液面", "デュワー12の液面は今どう", None)]:
+                                 ("デュワー12の液面", "デュワー12の液面は今どう", None),
+                                 # a source said after the sentence: a number written back
+                                 ("マグネット2への充填を始めます", "マグネット2への充填を始めます、デュワー20から",
+                                  "デュワー20から")]:
         assert meaning_of_what_follows(ja, said, free, ja.parse(said)) == left_off
 
 

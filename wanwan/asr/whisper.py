@@ -417,14 +417,15 @@ class WhisperRecognizer:
         encoded, speech_frames = self._encode(audio)
         seconds = len(audio) / 16000
         reading = self._decode(encoded, seconds, 1, addressed)
-        if self.retry_beam > 1 and self._means_nothing(reading.text):
+        nothing = self._means_nothing(reading.text)
+        if self.retry_beam > 1 and nothing:
             # greedy decoding is right nearly always and fastest; what it leaves without
             # meaning gets a second reading with a beam ("abort" heard as "a board")
             again = self._decode(encoded, seconds, self.retry_beam, addressed)
             if not self._means_nothing(again.text):
                 again.notes["greedy_text"] = reading.text
-                reading = again
-        if self.decoder is not None and self._means_nothing(reading.text):
+                reading, nothing = again, False
+        if self.decoder is not None and nothing:
             reading = self._repair(encoded, reading, addressed)
 
         def align(tokens: list[int] = reading.tokens) -> list[Word]:
@@ -439,8 +440,7 @@ class WhisperRecognizer:
         words they sound like, when the engine then understands it and Whisper finds it nearly
         as likely (``GrammarSettings.repair_margin``); else ``reading``."""
         assert self.engine is not None and self.decoder is not None
-        woke, command = split_wake(reading.text, self.wake, self.engine) if self.wake else (
-            False, reading.text)
+        woke, command = self._split_wake(reading.text)
         options = [c for c in respellings(self.engine, command)
                    if (parsed := self.engine.parse(c)).intent and not self.settings.acts(parsed)]
         if not options:
@@ -465,9 +465,13 @@ class WhisperRecognizer:
         return _Reading(text, math.exp(scores[best + 1] / len(said[best + 1])),
                         [*reading.tokens[:wake_tokens], *said[best + 1]], notes)
 
+    def _split_wake(self, text: str) -> tuple[bool, str]:
+        """Whether ``text`` begins with the wake phrase, and the rest."""
+        return split_wake(text, self.wake, self.engine) if self.wake else (False, text)
+
     def _command(self, text: str) -> str:
         """``text`` without the wake phrase it begins with."""
-        return split_wake(text, self.wake, self.engine)[1] if self.wake else text
+        return self._split_wake(text)[1]
 
     def _means_nothing(self, text: str) -> bool:
         if self.engine is None:  # free decoding only: nothing to judge by
@@ -728,8 +732,7 @@ class WhisperRecognizer:
         the looser limits; anything else to the strict ones."""
         assert self.grammar is not None and self.decoder is not None and self.engine is not None
         settings = self.settings
-        woke, command = split_wake(free_text, self.wake, self.engine) if self.wake else (
-            False, free_text)
+        woke, command = self._split_wake(free_text)
         parsed = self.engine.parse(command)
         if parsed.exact:
             return None  # already a sentence of the grammar
@@ -880,9 +883,10 @@ def meaning_of_what_follows(engine: IntentEngine, said: str, free: str, parsed: 
                                       autojunk=False).get_opcodes()
     if not opcodes or opcodes[-1][0] != "insert":  # the free text's end is the sentence's
         return None
-    left_off = free_tokens[opcodes[-1][3]:]
+    # a number's token is "#20": written back as the number
+    left_off = [t.replace("#", "") for t in free_tokens[opcodes[-1][3]:]]
     joint = " " if engine.language.spaced else ""
-    whole = engine.parse(joint.join([*said_tokens, *left_off]).replace("#", ""))
+    whole = engine.parse(joint.join([*(t.replace("#", "") for t in said_tokens), *left_off]))
     if whole.intent == parsed.intent and whole.slots == parsed.slots:
         return None
     return joint.join(left_off)
