@@ -106,6 +106,9 @@ def run_engine(engine_name: str, which: str, noises: list[str], snrs: list[int],
                              "heard": [h.transcript.text for h in heard],
                              # where the grammar's sentence was refused for what it left off
                              "left_off": [h.transcript.notes.get("left_off") for h in heard],
+                             # where the grammar's sentence wrote a number none was heard
+                             "numbers_unheard": [h.transcript.notes.get("numbers_unheard")
+                                                 for h in heard],
                              "got": got, "want": [label["intent"], label["slots"]]})
                 bar.update()
     return {"engine": recognizer.name, "rows": rows, "load_s": load_s,

@@ -18,12 +18,15 @@ from wanwan.asr.whisper import (
     _in_place_of,
     _places,
     _Reading,
+    _Starts,
     _wake_forms,
     bundled_tiny_en,
     meaning_of_what_follows,
+    numbers_unheard,
     respellings,
     share_heard,
 )
+from wanwan.nlu.matcher import IntentEngine
 from wanwan.nlu.wake import split_wake
 
 MODEL = bundled_tiny_en()
@@ -332,6 +335,35 @@ def test_what_a_japanese_grammar_sentence_leaves_off_is_judged_the_same_way():
         assert meaning_of_what_follows(ja, said, free, ja.parse(said)) == left_off
 
 
+def test_the_grammar_pass_mends_a_number_but_never_makes_one_up(engine):
+    """A number the grammar's sentence writes must have been heard as one."""
+    def unheard(said: str, free: str, language: IntentEngine = engine) -> list[str]:
+        return numbers_unheard(language, free, language.parse(said))
+
+    assert unheard("log one hundred and thirty", "I log into the booking system.") == [
+        "amount 130"]
+    assert unheard("log forty litres", "log for tea litres") == []  # heard, misspelt
+    assert unheard("log fifty litres", "Log 50 leaders.") == []
+    assert unheard("what's the level in dewar twelve", "what's the level in the war") == []
+    ja = load_engine(INTENTS_JA)
+    assert unheard("田中研に50リットル記録", "田中研にごじゅうリットル記録", ja) == []
+    assert unheard("田中研に50リットル記録", "田中研にリットル記録", ja) == ["amount 50"]
+
+
+def test_a_number_whisper_wrote_in_words_is_weighed_against_the_grammar_pass(whisper, engine,
+                                                                           tmp_path):
+    """Whisper wrote "twenty" ("log it is twenty litres"), the grammar pass "one hundred and
+    twenty": the audio, read without the prompt, decides between the two, as it does for a
+    number Whisper wrote in digits."""
+    audio = say(tmp_path, "log twenty litres to tanaka").astype(np.float32) / 32768
+    encoded, _ = whisper._encode(audio)
+    written = "Log one hundred and twenty litres to Tanaka."
+    reading = _Reading(written, 0.5, whisper.tokenizer.encode(" " + written),
+                       {"free_text": "Log it is twenty litres to Tanaka."})
+    heard = whisper._hear_values(_Starts(whisper.decoder, encoded[0]), reading)
+    assert engine.parse(heard.text).slots["amount"] == 20, heard.notes
+
+
 @pytest.mark.parametrize("voice", ["en-us", "en-us+f3"])
 def test_a_catalogue_word_misheard_in_wording_the_templates_lack_is_put_back(
         whisper, engine, tmp_path, voice):
@@ -429,7 +461,6 @@ def test_the_wake_phrase_written_without_a_pause_is_checked_against_the_audio(wh
     the first words are checked as the phrase too, not only a clause before a comma. A first
     word that only begins alike ("when", "one", "Wanda") stays itself: on probes it scored 13
     nats and more below what Whisper wrote (the limit is 6), the phrase said 10 above."""
-    from wanwan.asr.whisper import _Starts
 
     def phrase_found(said: str, written: str) -> str | None:
         audio = say(tmp_path, said, voice=voice).astype(np.float32) / 32768

@@ -51,7 +51,7 @@ from wanwan.asr.whisper_decoder import DecoderState, WhisperDecoder
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
 from wanwan.nlu.matcher import IntentEngine, ParseResult
-from wanwan.nlu.text import in_cjk_script
+from wanwan.nlu.text import NUMBER_PREFIX, format_number, in_cjk_script
 from wanwan.nlu.wake import split_wake
 
 log = logging.getLogger(__name__)
@@ -596,10 +596,13 @@ class WhisperRecognizer:
             return starts.score_many(self.start_tokens, [
                 [*self.tokenizer.encode(lead + candidate), eot] for candidate in candidates])
 
-        # numbers Whisper wrote itself, before the grammar pass ("10" where the grammar
-        # pass, reading after the prompt's "12.5 litres", wrote 12.5)
-        own_numbers = {n for key in ("free_text", "plain_text")
-                       for n in _DIGITS.findall(reading.notes.get(key) or "")}
+        # numbers Whisper wrote itself, in digits or words, before the grammar pass ("10"
+        # where the grammar pass, reading after the prompt's "12.5 litres", wrote 12.5;
+        # "twenty" where it wrote "one hundred and twenty")
+        own_numbers = {format_number(t.value).removeprefix(NUMBER_PREFIX)
+                       for key in ("free_text", "plain_text")
+                       for t in self.engine.catalog.normalise(reading.notes.get(key) or "")
+                       if t.value is not None}
         for slot, value in parsed.slots.items():
             for options in self._swap_options(text, value, own_numbers):
                 swaps: dict[str, object] = {}  # the text with another value in: that value
@@ -648,8 +651,16 @@ class WhisperRecognizer:
                        for start, end in _places(text, forms[value], self.engine.language.spaced)
                        for other, sayings in forms.items() if other != value]
         if isinstance(value, int | float) and not isinstance(value, bool):
-            yield [(m.start(), m.end(), None, number) for m in _DIGITS.finditer(text)
-                   if float(m.group()) == value for number in own_numbers]
+            written = [(m.start(), m.end()) for m in _DIGITS.finditer(text)
+                       if float(m.group()) == value]
+            lowered = text.lower()
+            for token in self.engine.catalog.normalise(text):  # and in words
+                at = lowered.find(token.source) if token.value == value and token.source \
+                    and not token.source.isdigit() else -1
+                if at >= 0:
+                    written.append((at, at + len(token.source)))
+            yield [(start, end, None, number) for start, end in written
+                   for number in own_numbers]
 
     @functools.cached_property
     def _value_forms(self) -> list[dict[str, list[str]]]:
@@ -774,6 +785,11 @@ class WhisperRecognizer:
         notes["words_heard"] = round(heard, 2)
         if heard < settings.min_words_heard:
             return None
+        unheard = numbers_unheard(self.engine, command, grammar_parse)
+        if unheard:
+            notes["numbers_unheard"] = "; ".join(unheard)
+            log.debug("grammar refused %r: no number in %r", said, command)
+            return None
         if hypothesis.end_logprob < settings.early_end_logprob:
             changed = meaning_of_what_follows(self.engine, said, command, grammar_parse)
             if changed is not None:
@@ -830,6 +846,19 @@ def share_heard(engine: IntentEngine, said: str, free: str, settings: GrammarSet
                                and alike(w, h) >= settings.word_alike) for h in have)
                 for w in wanted)
     return found / len(wanted)
+
+
+def numbers_unheard(engine: IntentEngine, free: str, parsed: ParseResult) -> list[str]:
+    """The numbers of a range (an amount, a percentage) that the grammar's sentence writes
+    (``parsed``) where the free text has no number, nor a word that may be one misheard
+    ("for", "point"), each as "slot value". The grammar pass mends how a number was heard
+    ("for tea" -> 40, 「ごじゅう」); it must not make one up ("I log into the booking
+    system" -> "log one hundred and thirty")."""
+    if any(t.is_number or engine.language.may_be_number(t.text)
+           for t in engine.catalog.normalise(free)):
+        return []
+    return [f"{slot} {value}" for slot, value in parsed.slots.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)]
 
 
 def respellings(engine: IntentEngine, text: str, most: int = 60) -> list[str]:

@@ -90,6 +90,12 @@ class Language:
     def is_number_word(self, word: str) -> bool:
         return word.isdigit() or (self.code == "en" and word in _NUMBER_WORDS)
 
+    def may_be_number(self, word: str) -> bool:
+        """Whether a word a recogniser wrote may be a number, or part of one, misheard: a
+        number word, a word said like one ("for"), the decimal point."""
+        return self.is_number_word(word) or word in self.number_homophones or (
+            self.code == "en" and word == "point")
+
     def stem(self, word: str) -> str:
         """A crude stem for comparing inflections ("entries" ~ "entry", "logged" ~ "log")."""
         if self.code != "en" or len(word) < 4:
