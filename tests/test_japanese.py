@@ -99,6 +99,16 @@ def test_loanwords_are_one_word_alone_and_in_a_sentence():
     assert segment("12.5リットル") == ["12.5", "リットル"]
 
 
+def test_a_word_the_catalogue_writes_is_not_run_into_its_neighbours(ja):
+    """MeCab reads 「圧縮機動かして」 as 圧縮 / 機動 (mobility) / か / し / て; the templates write
+    圧縮機 apart, and the text is cut there first, as a user dictionary would."""
+    assert segment("圧縮機動かして")[:2] == ["圧縮", "機動"]  # the analyser alone
+    result = ja.parse("圧縮機動かして")
+    assert (result.intent, result.slots) == ("compressor_control", {"action": "start"})
+    # a word in kana only is not cut out of others: 「入って」 (gone in) holds はい (yes)
+    assert "はい" not in ja.language.written_words and ja.parse("入って").intent is None
+
+
 def test_a_sites_names_in_both_languages_come_from_its_configuration(ja_site):
     site = ja_site
     for text, intent, slots in [
@@ -183,7 +193,7 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
 @pytest.mark.parametrize(("name", "floor"), [
     ("ja-report.yaml", 0.90),  # the result: 94.2 % (49 of 52) when measured; 82.7 % before
     # the one round of tuning on ja-tune.yaml
-    ("ja-tune.yaml", 0.90),  # training score: 93.3 % (68.9 % when first run)
+    ("ja-tune.yaml", 0.95),  # training score: 100 % (93.3 % before session 17, 68.9 % first)
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating

@@ -7,6 +7,7 @@ twice is an error. Nothing here knows about helium: the folder is data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +135,11 @@ class Catalog:
     @property
     def tests(self) -> list[TestCase]:
         return [t for i in self.intents.values() for t in i.tests] + self.reject_tests
+
+
+# what separates the words of a template: spaces and its syntax ([optional], (a|b), {slot}...)
+_TEMPLATE_SYNTAX = re.compile(r"[\s\[\]()|{}<>;:,、。]+")
+_KANJI = re.compile(r"[\u4e00-\u9fff]")
 
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -310,6 +316,22 @@ class _Loader:
         words = {tuple(t.text for t in normalise(str(p), plain)) for p in raw or []}
         return tuple(sorted((w for w in words if w), key=len, reverse=True))
 
+    def written_words(self, extra_lists: Mapping[str, Iterable[ListValue]] | None
+                      ) -> frozenset[str]:
+        """The words the templates, rules and lists write apart, with a kanji in them and
+        more than one character (圧縮機, 田中研; not はい, which is also the start of はいって):
+        in a language without spaces, what the author wrote as one word."""
+        texts = [text for text, _, _ in self.rule_text.values()]
+        for _, body, _, _ in self.raw_intents:
+            for block in (body.get("data") or []) if isinstance(body, dict) else []:
+                if isinstance(block, dict) and isinstance(block.get("sentences"), list):
+                    texts += map(str, block["sentences"])
+        values = [*self.lists.values()]
+        texts += [v.spoken for slot_list in values for v in slot_list.values]
+        texts += [v.spoken for extra in (extra_lists or {}).values() for v in extra]
+        return frozenset(word for text in texts for word in _TEMPLATE_SYNTAX.split(text)
+                         if len(word) > 1 and _KANJI.search(word))
+
     def build(self, extra_lists: Mapping[str, Iterable[ListValue]] | None) -> Catalog:
         lang = self.language_raw
         language_code = str(lang.get("code", self.folder.name or "en"))
@@ -329,6 +351,8 @@ class _Loader:
             lead_ins=self.phrases(lang.get("lead_ins"), language_code),
             tail_outs=self.phrases(lang.get("tail_outs"), language_code),
         )
+        if not language.spaced:
+            language.written_words = self.written_words(extra_lists)
         for name, values in (extra_lists or {}).items():
             target = self.lists.get(name)
             if target is None:

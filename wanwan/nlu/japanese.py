@@ -128,12 +128,25 @@ def _tagger():
     return fugashi.Tagger()
 
 
-def segment(text: str) -> list[str]:
+def segment(text: str, known: frozenset[str] = frozenset()) -> list[str]:
     """Words (morphemes) of Japanese text. Digit runs stay whole ("12.5"), and a run of
     katakana is one word ("デュワー", "ガスバッグ"): MeCab splits an unknown loanword
-    differently alone (as in a template) and in a sentence, and both must meet."""
+    differently alone (as in a template) and in a sentence, and both must meet. Where the
+    text has one of the ``known`` words, it is cut there first, and the word and the rest are
+    each split as if alone: the way a template, which writes the word apart, is split."""
+    pattern = _known_pattern(known)
     return [w for chunk in unicodedata.normalize("NFKC", text).split()
-            for w in _segment_chunk(chunk)]
+            for piece in (pattern.split(chunk) if pattern else (chunk,)) if piece
+            for w in _segment_chunk(piece)]
+
+
+@lru_cache(maxsize=8)
+def _known_pattern(known: frozenset[str]) -> re.Pattern[str] | None:
+    """One pattern for the known words, longest first, that keeps what it cuts at."""
+    if not known:
+        return None
+    words = sorted((unicodedata.normalize("NFKC", w) for w in known), key=len, reverse=True)
+    return re.compile("(" + "|".join(map(re.escape, words)) + ")")
 
 
 @lru_cache(maxsize=50_000)

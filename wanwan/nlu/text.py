@@ -60,6 +60,10 @@ class Language:
     # read past when the sentence is not understood with them
     lead_ins: tuple[tuple[str, ...], ...] = ()
     tail_outs: tuple[tuple[str, ...], ...] = ()
+    # words the catalogue writes whole in a language without spaces (圧縮機, 液面): the text
+    # is cut around them before the analyser splits it, as a user dictionary would, so that
+    # 「圧縮機動かして」 is not read 圧縮 / 機動 (mobility) / か / し / て
+    written_words: frozenset[str] = frozenset()
 
     @property
     def spaced(self) -> bool:
@@ -217,7 +221,7 @@ def _japanese_words(text: str, language: Language) -> list[str]:
     text = unicodedata.normalize("NFKC", text).lower()
     for symbol, spoken in language.symbols.items():
         text = text.replace(symbol, f" {spoken} ")
-    return japanese.segment(japanese.numbers_to_digits(text))
+    return japanese.segment(japanese.numbers_to_digits(text), language.written_words)
 
 
 def normalise(text: str, language: Language) -> list[Token]:
