@@ -326,8 +326,7 @@ class _Loader:
             for block in (body.get("data") or []) if isinstance(body, dict) else []:
                 if isinstance(block, dict) and isinstance(block.get("sentences"), list):
                     texts += map(str, block["sentences"])
-        values = [*self.lists.values()]
-        texts += [v.spoken for slot_list in values for v in slot_list.values]
+        texts += [v.spoken for slot_list in self.lists.values() for v in slot_list.values]
         texts += [v.spoken for extra in (extra_lists or {}).values() for v in extra]
         return frozenset(word for text in texts for word in _TEMPLATE_SYNTAX.split(text)
                          if len(word) > 1 and _KANJI.search(word))
@@ -350,9 +349,9 @@ class _Loader:
                                          (lang.get("symbols") or {}).items()},
             lead_ins=self.phrases(lang.get("lead_ins"), language_code),
             tail_outs=self.phrases(lang.get("tail_outs"), language_code),
+            written_words=frozenset() if Language(code=language_code).spaced
+            else self.written_words(extra_lists),
         )
-        if not language.spaced:
-            language.written_words = self.written_words(extra_lists)
         for name, values in (extra_lists or {}).items():
             target = self.lists.get(name)
             if target is None:
