@@ -798,9 +798,13 @@ class WhisperRecognizer:
                 return None
         if negated and acts:
             return None  # "don't stop the compressor" must not become "stop the compressor"
+        # Whisper's own words already mean a command: another one needs the strict limits.
+        # 「デュワー7はあと何日くらいもつ」, written right, became a level question at 8.6 nats
+        overrides = parsed.intent is not None and grammar_parse.intent != parsed.intent
         # after a bare wake phrase the free text gives little to compare with ("wan wan" is
         # nearly as likely followed by "no"): the tighter limits
-        limit, limit_per_token = settings.limits(meant, acts or not command.strip())
+        limit, limit_per_token = settings.limits(meant and not overrides,
+                                                 acts or not command.strip())
         accepted = margin <= limit and per_token <= limit_per_token
         log.debug("grammar %s %r for %r (margin %.2f, %.2f per token)",
                   "took" if accepted else "refused", text, free_text, margin, per_token)
