@@ -137,8 +137,7 @@ class Catalog:
         return [t for i in self.intents.values() for t in i.tests] + self.reject_tests
 
 
-# what separates the words of a template: spaces and its syntax ([optional], (a|b), {slot}...)
-_TEMPLATE_SYNTAX = re.compile(r"[\s\[\]()|{}<>;:,、。]+")
+_PUNCTUATION = re.compile(r"[,、。]+")
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -328,8 +327,15 @@ class _Loader:
                     texts += map(str, block["sentences"])
         texts += [v.spoken for slot_list in self.lists.values() for v in slot_list.values]
         texts += [v.spoken for extra in (extra_lists or {}).values() for v in extra]
-        return frozenset(word for text in texts for word in _TEMPLATE_SYNTAX.split(text)
-                         if len(word) > 1 and _KANJI.search(word))
+        found: set[str] = set()
+        for text in texts:
+            try:
+                written = tpl.written_words(tpl.parse(text))
+            except tpl.TemplateError:
+                continue  # reported where the template is compiled
+            found.update(w for word in written for w in _PUNCTUATION.split(word)
+                         if len(w) > 1 and _KANJI.search(w))
+        return frozenset(found)
 
     def build(self, extra_lists: Mapping[str, Iterable[ListValue]] | None) -> Catalog:
         lang = self.language_raw

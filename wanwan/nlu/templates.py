@@ -217,3 +217,18 @@ def references(seq: Sequence) -> tuple[set[SlotRef], set[str]]:
             for opt in node.options:
                 stack.extend(opt)
     return slots, rules
+
+
+def written_words(seq: Sequence) -> list[str]:
+    """The words ``seq`` writes itself, in every option, as the author spaced them: text
+    split on white space (a word run into a group, "取り消し(て|た)", ends at the group)."""
+    words: list[str] = []
+    stack: list[Node] = list(seq)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Text):
+            words += node.text.split()
+        elif isinstance(node, Group):
+            for opt in node.options:
+                stack.extend(opt)
+    return words
