@@ -654,9 +654,9 @@ class WhisperRecognizer:
             written = [(m.start(), m.end()) for m in _DIGITS.finditer(text)
                        if float(m.group()) == value]
             lowered = text.lower()
-            for token in self.engine.catalog.normalise(text):  # and in words
+            for token in self.engine.catalog.normalise(text):  # and in words ("12.5" is above)
                 at = lowered.find(token.source) if token.value == value and token.source \
-                    and not token.source.isdigit() else -1
+                    and not _DIGITS.fullmatch(token.source) else -1
                 if at >= 0:
                     written.append((at, at + len(token.source)))
             yield [(start, end, None, number) for start, end in written
