@@ -20,6 +20,14 @@ from wanwan.nlu.wake import split_wake
     ("W-w-what is it", (False, "W-w-what is it")),
     ("What is the level", (False, "What is the level")),
     ("Well, stop", (False, "Well, stop")),
+    # in noise tiny.en writes the second "wan" as "land", and runs the two together
+    ("Wham land, how full is the gas bag", (True, "how full is the gas bag")),
+    ("Wamland, stop transferring.", (True, "stop transferring.")),
+    ("Whamwan, how's the gas bag?", (True, "how's the gas bag?")),
+    # a word that only begins like the phrase is not it
+    ("Wandering around the lab", (False, "Wandering around the lab")),
+    ("Wonderful, thanks", (False, "Wonderful, thanks")),
+    ("Landlord called", (False, "Landlord called")),
 ])
 def test_wake_phrase_as_recognisers_write_it(engine, text, expected):
     assert split_wake(text, "wan wan", engine) == expected

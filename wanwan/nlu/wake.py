@@ -39,12 +39,23 @@ def split_wake(text: str, wake: str, engine: IntentEngine) -> tuple[bool, str]:
         return heard == wanted or heard in language.wake_soundalikes or (
             len(heard) > 2 and language.key(heard) == language.key(wanted))
 
+    def glued(heard: str, wanted: list[str]) -> bool:
+        """``heard`` is the wanted words run together, each part sounding like its word
+        ("Whamwan", "Wamland"); parts of three letters or more, so "w" + "and" is no wake."""
+        if len(wanted) == 1:
+            return len(heard) > 2 and sounds_like(heard, wanted[0])
+        return any(sounds_like(heard[:cut], wanted[0]) and glued(heard[cut:], wanted[1:])
+                   for cut in range(3, len(heard) - 2))
+
     n = len(wake_words)
     # the first n written words must be the first n heard ones ("W-w-what" is one word)
     one_to_one = len(normalise(" ".join(words[:n]), language)) == n
     if one_to_one and len(clean) >= n and all(sounds_like(h, w) for h, w in zip(
             clean, wake_words, strict=False)):
         return True, " ".join(words[n:])
+    if n > 1 and clean and len(normalise(words[0], language)) == 1 \
+            and glued(clean[0], wake_words):
+        return True, " ".join(words[1:])
     return False, text
 
 
