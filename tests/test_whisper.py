@@ -410,6 +410,18 @@ def test_a_grammar_sentence_must_say_the_words_that_were_heard(whisper):
     assert share("stop", "stuff") == 1.0  # too short to judge by its words
 
 
+@pytest.mark.parametrize("voice", ["en-us", "en-gb"])
+def test_a_question_about_something_else_is_not_rewritten_into_one_of_ours(
+        whisper, engine, tmp_path, voice):
+    """Heard right, "how much does liquid nitrogen cost" is no command; the grammar's likeliest
+    sentence, "how much do we have", says only two of its five words as heard, and is far
+    less likely than what Whisper wrote: a stock question nobody asked."""
+    heard = whisper.transcribe(say(tmp_path, "wan wan, how much does liquid nitrogen cost",
+                                   voice, 160))
+    result = engine.parse(split_wake(heard.text, "wan wan", engine)[1])
+    assert result.intent is None, (heard.text, heard.notes)
+
+
 def test_a_catalogue_sets_its_own_grammar_limits(tmp_path):
     """Limits are data of the catalogue's language (a Japanese sentence is written in two to
     three times the tokens of an English one); a wrong key is named, not ignored."""
