@@ -109,6 +109,10 @@ def run_engine(engine_name: str, which: str, noises: list[str], snrs: list[int],
                              # where the grammar's sentence wrote a number none was heard
                              "numbers_unheard": [h.transcript.notes.get("numbers_unheard")
                                                  for h in heard],
+                             # what the grammar pass wrote, and how far from what was heard
+                             "grammar": [{k: h.transcript.notes.get(k) for k in (
+                                 "source", "free_text", "grammar_text", "margin",
+                                 "words_heard")} for h in heard],
                              "got": got, "want": [label["intent"], label["slots"]]})
                 bar.update()
     return {"engine": recognizer.name, "rows": rows, "load_s": load_s,
