@@ -135,13 +135,16 @@ class GrammarSettings:
     min_words_heard: float = 0.34
     word_alike: float = 0.75
     # A sentence that says at most half of its words as the free text has them rewrites more
-    # than it mends: it must also be nearly as likely as what Whisper wrote. On training
-    # (en-tune4 and en-tune5 by Piper) questions about something else so rewritten ("how
-    # much does liquid nitrogen cost" -> "how much do we have", "how heavy is a full dewar")
-    # scored 12.4 to 16.8 nats below the free text; right ones that said half their words or
-    # less -1.5 to 11.2 (Japanese, all: below 9)
+    # than it mends: where Whisper was sure of what it wrote (log-probability per token), it
+    # must also be nearly as likely. On training (en-tune4 and en-tune5 by Piper) questions
+    # about something else so rewritten ("how much does liquid nitrogen cost" -> "how much do
+    # we have", "how heavy is a full dewar") were written at -0.24 to -0.51 a token and scored
+    # 12.4 to 16.8 nats below the free text; right ones that said half their words or less
+    # -1.5 to 11.2 (Japanese, all: below 9). In white noise at 5 dB "log point i do it
+    # bigger, not gas", unsure (-0.71), is rightly "log point five cubic metres of gas" at 17.7
     rewrite_words_heard: float = 0.5
     rewrite_margin: float = 12.0
+    rewrite_sure_logprob: float = -0.6
     # A sentence of one or two words is too short to judge by its words, but not by its sound
     # where words are long (Japanese): 「イェイェイ」 must not become 「はい」, a yes. How alike the
     # sentence and the free text must sound, whole (0 to 1; 0: not checked)
@@ -542,7 +545,8 @@ class WhisperRecognizer:
                     notes["source"] = "wake"
                     return _Reading(text, math.exp(woken[1]), tokens, notes)
         if starts is not None and tokens:
-            narrowed = self._narrow(starts, prompt, tokens, free_text, notes, addressed)
+            narrowed = self._narrow(starts, prompt, tokens, free_text, logprob, notes,
+                                    addressed)
             if narrowed is not None:
                 text, confidence = narrowed
                 tokens = self.tokenizer.encode(
@@ -745,7 +749,8 @@ class WhisperRecognizer:
         return {form: self.tokenizer.encode((" " if spaced else "") + form) for form in forms}
 
     def _narrow(self, starts: _Starts, prompt: list[int], free_tokens: list[int],
-                free_text: str, notes: dict, addressed: bool) -> tuple[str, float] | None:
+                free_text: str, free_logprob: float, notes: dict, addressed: bool
+                ) -> tuple[str, float] | None:
         """The grammar's sentence for this audio, or None to keep the free text. Speech meant
         for wanwan (the wake phrase heard, or ``addressed`` by the conversation) is held to
         the looser limits; anything else to the strict ones."""
@@ -813,7 +818,8 @@ class WhisperRecognizer:
         # nearly as likely followed by "no"): the tighter limits
         limit, limit_per_token = settings.limits(meant and not overrides,
                                                  acts or not command.strip())
-        if heard <= settings.rewrite_words_heard:
+        if heard <= settings.rewrite_words_heard \
+                and free_logprob >= settings.rewrite_sure_logprob:
             limit = min(limit, settings.rewrite_margin)
         accepted = margin <= limit and per_token <= limit_per_token
         log.debug("grammar %s %r for %r (margin %.2f, %.2f per token)",
