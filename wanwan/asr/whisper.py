@@ -224,12 +224,20 @@ class GrammarSettings:
         """Whether ``parsed`` acts on the lab, or says yes to what does."""
         return parsed.actuating or parsed.intent in self.acting_intents
 
-    def limits(self, woke: bool, acts: bool) -> tuple[float, float]:
+    def limits(self, woke: bool, acts: bool, heard: float, free_logprob: float
+               ) -> tuple[float, float]:
+        """(margin, margin per token) a grammar sentence may cost: by whether the speech was
+        meant for wanwan, whether the sentence acts, the share of its words the free text has
+        (``heard``) and how sure Whisper was of that text (log-probability per token)."""
         if not woke:
-            return self.strict_margin, self.strict_margin_per_token
-        if acts:
-            return self.acting_margin, self.acting_margin_per_token
-        return self.max_margin, self.max_margin_per_token
+            margin, per_token = self.strict_margin, self.strict_margin_per_token
+        elif acts:
+            margin, per_token = self.acting_margin, self.acting_margin_per_token
+        else:
+            margin, per_token = self.max_margin, self.max_margin_per_token
+        if heard <= self.rewrite_words_heard and free_logprob >= self.rewrite_sure_logprob:
+            margin = min(margin, self.rewrite_margin)  # a rewrite of what was heard clearly
+        return margin, per_token
 
 
 class _Reading(NamedTuple):
@@ -817,10 +825,8 @@ class WhisperRecognizer:
         # after a bare wake phrase the free text gives little to compare with ("wan wan" is
         # nearly as likely followed by "no"): the tighter limits
         limit, limit_per_token = settings.limits(meant and not overrides,
-                                                 acts or not command.strip())
-        if heard <= settings.rewrite_words_heard \
-                and free_logprob >= settings.rewrite_sure_logprob:
-            limit = min(limit, settings.rewrite_margin)
+                                                 acts or not command.strip(), heard,
+                                                 free_logprob)
         accepted = margin <= limit and per_token <= limit_per_token
         log.debug("grammar %s %r for %r (margin %.2f, %.2f per token)",
                   "took" if accepted else "refused", text, free_text, margin, per_token)
