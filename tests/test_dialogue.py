@@ -59,6 +59,54 @@ def test_timeout_cancels_and_says_so(lab):
                                                                               "cancelled"))
 
 
+def test_a_confirmation_counts_from_when_it_was_said_not_when_it_was_recognised(lab):
+    """On a loaded machine "confirm" said at once may take longer than the read-back's window
+    to recognise: while speech said in time is being recognised the read-back stays open, and
+    the confirmation counts from when it was said (the lab's window is 0.8 s)."""
+    lab.ask("start the transfer from dewar seven into the nmr six hundred", BAY)
+    said = time.monotonic()
+    release = lab.dialogue.answer_heard(BAY, said)  # the kiosk: speech ended, recognising it
+    time.sleep(1.5)  # recognition under load, well past the window
+    assert not lab.replies_for(BAY, "notice"), "timed out under speech said in time"
+    turn = lab.ask("confirm", BAY, said_at=said)
+    release()
+    assert turn.decision == "confirmed"
+    assert turn.reply.startswith("Transfer started from dewar 7")
+
+
+def test_speech_said_after_the_window_does_not_keep_the_read_back_open(lab):
+    lab.ask("start the transfer from dewar seven into the nmr six hundred", BAY)
+    time.sleep(1.0)
+    release = lab.dialogue.answer_heard(BAY)  # said after the window had closed
+    notice = wait_for(lambda: lab.replies_for(BAY, "notice"), timeout=3)
+    assert notice[0].text.startswith("No confirmation: cancelled.")
+    assert lab.ask("confirm", BAY, said_at=time.monotonic()).reply == \
+        "There is nothing to confirm."
+    release()
+    assert transfer_state(lab).state == "idle"
+
+
+def test_a_confirmation_said_in_time_but_recognised_far_too_late_is_refused(
+        broker, site_config, engine, tmp_path):
+    """What was read back may no longer hold: past ``answer_grace_s`` the read-back times out
+    under speech still being recognised, and the answer, when it comes, finds nothing."""
+    timeouts = site_config.timeouts.model_copy(update={"answer_grace_s": 0.5})
+    lab = make_lab(site_config.model_copy(update={"timeouts": timeouts}), engine, broker.port,
+                   tmp_path / "wanwan.sqlite3")
+    try:
+        lab.ask("start the transfer from dewar seven into the nmr six hundred", BAY)
+        said = time.monotonic()
+        release = lab.dialogue.answer_heard(BAY, said)
+        notice = wait_for(lambda: lab.replies_for(BAY, "notice"), timeout=4)
+        assert time.monotonic() - said >= 1.2  # 0.8 s window + 0.5 s grace
+        assert notice[0].text.startswith("No confirmation: cancelled.")
+        assert lab.ask("confirm", BAY, said_at=said).reply == "There is nothing to confirm."
+        release()
+        assert transfer_state(lab).state == "idle"
+    finally:
+        lab.close()
+
+
 def test_anything_else_cancels_the_pending_action(lab):
     lab.ask("start transfer from dewar four", BAY)
     turn = lab.ask("what's the level in dewar twelve", BAY)

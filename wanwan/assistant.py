@@ -65,27 +65,31 @@ class SiteLanes:
     the site's lane is doing.
     """
 
-    def __init__(self, handle: Callable[[str, str, ParseResult, str | None, str | None], Turn],
+    def __init__(self, handle: Callable[[str, str, ParseResult, str | None, str | None,
+                                         float | None], Turn],
                  understand: Callable[[str], ParseResult],
                  is_stop: Callable[[ParseResult], bool], *, stop_workers: int = 4) -> None:
         self._handle = handle
         self._understand = understand
         self._is_stop = is_stop
         self._lanes: dict[str, queue.SimpleQueue[
-            tuple[str, ParseResult, str | None, str | None, Future] | None]] = {}
+            tuple[str, ParseResult, str | None, str | None, float | None, Future] | None]] = {}
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self._stops = ThreadPoolExecutor(stop_workers, thread_name_prefix="wanwan-stop")
         self._closed = False
 
     def submit(self, site: str, text: str, source: str | None = None, *,
-               parse: ParseResult | None = None, session: str | None = None) -> Future[Turn]:
+               parse: ParseResult | None = None, session: str | None = None,
+               said_at: float | None = None) -> Future[Turn]:
         """Queue a turn (or run a stop at once); the future holds the Turn. ``parse``: what a
-        recogniser understood (it carries the recogniser's doubt); else the text is parsed."""
+        recogniser understood (it carries the recogniser's doubt); else the text is parsed.
+        ``said_at``: when it was said (see :meth:`Dialogue.handle`)."""
         if parse is None:
             parse = self._understand(text)  # a few milliseconds: the stop must be known now
         if self._is_stop(parse):
-            return self._stops.submit(self._handle, text, site, parse, source, session)
+            return self._stops.submit(self._handle, text, site, parse, source, session,
+                                      said_at)
         future: Future = Future()
         with self._lock:
             if self._closed:
@@ -98,16 +102,16 @@ class SiteLanes:
                                           name=f"wanwan-site-{site}", daemon=True)
                 self._threads.append(thread)
                 thread.start()
-        lane.put((text, parse, source, session, future))
+        lane.put((text, parse, source, session, said_at, future))
         return future
 
     def _run(self, site: str, lane: queue.SimpleQueue) -> None:
         while (item := lane.get()) is not None:
-            text, parse, source, session, future = item
+            text, parse, source, session, said_at, future = item
             if not future.set_running_or_notify_cancel():
                 continue
             try:
-                future.set_result(self._handle(text, site, parse, source, session))
+                future.set_result(self._handle(text, site, parse, source, session, said_at))
             except Exception as exc:  # a bad turn must not stop the lane
                 log.exception("turn %r at %s failed", text, site)
                 future.set_exception(exc)
@@ -185,8 +189,8 @@ class Assistant:
         self.dialogue = Dialogue(config, engine, self.instruments, self.ledger, self.audit,
                                  self._speak, on_stop=self._stop_listeners.call)
         self.lanes = SiteLanes(
-            lambda text, site, parse, source, session: self.ask(
-                text, site, parse=parse, source=source, session=session),
+            lambda text, site, parse, source, session, said_at: self.ask(
+                text, site, parse=parse, source=source, session=session, said_at=said_at),
             engine.parse, self.dialogue.means_stop)
         self.bus.subscribe(self.topics.all_site_queries, SiteQuery, self._on_query)
         self.bus.start()
@@ -212,11 +216,13 @@ class Assistant:
 
     # -- turns -------------------------------------------------------------------------------
     def ask(self, text: str, site: str | None = None, *, parse: ParseResult | None = None,
-            source: str | None = None, session: str | None = None) -> Turn:
+            source: str | None = None, session: str | None = None,
+            said_at: float | None = None) -> Turn:
         """One turn at a site, on the caller's thread (never paho's: see SiteLanes).
         ``source``: the satellite or device that heard it (a read-back is confirmed only from
-        where it was heard); ``session``: the Hermes session of the utterance, if any."""
-        turn = self.dialogue.handle(text, site, parse=parse, source=source)
+        where it was heard); ``session``: the Hermes session of the utterance, if any;
+        ``said_at``: when it was said, if spoken (``time.monotonic()``)."""
+        turn = self.dialogue.handle(text, site, parse=parse, source=source, said_at=said_at)
         turn.session = session
         self.bus.publish(self.topics.site(turn.site, "heard"),
                          SiteQuery(text=text, site=turn.site, confidence=None, source=source),

@@ -195,6 +195,9 @@ class Security(_Model):
 
 class Timeouts(_Model):
     confirm_s: float = Field(10, gt=0)
+    answer_grace_s: float = Field(20, ge=0, le=120, description="how long past its deadline a "
+                                  "read-back waits for an answer said in time that is still "
+                                  "being recognised (a loaded machine)")
     ack_s: float = Field(3, gt=0)
     stop_ack_s: float = Field(0.8, gt=0, le=5, description="a stop is answered within about "
                               "this long, acknowledged or not; it is re-sent until acknowledged")

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import threading
@@ -129,6 +130,8 @@ class SiteState:
     stops_at_turn: int = 0  # ``stops`` when the current turn began
     pending: Pending | None = None
     awaiting: Awaiting | None = None
+    # speech at the site being recognised now, which may answer the read-back: id -> when said
+    answers_heard: dict[int, float] = field(default_factory=dict)
     last_reply: str = ""
     memory: dict[str, Any] = field(default_factory=dict)
     alerts: list[LevelAlert] = field(default_factory=list)
@@ -165,6 +168,7 @@ class Dialogue:
         self.sites: dict[str, SiteState] = {}
         self.alarms: dict[str, ActiveAlarm] = {}
         self._alarm_lock = threading.Lock()
+        self._answer_ids = itertools.count()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         instruments.on_alarm(self._on_alarm)
@@ -208,11 +212,34 @@ class Dialogue:
         return any(self.engine.similarity(word, stop) >= STOP_WORD_LIKENESS
                    for word in heard for stop in self.engine.language.stop_words)
 
+    def answer_heard(self, site_id: str | None, said_at: float | None = None
+                     ) -> Callable[[], None]:
+        """Speech at a site, said at ``said_at`` (``time.monotonic()``, default now), is being
+        recognised and may answer the site's read-back: the read-back does not time out under
+        it (for at most ``timeouts.answer_grace_s``), since a confirmation counts from when it
+        was said, not from when a loaded machine finished recognising it. Returns the release,
+        to be called once the turn of that speech has been handled (or it was not a turn)."""
+        state = self.site_state(site_id)
+        answer = next(self._answer_ids)
+        state.answers_heard[answer] = time.monotonic() if said_at is None else said_at
+        return lambda: state.answers_heard.pop(answer, None)
+
+    def _answer_in_time(self, state: SiteState, deadline: float, said_at: float | None,
+                        now: float) -> bool:
+        """Whether speech said at ``said_at`` (default: now) answers within ``deadline``; an
+        answer said in time but recognised more than ``answer_grace_s`` late is late all the
+        same (what was read back may no longer hold)."""
+        said = now if said_at is None else said_at
+        return said <= deadline and now <= deadline + self.config.timeouts.answer_grace_s
+
     def handle(self, text: str, site_id: str | None = None, *,
-               parse: ParseResult | None = None, source: str | None = None) -> Turn:
+               parse: ParseResult | None = None, source: str | None = None,
+               said_at: float | None = None) -> Turn:
         """One turn at a site. Safe to call from several threads: turns of one site run one at
         a time, and a stop never waits for another turn. ``source``: the satellite or device
-        that heard it; a read-back is confirmed only from where it was heard."""
+        that heard it; a read-back is confirmed only from where it was heard. ``said_at``: when
+        the speech ended (``time.monotonic()``), if it was spoken; an answer to a read-back or
+        a question counts from then, not from when it was recognised."""
         started = time.perf_counter()
         state = self.site_state(site_id)
         site = state.site
@@ -223,7 +250,7 @@ class Dialogue:
             turn = self._stop_everything(state, parse)
         else:
             with state.lock:
-                turn = self._decide(state, parse, source)
+                turn = self._decide(state, parse, source, said_at)
         turn.elapsed_ms = (time.perf_counter() - started) * 1000
         for record in turn.commands:
             self.audit.record(site.id, "command", intent=turn.intent,
@@ -238,11 +265,13 @@ class Dialogue:
             self.speak(Reply(site.id, turn.reply, kind, turn.intent))
         return turn
 
-    def _decide(self, state: SiteState, parse: ParseResult, source: str | None = None) -> Turn:
+    def _decide(self, state: SiteState, parse: ParseResult, source: str | None = None,
+                said_at: float | None = None) -> Turn:
         site = state.site
         state.stops_at_turn = state.stops
         awaiting, state.awaiting = state.awaiting, None
-        if awaiting is not None and time.monotonic() <= awaiting.deadline:
+        if awaiting is not None and self._answer_in_time(state, awaiting.deadline, said_at,
+                                                         time.monotonic()):
             if parse.intent == IntentName.CANCEL:
                 return Turn(site.id, parse.text, parse, self.say("dialogue.cancelled"),
                             Decision.CANCELLED, IntentName.CANCEL)
@@ -272,7 +301,7 @@ class Dialogue:
                 return turn(self.say("dialogue.confirm_elsewhere"), Decision.REFUSED)
             if intent == IntentName.CONFIRM:
                 state.pending = None
-                if time.monotonic() > pending.deadline:
+                if not self._answer_in_time(state, pending.deadline, said_at, time.monotonic()):
                     return turn(self.say("dialogue.too_late"), Decision.EXPIRED)
                 return self._execute(state, pending.intent, pending.slots, parse, turn,
                                      decision=Decision.CONFIRMED)
@@ -469,16 +498,18 @@ class Dialogue:
     def tick(self) -> None:
         now = time.monotonic()
         for state in list(self.sites.values()):
+            expired: Pending | None = None  # by this tick (a turn may take it meanwhile)
             with state.lock:
                 pending = state.pending
-                if pending is not None and now > pending.deadline:
-                    state.pending = None
+                if pending is not None and now > pending.deadline and not self._answer_coming(
+                        state, pending, now):
+                    state.pending, expired = None, pending
                     text = self.say("dialogue.timed_out", action=self._action_words(pending))
                     state.last_reply = text
-            if pending is not None and state.pending is None and now > pending.deadline:
-                self.audit.record(state.site.id, "cancelled", intent=pending.intent,
+            if expired is not None:
+                self.audit.record(state.site.id, "cancelled", intent=expired.intent,
                                   reason="timeout")
-                self.speak(Reply(state.site.id, text, ReplyKind.NOTICE, pending.intent))
+                self.speak(Reply(state.site.id, text, ReplyKind.NOTICE, expired.intent))
         with self._alarm_lock:
             due = [a for a in self.alarms.values() if now >= a.next_repeat]
             for active in due:
@@ -487,6 +518,11 @@ class Dialogue:
             for site in active.sites:
                 if site not in active.acknowledged:
                     self.speak(Reply(site, self._alarm_text(active.alarm), ReplyKind.ALARM))
+
+    def _answer_coming(self, state: SiteState, pending: Pending, now: float) -> bool:
+        """Speech said before the read-back's deadline is still being recognised."""
+        return now <= pending.deadline + self.config.timeouts.answer_grace_s and any(
+            said <= pending.deadline for said in list(state.answers_heard.values()))
 
     def active_alarms(self) -> list[ActiveAlarm]:
         """The alarms active now, each with the sites that acknowledged it (copies)."""

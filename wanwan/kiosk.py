@@ -133,6 +133,8 @@ class Kiosk:
                                    worker=recognise)
         self._lock = threading.Lock()  # feed() from one thread, replies from others
         self._in_flight: Future[Turn] | None = None
+        # keeps the read-back open while the speech that may answer it is recognised
+        self._answer_hold: Callable[[], None] | None = None
         self._unsubscribe = [assistant.on_reply(self._on_reply),
                              assistant.on_stop(self._on_stop)]
 
@@ -147,8 +149,18 @@ class Kiosk:
             self.speaker.interrupt()  # "stop" cuts speech at once
 
     def _expecting(self) -> bool:
-        pending = self.assistant.dialogue.site_state(self.site).pending is not None
+        """Called by the hearing as it starts to recognise an utterance (or a guess at one)."""
+        dialogue = self.assistant.dialogue
+        pending = dialogue.site_state(self.site).pending is not None
+        self._release_answer_hold()  # a guess given up, or the same utterance again at its end
+        if pending:
+            self._answer_hold = dialogue.answer_heard(self.site)
         return self.turns.expecting(pending=pending) is not None
+
+    def _release_answer_hold(self) -> None:
+        release, self._answer_hold = self._answer_hold, None
+        if release is not None:
+            release()
 
     # -- audio in ------------------------------------------------------------------------------
     def feed(self, block: np.ndarray) -> list[KioskTurn]:
@@ -162,6 +174,16 @@ class Kiosk:
             return [self._take(heard) for heard in self.hearing.flush()]
 
     def _take(self, heard: Heard) -> KioskTurn:
+        hold, self._answer_hold = self._answer_hold, None  # this utterance's, if any
+        taken = self._take_turn(heard)
+        if hold is not None:
+            if taken.future is None:
+                hold()
+            else:  # until the dialogue has had its turn
+                taken.future.add_done_callback(lambda _: hold())
+        return taken
+
+    def _take_turn(self, heard: Heard) -> KioskTurn:
         dialogue = self.assistant.dialogue
         stop = dialogue.means_stop(heard.parse)
         busy = self._in_flight is not None and not self._in_flight.done()
@@ -189,12 +211,14 @@ class Kiosk:
         # the parse as heard: it carries the recogniser's own doubt (a command that acts needs
         # the engine's confidence too), which parsing the text again would lose
         future = self.assistant.lanes.submit(self.site, heard.command, self.source,
-                                             parse=heard.parse, session=session)
+                                             parse=heard.parse, session=session,
+                                             said_at=heard.said_at)
         if not stop:
             self._in_flight = future
         return KioskTurn(heard, True, why, future)
 
     def close(self) -> None:
+        self._release_answer_hold()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         if self._in_flight is not None:

@@ -33,6 +33,7 @@ class Heard:
     parse: ParseResult
     timings_ms: dict[str, float] = field(default_factory=dict)
     addressed: bool = False  # heard as meant for wanwan before a word was recognised
+    said_at: float | None = None  # time.monotonic() when its end was heard, if heard live
 
     @property
     def bare_wake(self) -> bool:
@@ -197,6 +198,7 @@ class LiveHearing:
 
     def _finish(self, utterance: Utterance) -> Heard:
         ended = time.perf_counter()
+        said_at = time.monotonic()
         guess, self._guess = self._guess, None
         addressed = self.addressed()
         if guess is not None and guess[1] == addressed and np.array_equal(guess[0],
@@ -211,6 +213,7 @@ class LiveHearing:
             heard = self._worker.submit(self.pipeline.understand, utterance,
                                         addressed=addressed).result()
         heard.timings_ms["wait"] = (time.perf_counter() - ended) * 1000
+        heard.said_at = said_at
         return heard
 
     def close(self) -> None:
