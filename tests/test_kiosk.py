@@ -82,3 +82,21 @@ def test_a_confirmation_said_at_once_counts_however_slowly_it_is_recognised(lab,
     assert [t.decision for t in turns] == ["confirmed"]
     assert turns[0].reply.startswith("Transfer started from dewar 7")
     assert not lab.replies_for(BAY, "notice")
+
+
+def test_the_time_to_confirm_starts_when_the_read_back_has_been_said(lab, whisper, tmp_path):
+    """A read-back takes seconds to say (here 0.8 s to confirm, and the read-back is spoken in
+    real time, about five seconds): the technician's time to answer starts when it ends."""
+    source = "bay-mic"
+    speaker = Speaker(make_synthesizer("espeak"), out_dir=tmp_path / "replies", realtime=True)
+    pipeline = VoicePipeline.for_speech(lab.engine, whisper, lab.config.speech)
+    with Kiosk(lab, pipeline, speaker, BAY, source=source):
+        started = time.monotonic()
+        lab.ask("start the transfer from dewar seven into the nmr six hundred", BAY,
+                source=source)
+        assert speaker.wait_idle(30)
+        assert time.monotonic() - started > 1.5  # longer than the time to confirm
+        turn = lab.ask("confirm", BAY, source=source)
+    speaker.close()
+    assert turn.decision == "confirmed", turn.reply
+    assert not lab.replies_for(BAY, "notice")

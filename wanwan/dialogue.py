@@ -98,6 +98,9 @@ class Turn:
                 "elapsed_ms": round(self.elapsed_ms, 1)}
 
 
+SPEAKING_AT_MOST_S = 120.0  # the longest a read-back may take to be said aloud
+
+
 @dataclass
 class Pending:
     intent: str
@@ -223,6 +226,18 @@ class Dialogue:
         answer = next(self._answer_ids)
         state.answers_heard[answer] = time.monotonic() if said_at is None else said_at
         return lambda: state.answers_heard.pop(answer, None)
+
+    def readback_spoken(self, site_id: str | None, text: str, *, finished: bool) -> None:
+        """``text``, which holds the site's read-back, is being said aloud there (queued, or
+        playing), or has ``finished``: the time to confirm counts from the end of it, so a
+        long read-back, or one queued behind an announcement, does not eat into the
+        technician's ``timeouts.confirm_s``. A speaker that never finishes holds it open for
+        at most ``SPEAKING_AT_MOST_S``."""
+        pending = self.site_state(site_id).pending
+        if pending is None or pending.readback not in text:
+            return
+        ahead = self.config.timeouts.confirm_s + (0 if finished else SPEAKING_AT_MOST_S)
+        pending.deadline = time.monotonic() + ahead
 
     def _answer_in_time(self, state: SiteState, deadline: float, said_at: float | None,
                         now: float) -> bool:

@@ -38,6 +38,7 @@ from wanwan.hermes import HermesBridge
 from wanwan.kiosk import Kiosk, KioskTurn
 from wanwan.queues import drain, wait_idle
 from wanwan.tts import Synthesizer
+from wanwan.tts.speaker import line_over
 from wanwan.voice import Heard, VoicePipeline
 
 log = logging.getLogger(__name__)
@@ -64,23 +65,27 @@ class RemoteSpeaker:
         self.on_played = on_played
         self.speaking = threading.Event()
         self.sent = 0
-        self._queue: queue.Queue[tuple[str, str | None] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, str | None, Callable[[], None] | None] | None] = \
+            queue.Queue()
         self._playing: str | None = None
         self._done = threading.Event()
         self._cut = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"speaker-{site}", daemon=True)
         self._thread.start()
 
-    def say(self, text: str, ref: str | None = None) -> None:
-        self._queue.put((text, ref))
+    def say(self, text: str, ref: str | None = None,
+            done: Callable[[], None] | None = None) -> None:
+        """Queue a line; ``done()`` once the satellite has played it (or it was cut)."""
+        self._queue.put((text, ref, done))
 
     def interrupt(self) -> None:
-        dropped = [ref for _, ref in drain(self._queue)]
+        dropped = drain(self._queue)
         self._cut.set()
         self._done.set()
         self.bus.publish(self.topics.site(self.site, "hush"), Hush(site=self.site))
-        for ref in dropped:
+        for _, ref, done in dropped:
             self.on_played(ref)
+            line_over(done)
 
     def finished(self, request_id: str | None) -> None:
         """The satellite's playFinished."""
@@ -97,7 +102,7 @@ class RemoteSpeaker:
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
-            text, ref = item
+            text, ref, done = item
             self._cut.clear()
             self.speaking.set()
             try:
@@ -116,6 +121,7 @@ class RemoteSpeaker:
                 self._playing = None
                 self.speaking.clear()
                 self.on_played(ref)
+                line_over(done)
 
 
 @dataclass

@@ -11,6 +11,7 @@ the audio that satellites stream over MQTT.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -23,7 +24,7 @@ import numpy as np
 from wanwan.assistant import Assistant
 from wanwan.dialogue import Reply, Turn
 from wanwan.messages import messages
-from wanwan.names import STOPS
+from wanwan.names import STOPS, ReplyKind
 from wanwan.tts import Speaker
 from wanwan.voice import Heard, LiveHearing, VoicePipeline
 
@@ -35,9 +36,10 @@ class TurnTaking:
     not of the transcript.
 
     The wake phrase opens a turn. Without it wanwan still listens to: the answer to a pending
-    confirmation, anything within ``follow_up_s`` of its last reply (after "Yes?" too), every
-    utterance when the site has no wake phrase (push-to-talk, or an external wake-word engine
-    opening the microphone), and "stop" while a transfer runs at the site or while it speaks.
+    confirmation, anything within ``follow_up_s`` of its last reply having been said (after
+    "Yes?" too), every utterance when the site has no wake phrase (push-to-talk, or an
+    external wake-word engine opening the microphone), and "stop" while a transfer runs at the
+    site or while it speaks.
     All but the wake phrase and the stop are known before a word is recognised (``expecting``),
     so the recogniser can take the utterance as meant for wanwan.
     """
@@ -140,9 +142,18 @@ class Kiosk:
 
     # -- speech out: everything said at this site ----------------------------------------------
     def _on_reply(self, reply: Reply) -> None:
-        if reply.site == self.site:
-            self.speaker.say(reply.text, ref=reply.ref)
-            self.turns.replied()
+        if reply.site != self.site:
+            return
+        if reply.kind == ReplyKind.READBACK:  # the time to confirm starts once it is heard
+            self.assistant.dialogue.readback_spoken(self.site, reply.text, finished=False)
+        self.speaker.say(reply.text, ref=reply.ref, done=functools.partial(self._said, reply))
+        self.turns.replied()
+
+    def _said(self, reply: Reply) -> None:
+        """A reply has been said (or cut short): the windows to answer it start now."""
+        self.turns.replied()
+        if reply.kind == ReplyKind.READBACK:
+            self.assistant.dialogue.readback_spoken(self.site, reply.text, finished=True)
 
     def _on_stop(self, site: str) -> None:
         if site == self.site:

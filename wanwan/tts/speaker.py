@@ -11,6 +11,7 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -38,6 +39,15 @@ def require_output_device() -> None:
                         "FILE.wav to write the speech to a file") from None
 
 
+def line_over(done: Callable[[], None] | None) -> None:
+    """Tell whoever waits on a line that it is over; their failure is not the speaker's."""
+    if done is not None:
+        try:
+            done()
+        except Exception:
+            log.exception("a line's done callback failed")
+
+
 class Speaker:
     """A queue of lines, said in order; ``out_dir``: write each line to reply-NNN.wav there
     instead of playing it (``realtime``: taking as long as playing it would, so that a stop
@@ -50,7 +60,8 @@ class Speaker:
         self.device = device
         self.out_dir = out_dir
         self.realtime = realtime
-        self._queue: queue.Queue[tuple[str, str | None] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[str, str | None, Callable[[], None] | None] | None] = \
+            queue.Queue()
         self._interrupt = threading.Event()
         self.speaking = threading.Event()
         self.files: list[Path] = []
@@ -62,12 +73,15 @@ class Speaker:
         self._thread = threading.Thread(target=self._run, name="speaker", daemon=True)
         self._thread.start()
 
-    def say(self, text: str, ref: str | None = None) -> None:
-        """Queue a line (``ref``: the asker's id; a local speaker has no one to tell)."""
-        self._queue.put((text, ref))
+    def say(self, text: str, ref: str | None = None,
+            done: Callable[[], None] | None = None) -> None:
+        """Queue a line (``ref``: the asker's id; a local speaker has no one to tell);
+        ``done()`` is called once it has been said, cut short or dropped."""
+        self._queue.put((text, ref, done))
 
     def interrupt(self) -> None:
-        drain(self._queue)
+        for _, _, done in drain(self._queue):
+            line_over(done)
         self._interrupt.set()
         if self.out_dir is None:
             import sounddevice as sd  # deferred: loads PortAudio
@@ -84,7 +98,7 @@ class Speaker:
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
-            text, _ = item
+            text, _, done = item
             self._interrupt.clear()
             self.speaking.set()
             started = time.perf_counter()
@@ -95,6 +109,7 @@ class Speaker:
             finally:
                 self.last_ms = (time.perf_counter() - started) * 1000
                 self.speaking.clear()
+                line_over(done)
 
     def _say(self, text: str, started: float) -> None:
         sentences = split_sentences(text) or [text]
