@@ -70,9 +70,27 @@ def test_a_recognisers_wrong_kanji_costs_what_a_sound_alike_costs(ja):
 
 
 @pytest.mark.parametrize("text", ["汲み出しを開始しないで", "デュワー７から充填を開始しないで",
-                                  "圧縮機を起動するな", "記録しなくていい"])
+                                  "圧縮機を起動するな", "記録しなくていい", "移送は開始しません",
+                                  "すみません、圧縮機は止めません", "移送を開始しない？"])
 def test_a_negated_command_is_refused(ja, text):
     assert ja.parse(text).intent is None
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    # 「すみません」 was read すみま + 1000, and the negation 〜ません with it: every excuse-me was
+    # refused as a negation, a stop too (a stop refused as negated is not acted on)
+    ("すみません、移送を止めて", "stop_transfer", {}),
+    ("すみません、デュワー3の残量を教えていただけますか", "read_level", {"dewar": "3"}),
+    ("デュワー7の液面を教えてくれませんか", "read_level", {"dewar": "7"}),  # a polite request
+    ("1000リットルは何立方メートル？", "convert_units", {"amount": 1000, "unit": "L",
+                                                        "to_unit": "m3"}),
+    # a question asked with a negation asks; only a question may
+    ("デュワー3の圧力、高くない？", "read_pressure", {"dewar": "3"}),
+    ("汲み出し場の酸素、問題ない？", "read_oxygen", {"room": "transfer_bay"}),
+])
+def test_what_only_looks_negated_is_understood(ja, text, intent, slots):
+    result = ja.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
 
 
 def test_workplace_talk_is_not_a_command(ja):
@@ -88,6 +106,8 @@ def test_workplace_talk_is_not_a_command(ja):
     ("二〇二六年", "2026年"),
     # kanji that are not numbers here, and kana that only look like them
     ("一番いい", "一番いい"), ("もう一度", "もう一度"), ("ごめん", "ごめん"), ("田中研に", "田中研に"),
+    ("すみません", "すみません"), ("ぜんぶで", "ぜんぶで"), ("まんたん", "まんたん"),
+    ("せんリットル", "1000リットル"),
 ])
 def test_numbers_are_read_however_they_are_written(written, digits):
     assert numbers_to_digits(written) == digits
@@ -201,10 +221,11 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
 
 
 @pytest.mark.parametrize(("name", "floor"), [
-    ("ja-report.yaml", 0.90),  # the result: 96.2 % (50 of 52) after session 18's wording
-    # (chosen on ja-tune2); 94.2 % before it, 82.7 % before the first round of tuning
+    ("ja-report.yaml", 0.90),  # the result: 98.1 % (51 of 52) after session 19's wording
+    # (chosen on ja-tune3); 96.2 % after session 18's, 82.7 % before the first round of tuning
     ("ja-tune.yaml", 0.95),  # training score: 100 % (93.3 % before session 17, 68.9 % first)
     ("ja-tune2.yaml", 0.95),  # training score: 100 % (79.2 % when first run, session 18)
+    ("ja-tune3.yaml", 0.95),  # training score: 100 % (71.9 % when first run, session 19)
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating

@@ -40,6 +40,9 @@ def test_bent_matches_score_lower_than_exact(engine):
     ("don't start the transfer", "negated"),
     ("do not start the compressor", "negated"),
     ("never start the transfer", "negated"),
+    ("doesn't matter, start the transfer", "negated"),  # a question's negation acts on nothing
+    ("don't log fifty litres", "negated"),
+    ("nobody knows when dewar twelve will run out", "negated"),  # says, does not ask
     ("log five thousand litres", "out of range"),
     ("start the transfer to a hundred and fifty percent", "out of range"),
     ("", "empty"),
@@ -51,6 +54,12 @@ def test_rejections_say_why(engine, text, reason):
     assert result.intent is None and reason in result.reason
     as_json = result.to_json()
     assert as_json["intent"] is None and as_json["slots"] == {}
+
+
+def test_a_question_asked_with_a_negation_is_a_question(engine):
+    """A question changes nothing; its language's asking negations ask ("doesn't ...")."""
+    result = engine.parse("doesn't dewar seven have much left")
+    assert (result.intent, result.slots) == ("read_level", {"dewar": "7"})
 
 
 def test_out_of_range_names_slot_and_bounds(engine):

@@ -772,8 +772,7 @@ class WhisperRecognizer:
         if not meant and parsed.confidence < settings.min_confidence_without_wake:
             return None  # not meant for wanwan, or nothing like a command
         # Whisper writes "not" for a mumbled "that"; a negation only blocks a sentence that acts
-        negated = any(t.text in self.engine.language.negations
-                      for t in self.engine.catalog.normalise(command))
+        negated = bool(self.engine.language.negating(self.engine.catalog.normalise(command)))
         wake_tokens = _wake_prefix(self.tokenizer, free_tokens, command) if woke else 0
         prefix = prompt + self.start_tokens + free_tokens[:wake_tokens]
         state, first = starts(prefix)

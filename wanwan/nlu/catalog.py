@@ -22,13 +22,13 @@ SlotValue = str | int | float
 
 TOP_LEVEL_KEYS = {"language", "settings", "lists", "expansion_rules", "intents", "reject"}
 INTENT_KEYS = {"description", "actuating", "min_confidence", "data", "tests", "response",
-               "ends_turn"}
+               "ends_turn", "question"}
 DATA_KEYS = {"sentences", "slots"}
 LIST_KEYS = {"values", "range", "external", "description", "qualifier"}
 RANGE_KEYS = {"from", "to", "decimals", "unit"}
-LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "function_words",
-                 "ignore_words", "number_homophones", "wake_soundalikes", "stop_words",
-                 "symbols", "lead_ins", "tail_outs"}
+LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations",
+                 "asking_negations", "function_words", "ignore_words", "number_homophones",
+                 "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs"}
 
 
 class CatalogErrors(ValueError):
@@ -116,6 +116,9 @@ class Intent:
     # a sentence of this intent ends the turn at the first pause, whatever another intent
     # could make of more words ("stop": acting at once is always the safe reading)
     ends_turn: bool = False
+    # a question, which changes nothing: the language's asking negations in it ask ("isn't
+    # dewar seven empty?", 「空になってない？」) rather than refuse
+    question: bool = False
 
 
 @dataclass
@@ -345,6 +348,8 @@ class _Loader:
             spellings={str(k): str(v) for k, v in (lang.get("spellings") or {}).items()},
             skip_words=self.words(lang.get("skip_words"), language_code),
             negations=self.words(lang.get("negations"), language_code),
+            not_negations=self.phrases(lang.get("not_negations"), language_code),
+            asking_negations=self.words(lang.get("asking_negations"), language_code),
             function_words=self.words(lang.get("function_words"), language_code),
             ignore_words=self.words(lang.get("ignore_words"), language_code),
             number_homophones={str(k): int(v) for k, v in
@@ -406,7 +411,10 @@ class _Loader:
                 line=line,
                 response=str(body.get("response", "")),
                 ends_turn=self.flag(body, "ends_turn", f"intent {name!r}", path),
+                question=self.flag(body, "question", f"intent {name!r}", path),
             )
+            if intent.question and intent.actuating:
+                self.error(f"intent {name!r}: a question cannot be actuating", path, line)
             self.intents[name] = intent
             self.read_data(intent, body.get("data"), path, _line(body, "data"), language,
                            rule_lookup)

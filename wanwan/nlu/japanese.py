@@ -39,9 +39,13 @@ _KANJI_NUMBER = re.compile(r"[〇零一二三四五六七八九十百千万]+(?:
 _KANA_DIGITS = [(reading, value) for reading, value in _KANA_PARTS if value < 10]
 _KANA_NUMBER = re.compile("(?:" + "|".join(sorted(
     {p for p, _ in _KANA_WHOLE} | {_KANA_POINT}, key=len, reverse=True)) + ")+")
-# kanji that are numbers only inside words here: 一番 (the best), 一度 (once), 十分 (enough)
+# kanji that are numbers only inside words here: 一番 (the best), 一度 (once), 十分 (enough);
+# and words in kana with a number's reading in them: the polite negative 〜ません (not 〜ま1000,
+# which made every 「すみません」 a negation and every 1000 one), ぜんぶ (all), まんたん (full)
 _NOT_NUMBERS = ("一番", "一度", "十分", "一緒", "一応", "一旦", "一杯", "一部", "一時", "一気",
-                "万一", "一般", "同一", "統一", "唯一", "一つ")
+                "万一", "一般", "同一", "統一", "唯一", "一つ",
+                "ません", "ぜんぶ", "ぜんぜん", "ぜんいん", "ぜんたい", "まんたん", "まんなか",
+                "じゅうぶん", "せんせい", "せんげつ", "せんしゅう", "せんじつ")
 
 
 def _combine(parts: list[int]) -> int:

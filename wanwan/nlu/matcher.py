@@ -457,7 +457,7 @@ class IntentEngine:
             for topic, rest in ((tokens[:cut], tokens[cut:]), (tokens[-cut:], tokens[:-cut])):
                 if not any(t.text in names for t in topic):
                     continue  # it names nothing this intent asks about
-                if any(t.text in self.language.negations for t in topic):
+                if self.language.negating(topic):
                     continue  # "not dewar seven": a topic that denies is no topic
                 result, _ = self._parse_tokens(text, rest, {intent})
                 if result.intent is None:
@@ -844,8 +844,10 @@ class IntentEngine:
             return ParseResult(text, None, {}, best.confidence if confidence is None
                                else confidence, reason=reason, near=intent.name)
 
-        negations = [t.text for t in tokens if t.text in self.language.negations]
-        if any(word not in best.words for word in negations):
+        denied = self.language.negating(tokens)
+        if intent.question:
+            denied = [word for word in denied if word not in self.language.asking_negations]
+        if any(word not in best.words for word in denied):
             return reject("negated")
         if best.confidence < intent.min_confidence:
             return reject(f"not sure enough ({best.confidence:.2f} < {intent.min_confidence})")

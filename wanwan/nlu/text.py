@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -49,6 +50,12 @@ class Language:
     spellings: dict[str, str] = field(default_factory=dict)
     skip_words: frozenset[str] = frozenset()
     negations: frozenset[str] = frozenset()
+    # phrases with a negation's word in them that do not deny: 「すみません」 (excuse me), the
+    # polite request 「〜くれませんか」 ("won't you...": please)
+    not_negations: tuple[tuple[str, ...], ...] = ()
+    # negations that, in a question, ask rather than deny ("isn't dewar seven empty?",
+    # 「高くない？」); "nobody knows when dewar twelve runs out" still denies
+    asking_negations: frozenset[str] = frozenset()
     function_words: frozenset[str] = frozenset()
     ignore_words: frozenset[str] = frozenset()
     number_homophones: dict[str, int] = field(default_factory=dict)
@@ -64,6 +71,19 @@ class Language:
     # is cut around them before the analyser splits it, as a user dictionary would, so that
     # 「圧縮機動かして」 is not read 圧縮 / 機動 (mobility) / か / し / て
     written_words: frozenset[str] = frozenset()
+
+    def negating(self, tokens: Sequence[Token]) -> list[str]:
+        """The words of ``tokens`` that deny, outside the phrases that only look as if they
+        did (``not_negations``)."""
+        texts = [t.text for t in tokens]
+        excused = [False] * len(texts)
+        for phrase in self.not_negations:
+            size = len(phrase)
+            for start in range(len(texts) - size + 1):
+                if tuple(texts[start:start + size]) == phrase:
+                    excused[start:start + size] = [True] * size
+        return [text for text, free in zip(texts, excused, strict=True)
+                if not free and text in self.negations]
 
     @property
     def spaced(self) -> bool:
