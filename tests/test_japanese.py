@@ -76,6 +76,14 @@ def test_a_negated_command_is_refused(ja, text):
     assert ja.parse(text).intent is None
 
 
+@pytest.mark.parametrize("text", ["入ってる", "入って", "はい、入ってます", "入っています"])
+def test_it_is_in_is_not_a_confirmation(ja, text):
+    """「それで合ってます」 (that's right) confirms; 「はい合ってる」 is said like 「入ってる」 (it
+    is in, of a fill), which must never act on a read-back."""
+    assert ja.parse(text).intent != "confirm"
+    assert ja.parse("それで合ってます").intent == "confirm"
+
+
 @pytest.mark.parametrize(("text", "intent", "slots"), [
     # 「すみません」 was read すみま + 1000, and the negation 〜ません with it: every excuse-me was
     # refused as a negation, a stop too (a stop refused as negated is not acted on)
