@@ -62,6 +62,19 @@ def test_a_question_asked_with_a_negation_is_a_question(engine):
     assert (result.intent, result.slots) == ("read_level", {"dewar": "7"})
 
 
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("aff affirmative", "confirm", {}),  # Whisper, on a hurried "affirmative" (en-tune6)
+    ("st stop the transfer", "stop_transfer", {}),
+    ("log log fifty litres to tanaka lab", "log_volume",
+     {"amount": 50, "unit": "L", "lab": "tanaka"}),
+    ("what is the dew dewar seven level", "read_level", {"dewar": "7"}),
+])
+def test_a_word_begun_and_said_again_is_a_false_start(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots)
+    assert result.confidence >= 0.9
+
+
 def test_out_of_range_names_slot_and_bounds(engine):
     result = engine.parse("log 5000 litres to tanaka lab")
     assert result.reason == "amount 5000 is out of range (0.1–1000)"

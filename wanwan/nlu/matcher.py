@@ -888,6 +888,14 @@ class IntentEngine:
         return slots, None
 
 
+def _false_start(token: Token, following: Token | None) -> bool:
+    """A word begun and said again whole, or said twice: "aff affirmative", "st stop", "log
+    log fifty litres". People do it when they hurry; recognisers write it down; it says
+    nothing, so it costs what a filler costs."""
+    return (following is not None and not token.is_number and not following.is_number
+            and len(token.text) >= 2 and following.text.startswith(token.text))
+
+
 class _Costs:
     """The costs of the moves against one utterance, worked out once and shared by every
     template aligned to it."""
@@ -898,7 +906,8 @@ class _Costs:
         self.texts = [t.text for t in tokens]
         self.values = [t.value for t in tokens]
         self.single_word_number = [t.is_number and " " not in t.source for t in tokens]
-        self.ins = [engine._ins_cost(t) for t in tokens]
+        self.ins = [INS_COST_SKIP if _false_start(t, following) else engine._ins_cost(t)
+                    for t, following in zip(tokens, [*tokens[1:], None], strict=True)]
         self.skip = engine.language.skip_words
         self.homophones = engine.language.number_homophones
         self._subs: dict[str, list[float | None]] = {}
