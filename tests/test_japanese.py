@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import ROOT
 from wanwan import load_engine
 from wanwan.nlu.japanese import numbers_to_digits, segment, sound
+from wanwan.nlu.text import Token
 from wanwan.nlu.wake import split_wake
 
 
@@ -74,6 +75,15 @@ def test_a_recognisers_wrong_kanji_costs_what_a_sound_alike_costs(ja):
                                   "すみません、圧縮機は止めません", "移送を開始しない？"])
 def test_a_negated_command_is_refused(ja, text):
     assert ja.parse(text).intent is None
+
+
+def test_a_negation_of_two_words_denies_only_whole(ja):
+    """〜ません is ませ + ん to the analyser; a lone ん is as often 「〜んです」 (explaining), and
+    「はい、ぞんぞ」 (Whisper on a noisy 「はい、どうぞ」) is no negation."""
+    language = ja.language
+    assert ("ませ", "ん") in language.negation_phrases and "ん" not in language.negations
+    assert language.negating([Token(w) for w in ["はい", "ぞ", "ん", "ぞ"]]) == []
+    assert language.negating([Token(w) for w in ["開始", "し", "ませ", "ん"]]) == ["ませ", "ん"]
 
 
 @pytest.mark.parametrize("text", ["入ってる", "入って", "はい、入ってます", "入っています"])

@@ -50,6 +50,9 @@ class Language:
     spellings: dict[str, str] = field(default_factory=dict)
     skip_words: frozenset[str] = frozenset()
     negations: frozenset[str] = frozenset()
+    # negations of more than one word, which deny only together: 〜ません is ませ + ん to the
+    # analyser, and a lone ん is as often 「〜んです」 (explaining) as a negation
+    negation_phrases: tuple[tuple[str, ...], ...] = ()
     # phrases with a negation's word in them that do not deny: 「すみません」 (excuse me), the
     # polite request 「〜くれませんか」 ("won't you...": please)
     not_negations: tuple[tuple[str, ...], ...] = ()
@@ -76,14 +79,20 @@ class Language:
         """The words of ``tokens`` that deny, outside the phrases that only look as if they
         did (``not_negations``)."""
         texts = [t.text for t in tokens]
-        excused = [False] * len(texts)
-        for phrase in self.not_negations:
-            size = len(phrase)
-            for start in range(len(texts) - size + 1):
-                if tuple(texts[start:start + size]) == phrase:
-                    excused[start:start + size] = [True] * size
-        return [text for text, free in zip(texts, excused, strict=True)
-                if not free and text in self.negations]
+
+        def found(phrases: Sequence[tuple[str, ...]]) -> list[bool]:
+            marks = [False] * len(texts)
+            for phrase in phrases:
+                size = len(phrase)
+                for start in range(len(texts) - size + 1):
+                    if tuple(texts[start:start + size]) == phrase:
+                        marks[start:start + size] = [True] * size
+            return marks
+
+        excused = found(self.not_negations)
+        denying = found(self.negation_phrases)
+        return [text for text, free, said in zip(texts, excused, denying, strict=True)
+                if not free and (said or text in self.negations)]
 
     @property
     def spaced(self) -> bool:
