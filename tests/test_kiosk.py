@@ -100,3 +100,17 @@ def test_the_time_to_confirm_starts_when_the_read_back_has_been_said(lab, whispe
     speaker.close()
     assert turn.decision == "confirmed", turn.reply
     assert not lab.replies_for(BAY, "notice")
+
+
+def test_the_follow_up_window_starts_when_the_reply_has_been_said(lab, whisper, tmp_path):
+    """A long reply (the help takes seconds to say) must not use up the window in which the
+    next command needs no wake phrase: it opens when the reply ends."""
+    speaker = Speaker(make_synthesizer("espeak"), out_dir=tmp_path / "replies", realtime=True)
+    pipeline = VoicePipeline.for_speech(lab.engine, whisper, lab.config.speech)
+    with Kiosk(lab, pipeline, speaker, BAY, follow_up_s=1.0) as kiosk:
+        started = time.monotonic()
+        lab.ask("help", BAY)
+        assert speaker.wait_idle(30)
+        assert time.monotonic() - started > 2.0  # longer than the window
+        assert kiosk.turns.expecting(pending=False) == "follow-up"
+    speaker.close()
