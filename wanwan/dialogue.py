@@ -239,8 +239,7 @@ class Dialogue:
         ahead = self.config.timeouts.confirm_s + (0 if finished else SPEAKING_AT_MOST_S)
         pending.deadline = time.monotonic() + ahead
 
-    def _answer_in_time(self, state: SiteState, deadline: float, said_at: float | None,
-                        now: float) -> bool:
+    def _answer_in_time(self, deadline: float, said_at: float | None, now: float) -> bool:
         """Whether speech said at ``said_at`` (default: now) answers within ``deadline``; an
         answer said in time but recognised more than ``answer_grace_s`` late is late all the
         same (what was read back may no longer hold)."""
@@ -285,7 +284,7 @@ class Dialogue:
         site = state.site
         state.stops_at_turn = state.stops
         awaiting, state.awaiting = state.awaiting, None
-        if awaiting is not None and self._answer_in_time(state, awaiting.deadline, said_at,
+        if awaiting is not None and self._answer_in_time(awaiting.deadline, said_at,
                                                          time.monotonic()):
             if parse.intent == IntentName.CANCEL:
                 return Turn(site.id, parse.text, parse, self.say("dialogue.cancelled"),
@@ -316,7 +315,7 @@ class Dialogue:
                 return turn(self.say("dialogue.confirm_elsewhere"), Decision.REFUSED)
             if intent == IntentName.CONFIRM:
                 state.pending = None
-                if not self._answer_in_time(state, pending.deadline, said_at, time.monotonic()):
+                if not self._answer_in_time(pending.deadline, said_at, time.monotonic()):
                     return turn(self.say("dialogue.too_late"), Decision.EXPIRED)
                 return self._execute(state, pending.intent, pending.slots, parse, turn,
                                      decision=Decision.CONFIRMED)
@@ -536,8 +535,8 @@ class Dialogue:
 
     def _answer_coming(self, state: SiteState, pending: Pending, now: float) -> bool:
         """Speech said before the read-back's deadline is still being recognised."""
-        return now <= pending.deadline + self.config.timeouts.answer_grace_s and any(
-            said <= pending.deadline for said in list(state.answers_heard.values()))
+        return any(self._answer_in_time(pending.deadline, said, now)
+                   for said in list(state.answers_heard.values()))
 
     def active_alarms(self) -> list[ActiveAlarm]:
         """The alarms active now, each with the sites that acknowledged it (copies)."""

@@ -343,14 +343,13 @@ class _Loader:
     def build(self, extra_lists: Mapping[str, Iterable[ListValue]] | None) -> Catalog:
         lang = self.language_raw
         language_code = str(lang.get("code", self.folder.name or "en"))
+        negations = self.phrases(lang.get("negations"), language_code)
         language = Language(
             code=language_code,
             spellings={str(k): str(v) for k, v in (lang.get("spellings") or {}).items()},
             skip_words=self.words(lang.get("skip_words"), language_code),
-            negations=frozenset(p[0] for p in self.phrases(lang.get("negations"),
-                                                            language_code) if len(p) == 1),
-            negation_phrases=tuple(p for p in self.phrases(lang.get("negations"), language_code)
-                                   if len(p) > 1),
+            negations=frozenset(p[0] for p in negations if len(p) == 1),
+            negation_phrases=tuple(p for p in negations if len(p) > 1),
             not_negations=self.phrases(lang.get("not_negations"), language_code),
             asking_negations=self.words(lang.get("asking_negations"), language_code),
             function_words=self.words(lang.get("function_words"), language_code),
