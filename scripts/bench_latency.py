@@ -95,9 +95,10 @@ def build_clips(n: int, seed: int, snr_db: float | None) -> list[dict]:
     return clips
 
 
-def run(engine_name: str, mode: str, clips: list[dict]) -> dict:
+def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int) -> dict:
     """``mode``: "meaning" (guess at the first pause, end there when complete), "pause" (guess
-    at the first pause, always wait the full silence), "end" (recognise at the end only)."""
+    at the first pause, always wait the full silence), "end" (recognise at the end only);
+    ``pause_ms``: the pause at which the guess is made."""
     import paho.mqtt.client as mqtt
 
     from wanwan import load_engine
@@ -105,18 +106,21 @@ def run(engine_name: str, mode: str, clips: list[dict]) -> dict:
     from wanwan.assistant import Assistant
     from wanwan.audio.vad import EndpointerSettings, chunks
     from wanwan.config import load_config
+    from wanwan.messages import messages
     from wanwan.progress import Progress
-    from wanwan.tts import site_synthesizer, split_sentences
+    from wanwan.tts import site_synthesizer
     from wanwan.voice import LiveHearing, VoicePipeline
 
     config = load_config(ROOT / "config")
     voice = site_synthesizer(config)
     voice.synthesize("Ready.")  # loaded and warm, as a running kiosk's is
+    voice.prepare(messages(config.language).fixed_sentences())  # as a kiosk does at start
     engine = load_engine(None, None)
     recognizer = make_recognizer(engine_name, engine, wake=config.speech.wake_phrase)
     pipeline = VoicePipeline(engine, recognizer, wake=config.speech.wake_phrase,
                              endpointing=EndpointerSettings(
-                                 end_silence_ms=config.speech.end_silence_ms))
+                                 end_silence_ms=config.speech.end_silence_ms,
+                                 pause_ms=pause_ms))
     site = "bay-1"
     arrivals: queue.Queue[tuple[float, dict]] = queue.Queue()
     end_to_mqtt, from_sound, asr_ms, misses = [], [], [], 0
@@ -136,7 +140,7 @@ def run(engine_name: str, mode: str, clips: list[dict]) -> dict:
             listener.subscribe(f"{config.topic_prefix}/site/{site}/intent", qos=1)
             listener.loop_start()
             time.sleep(0.3)
-            label = f"{engine_name} {mode}"
+            label = f"{engine_name} {mode} {pause_ms}"
             speculate = mode != "end"
             with LiveHearing(pipeline, speculate=speculate, by_meaning=mode == "meaning"
                              ) as hearing, \
@@ -151,7 +155,7 @@ def run(engine_name: str, mode: str, clips: list[dict]) -> dict:
                         for heard in hearing.feed(block):
                             heard_texts.append(heard.transcript.text)
                             turn = assistant.ask(heard.command, site, parse=heard.parse)
-                            voice.synthesize(split_sentences(turn.reply)[0])
+                            voice.synthesize(voice.split(turn.reply)[0])
                             first_audio = time.perf_counter()
                             arrived, message = arrivals.get(timeout=10)
                             last_sound = started + clip["speech_end"] / 16000
@@ -179,7 +183,8 @@ def run(engine_name: str, mode: str, clips: list[dict]) -> dict:
             listener.loop_stop()
             listener.disconnect()
             assistant.close()
-    return {"engine": recognizer.name, "mode": mode, "n": len(end_to_mqtt),
+    return {"engine": recognizer.name, "mode": mode, "pause_ms": pause_ms,
+            "n": len(end_to_mqtt),
             "end_p50": statistics.median(end_to_mqtt), "end_p95": pct(end_to_mqtt, 95),
             "end_max": max(end_to_mqtt), "sound_p50": statistics.median(from_sound),
             "sound_p95": pct(from_sound, 95), "closed_n": len(closed_sound),
@@ -199,6 +204,8 @@ def main() -> int:
     ap.add_argument("--utterances", type=int, default=40)
     ap.add_argument("--modes", default="meaning,pause,end",
                     help="meaning (end when complete), pause (guess at the first pause), end")
+    ap.add_argument("--pauses", default="210",
+                    help="pauses (ms) at which the guess is made, side by side: 210,120")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--snr", type=float, default=None,
                     help="pink noise throughout, at this SNR (dB) to the speech")
@@ -210,12 +217,14 @@ def main() -> int:
           f"{f', {noisy} at {args.snr:g} dB' if noisy else ''}), "
           f"{seconds / 60:.1f} min of audio per run, fed in real time\n", file=sys.stderr)
     modes = args.modes.split(",")
-    rows = [run(e, m, clips) for e in args.engines.split(",") for m in modes]
+    rows = [run(e, m, clips, int(p)) for e in args.engines.split(",") for m in modes
+            for p in args.pauses.split(",")]
     when = {"meaning": "ends by meaning", "pause": "guess at the pause", "end": "at the end"}
     closed = sum(c["closed"] for c in clips)
     print(f"{closed} of {len(clips)} commands are closed sentences; reply voice: "
           f"{rows[0]['voice']}\n")
-    print("| | " + " | ".join(f"{r['engine']} ({when[r['mode']]})" for r in rows) + " |")
+    print("| | " + " | ".join(f"{r['engine']} ({when[r['mode']]}, guess at {r['pause_ms']} ms)"
+                              for r in rows) + " |")
     print("|---|" + "---|" * len(rows))
     lines = [
         ("end of speech to intent on MQTT, p50 / p95",
@@ -238,7 +247,8 @@ def main() -> int:
         print(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
     for r in rows:
         if r["wrong"]:
-            print(f"\n{r['engine']} ({when[r['mode']]}), wrong, missing or split:")
+            print(f"\n{r['engine']} ({when[r['mode']]}, guess at {r['pause_ms']} ms), wrong, "
+                  "missing or split:")
             print("\n".join(f"- {line}" for line in r["wrong"]))
     return 0
 

@@ -114,3 +114,18 @@ def test_the_follow_up_window_starts_when_the_reply_has_been_said(lab, whisper, 
         assert time.monotonic() - started > 2.0  # longer than the window
         assert kiosk.turns.expecting(pending=False) == "follow-up"
     speaker.close()
+
+
+def test_a_kiosk_says_its_fixed_lines_the_moment_they_are_decided(lab, whisper, tmp_path):
+    """The site's voice (Piper) makes the lines no value changes ahead, in the background:
+    the reply to a stop is ready to play at once."""
+    speaker = Speaker(make_synthesizer(), out_dir=tmp_path / "replies")
+    pipeline = VoicePipeline.for_speech(lab.engine, whisper, lab.config.speech)
+    with Kiosk(lab, pipeline, speaker, BAY) as kiosk:
+        assert kiosk.preparing.join(120)
+        assert kiosk.preparing.made > 40
+        turn = lab.ask("stop", BAY)
+        assert speaker.wait_idle(30)
+    speaker.close()
+    assert speaker.synth.split(turn.reply)[0] in kiosk.say.fixed_sentences(), turn.reply
+    assert speaker.first_audio_ms < 20  # a Piper sentence takes 50-200 ms to make

@@ -80,3 +80,17 @@ def test_a_japanese_site_hears_its_alarms_in_japanese(japanese_lab):
 
     alarm = wait_for(lambda: next((r for r in heard if r.kind == "alarm"), None))
     assert alarm.text == "酸素濃度警報：17.2パーセント、18パーセントを下回りました。退室して換気してください。"
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_the_fixed_sentences_are_whole_sentences_no_value_changes(language):
+    """What a voice makes ahead: every sentence of the lines that holds no value, also those
+    after a read-back's values, and nothing that is only part of a sentence."""
+    fixed = Messages(language).fixed_sentences()
+    assert len(fixed) == len(set(fixed)) > 40
+    assert not [s for s in fixed if "{" in s or "}" in s]
+    expected = {"en": ["Transfer stopped.", "Say confirm, or cancel.", "Which dewar?", "Yes?"],
+                "ja": ["確認かキャンセルと言ってください。", "どのデュワーですか？"]}[language]
+    assert set(expected) <= set(fixed)
+    fragments = {"en": ["gas bag", "auto", "today"], "ja": ["ガスバッグ", "今日"]}[language]
+    assert not set(fragments) & set(fixed)

@@ -25,7 +25,7 @@ from wanwan.assistant import Assistant
 from wanwan.dialogue import Reply, Turn
 from wanwan.messages import messages
 from wanwan.names import STOPS, ReplyKind
-from wanwan.tts import Speaker
+from wanwan.tts import Preparation, Speaker
 from wanwan.voice import Heard, LiveHearing, VoicePipeline
 
 log = logging.getLogger(__name__)
@@ -139,6 +139,8 @@ class Kiosk:
         self._answer_hold: Callable[[], None] | None = None
         self._unsubscribe = [assistant.on_reply(self._on_reply),
                              assistant.on_stop(self._on_stop)]
+        # "Transfer stopped.", "Say confirm, or cancel.": said the moment they are decided
+        self.preparing = Preparation(speaker.synth, self.say.fixed_sentences())
 
     # -- speech out: everything said at this site ----------------------------------------------
     def _on_reply(self, reply: Reply) -> None:
@@ -229,6 +231,7 @@ class Kiosk:
         return KioskTurn(heard, True, why, future)
 
     def close(self) -> None:
+        self.preparing.stop()
         self._release_answer_hold()
         for unsubscribe in self._unsubscribe:
             unsubscribe()

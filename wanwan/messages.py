@@ -8,7 +8,9 @@ answers in Japanese from the same code. Every language file has the same keys wi
 
 from __future__ import annotations
 
+import re
 import string
+import unicodedata
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -17,6 +19,9 @@ import yaml
 
 from wanwan.errors import UserError
 from wanwan.nlu.text import in_cjk_script
+
+# where one sentence ends and the next begins, in a spaced script or in Japanese
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -63,6 +68,18 @@ class Messages:
         """The line ``key`` (without blanks), or ``fallback`` where the lines have none (a kind
         of instrument or alarm wanwan does not know by name)."""
         return self.lines.get(key, fallback)
+
+    def fixed_sentences(self) -> list[str]:
+        """Every whole sentence of the lines that no value changes ("Transfer stopped.",
+        "Say confirm, or cancel." after a read-back's values): what a voice can make before
+        anyone asks. Fragments ("gas bag") are left out: a sentence ends in punctuation."""
+        out: dict[str, None] = {}
+        for line in self.lines.values():
+            for sentence in _SENTENCE_END.split(line.strip()):
+                if "{" not in sentence and any(c.isalpha() for c in sentence) \
+                        and unicodedata.category(sentence[-1]) == "Po":
+                    out[sentence.strip()] = None
+        return list(out)
 
     def sentences(self, *parts: str) -> str:
         """Sentences one after the other, as the language writes them (a space in English,

@@ -9,19 +9,19 @@ from pathlib import Path
 
 from wanwan.config import SiteConfig
 from wanwan.errors import UserError
-from wanwan.tts.base import Synthesizer, Voice
+from wanwan.tts.base import Preparation, Synthesizer, Voice, split_sentences
 from wanwan.tts.espeak import EspeakSynthesizer
 from wanwan.tts.kokoro import VOICES as KOKORO_VOICES
 from wanwan.tts.kokoro import KokoroSynthesizer
 from wanwan.tts.lexicon import Lexicon, Pronunciation, load_lexicon
 from wanwan.tts.openjtalk import OpenJTalkSynthesizer
-from wanwan.tts.piper import PiperSynthesizer, bundled_voice, split_sentences
+from wanwan.tts.piper import PiperSynthesizer, bundled_voice
 from wanwan.tts.speaker import Speaker, require_output_device
 
 __all__ = ["ENGINES", "EspeakSynthesizer", "Lexicon", "OpenJTalkSynthesizer", "PiperSynthesizer",
-           "Pronunciation",
-           "Speaker", "Synthesizer", "Voice", "bundled_voice", "load_lexicon",
-           "make_synthesizer", "require_output_device", "site_synthesizer", "split_sentences"]
+           "Preparation", "Pronunciation", "Speaker", "Synthesizer", "Voice", "bundled_voice",
+           "load_lexicon", "make_synthesizer", "require_output_device", "site_synthesizer",
+           "split_sentences"]
 
 log = logging.getLogger(__name__)
 

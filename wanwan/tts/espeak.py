@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ import soundfile as sf
 
 from wanwan.audio.io import resample
 from wanwan.errors import UserError
-from wanwan.tts.base import Voice
+from wanwan.tts.base import Voice, split_sentences
 from wanwan.tts.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,13 @@ class EspeakSynthesizer:
         if not _holds_audio(path):
             raise UserError(f"speech synthesis wrote no audio to {path}")
         return path
+
+    def split(self, text: str) -> list[str]:
+        return split_sentences(text)
+
+    def prepare(self, texts: Iterable[str]) -> int:
+        """Nothing is kept: pyttsx3 speaks whole lines, through a file."""
+        return 0
 
     def _espeak(self, text: str, path: Path) -> None:
         subprocess.run(["espeak-ng", "-v", self.voice.name, "-s", str(self.voice.rate),

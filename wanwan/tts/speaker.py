@@ -21,7 +21,6 @@ from wanwan.audio.io import write_wav
 from wanwan.errors import UserError
 from wanwan.queues import drain, wait_idle
 from wanwan.tts.base import Synthesizer
-from wanwan.tts.piper import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ class Speaker:
                 line_over(done)
 
     def _say(self, text: str, started: float) -> None:
-        sentences = split_sentences(text) or [text]
+        sentences = self.synth.split(text) or [text]
         pending: list[Future[np.ndarray]] = [self._synth.submit(self.synth.synthesize, s)
                                              for s in sentences]
         rate = self.synth.sample_rate
