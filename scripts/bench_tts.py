@@ -157,6 +157,8 @@ def with_noise(speech: np.ndarray, noise: np.ndarray, snr_db: float, rng) -> np.
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--no-base", action="store_true", help="Whisper tiny.en only")
+    ap.add_argument("--default-only", action="store_true",
+                    help="the default voice only (with --no-base: about 5 minutes)")
     ap.add_argument("--json", type=Path, help="write every transcript here")
     args = ap.parse_args()
 
@@ -168,6 +170,8 @@ def main() -> int:
     replies = gather_replies()
     print(f"{len(replies)} different replies", file=sys.stderr)
     speakers = voices()
+    if args.default_only:
+        speakers = {DEFAULT: speakers[DEFAULT]}
     ears = listeners(not args.no_base)
     conditions: list[tuple[str, str | None, float | None]] = [("clean", None, None)]
     if (SHARED / "noise").is_dir():

@@ -29,7 +29,7 @@ def test_ask_json_contract(tmp_path, monkeypatch):
 def test_ask_logs_and_ledger_exports_csv(tmp_path, monkeypatch):
     monkeypatch.setenv("WANWAN_DB", str(tmp_path / "db.sqlite3"))
     proc = run_cli("ask", "log twelve point five litres to sato lab")
-    assert proc.stdout.decode().strip() == "Logged 12.5 litres of liquid helium dispensed to Sato lab."
+    assert proc.stdout.decode().strip() == "Recorded 12.5 litres of liquid helium dispensed to Sato lab."
     out = run_cli("ledger", "export", "--csv")
     rows = list(csv.DictReader(io.StringIO(out.stdout.decode())))
     assert [(r["amount"], r["unit"], r["lab"], r["site"]) for r in rows] == [

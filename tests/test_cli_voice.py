@@ -54,7 +54,7 @@ def test_demo_runs_the_whole_system(tmp_path):
     out = proc.stdout.decode()
     assert proc.returncode == 0, out + proc.stderr.decode()
     assert "demo: every step did what it should" in out
-    assert "(unprompted alarm)" in out and "Transfer stopped." in out
+    assert "(unprompted alarm)" in out and "The transfer has stopped." in out
     replies = sorted(tmp_path.glob("*/reply-*.wav"))  # one folder per site
     assert len(replies) == 10 and all(load_audio(p).duration > 0.4 for p in replies)
     assert "listening" in out  # the bare wake phrase, then the command without it

@@ -28,7 +28,7 @@ def test_confirm_starts_the_transfer_only_after_ack(lab):
                     "eighty five percent", BAY)
     assert first.decision == "readback"
     assert first.reply == ("Start transfer from dewar 7 into NMR 600, target 85 percent. "
-                           "Say confirm, or cancel.")
+                           "Please say confirm, or cancel.")
     assert transfer_state(lab).state == "idle"  # nothing sent on first hearing
     second = lab.ask("confirm", BAY)
     assert second.decision == "confirmed" and second.intent == "start_transfer"
@@ -130,7 +130,7 @@ def test_stop_during_transfer_stops_it_without_confirmation(lab):
     turn = lab.ask("stop", BAY)
     assert turn.decision == "stopped_transfer"
     assert [(c.command, c.ok) for c in turn.commands] == [("stop", True)]
-    assert turn.reply.startswith("Transfer stopped.")
+    assert turn.reply.startswith("The transfer has stopped.")
     assert transfer_state(lab).state == "stopped"
 
 
@@ -243,14 +243,14 @@ def test_repeat_and_help(lab):
 
 def test_log_undo_and_recovery_summary(lab):
     assert lab.ask("log fifty litres to tanaka lab from dewar twelve", KIOSK).reply == (
-        "Logged 50 litres of liquid helium dispensed to Tanaka lab, dewar 12.")
+        "Recorded 50 litres of liquid helium dispensed to Tanaka lab, dewar 12.")
     lab.ask("record twenty cubic metres of recovered gas", KIOSK)
     summary = lab.ask("how much did we recover this month", KIOSK).reply
     assert summary == ("This month: 20 cubic metres of gas recovered, 50 litres of liquid "
                        "supplied. Recovery rate 57 percent: recovered gas divided by supplied "
                        "litres times 0.7.")
     assert lab.ask("undo the last entry", KIOSK).decision == "readback"
-    assert lab.ask("confirm", KIOSK).reply.startswith("Undone: 20 cubic metres of helium gas")
+    assert lab.ask("confirm", KIOSK).reply.startswith("Taken back: 20 cubic metres of helium gas")
     entries = lab.ledger.entries()
     assert [e.undone for e in entries] == [False, True]
     assert lab.ask("undo", BAY).reply == "There is nothing to undo at this site."
@@ -374,7 +374,7 @@ def test_an_amount_left_out_is_asked_for(lab):
     asked = lab.ask("log to tanaka lab", KIOSK)
     assert asked.decision == "clarify" and asked.reply.startswith("How much?")
     done = lab.ask("fifty litres", KIOSK)
-    assert done.reply == "Logged 50 litres of liquid helium dispensed to Tanaka lab."
+    assert done.reply == "Recorded 50 litres of liquid helium dispensed to Tanaka lab."
 
 
 def test_a_question_back_can_be_cancelled_or_ignored(lab):

@@ -89,7 +89,7 @@ def test_the_fixed_sentences_are_whole_sentences_no_value_changes(language):
     fixed = Messages(language).fixed_sentences()
     assert len(fixed) == len(set(fixed)) > 40
     assert not [s for s in fixed if "{" in s or "}" in s]
-    expected = {"en": ["Transfer stopped.", "Say confirm, or cancel.", "Which dewar?", "Yes?"],
+    expected = {"en": ["The transfer has stopped.", "Please say confirm, or cancel.", "Which dewar?", "Yes?"],
                 "ja": ["確認かキャンセルと言ってください。", "どのデュワーですか？"]}[language]
     assert set(expected) <= set(fixed)
     fragments = {"en": ["gas bag", "auto", "today"], "ja": ["ガスバッグ", "今日"]}[language]

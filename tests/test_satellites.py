@@ -89,7 +89,7 @@ def test_two_satellites_one_server_each_with_its_own_turns(voice_lab, satellites
     bay, kiosk = satellites(BAY), satellites(KIOSK)
     stream(bay, say(tmp_path, "wan wan, start the transfer from dewar seven into the nmr six "
                               "hundred"))
-    assert "Say confirm" in reply_at(bay, 0, "Start transfer from dewar 7")
+    assert "Please say confirm" in reply_at(bay, 0, "Start transfer from dewar 7")
     stream(kiosk, say(tmp_path, "wan wan, confirm", "en-gb"))
     assert reply_at(kiosk, 0) == "There is nothing to confirm."
     assert lab.dialogue.site_state(BAY).pending is not None

@@ -85,14 +85,14 @@ def test_serve_starts_confirms_and_stops_a_transfer_over_mqtt(broker, client, tm
         time.sleep(0.5)  # the assistant subscribes after the simulator
         t0 = client.say(BAY, "start transfer from dewar seven into the nmr six hundred")
         _, readback = client.reply_after(BAY, t0, timeout=10)
-        assert readback == "Start transfer from dewar 7 into NMR 600. Say confirm, or cancel."
+        assert readback == "Start transfer from dewar 7 into NMR 600. Please say confirm, or cancel."
         t0 = client.say(BAY, "confirm")
         _, started = client.reply_after(BAY, t0)
         assert started.startswith("Transfer started from dewar 7 into NMR 600"), started
         wait_for(lambda: client.transfer.state == "transferring", timeout=10)
         t0 = client.say(BAY, "stop the transfer")
         answered, stopped = client.reply_after(BAY, t0)
-        assert stopped.startswith("Transfer stopped."), stopped  # said only on the ack
+        assert stopped.startswith("The transfer has stopped."), stopped  # said only on the ack
         assert answered - t0 < 1.0
         wait_for(lambda: client.transfer.state == "stopped")
     finally:
@@ -126,7 +126,7 @@ def test_a_stop_is_not_held_up_by_another_sites_slow_instrument(slow_lab, client
     time.sleep(0.2)
     t0 = client.say(BAY, "stop")
     answered, text = client.reply_after(BAY, t0)
-    assert text.startswith("Transfer stopped"), text
+    assert text.startswith("The transfer has stopped"), text
     assert answered - t0 < 1.0
     slow, _ = client.reply_after(KIOSK, asked, about="20")
     assert slow > answered  # the kiosk's turn was still waiting when the stop was answered
@@ -139,7 +139,7 @@ def test_a_stop_overtakes_its_own_sites_slow_turn(slow_lab, client):
     time.sleep(0.2)
     t0 = client.say(BAY, "stop")
     answered, text = client.reply_after(BAY, t0)
-    assert text.startswith("Transfer stopped"), text
+    assert text.startswith("The transfer has stopped"), text
     assert answered - t0 < 1.0
     wait_for(lambda: client.transfer.state == "stopped")
     slow, _ = client.reply_after(BAY, asked, about="12")

@@ -138,30 +138,30 @@ def test_stop_cuts_speech_within_100_ms(tmp_path):
 def test_espeak_stays_the_fallback_when_asked_for():
     synth = make_synthesizer("espeak")
     assert isinstance(synth, EspeakSynthesizer)
-    assert len(synth.synthesize("Transfer stopped.")) > synth.sample_rate * 0.5
+    assert len(synth.synthesize("The transfer has stopped.")) > synth.sample_rate * 0.5
 
 
 def test_fixed_lines_made_ahead_are_said_at_once():
-    """A site's fixed lines are made before anyone asks: "Transfer stopped." is ready the
+    """A site's fixed lines are made before anyone asks: "The transfer has stopped." is ready the
     moment the stop is decided, and only the sentence with values is made when said."""
     synth = make_synthesizer()
-    fixed = ["Transfer stopped.", "Say confirm, or cancel."]
+    fixed = ["The transfer has stopped.", "Please say confirm, or cancel."]
     assert synth.prepare(fixed) == 2
     assert synth.prepare(fixed) == 0  # made once, however many kiosks share the voice
     started = time.perf_counter()
-    ready = synth.synthesize("Transfer stopped.")
+    ready = synth.synthesize("The transfer has stopped.")
     assert time.perf_counter() - started < 0.02  # a Piper sentence takes 50-200 ms to make
     assert len(ready) > synth.sample_rate * 0.5
-    reply = synth.synthesize("Start transfer from dewar 7? Say confirm, or cancel.")
-    assert np.array_equal(reply[-len(synth.synthesize("Say confirm, or cancel.")):],
-                          synth.synthesize("Say confirm, or cancel."))
+    reply = synth.synthesize("Start transfer from dewar 7? Please say confirm, or cancel.")
+    assert np.array_equal(reply[-len(synth.synthesize("Please say confirm, or cancel.")):],
+                          synth.synthesize("Please say confirm, or cancel."))
 
 
 def test_a_kept_line_stays_however_much_else_is_said():
     cache = SentenceCache(kept=3)
-    cache.pin("Transfer stopped.", np.ones(10, np.int16))
+    cache.pin("The transfer has stopped.", np.ones(10, np.int16))
     for n in range(10):
         cache.put(f"Dewar {n} is at 50 percent.", np.zeros(10, np.int16))
-    assert cache.get("Transfer stopped.") is not None
+    assert cache.get("The transfer has stopped.") is not None
     assert cache.get("Dewar 0 is at 50 percent.") is None  # the oldest unpinned went
     assert cache.get("Dewar 9 is at 50 percent.") is not None

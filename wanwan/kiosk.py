@@ -139,7 +139,7 @@ class Kiosk:
         self._answer_hold: Callable[[], None] | None = None
         self._unsubscribe = [assistant.on_reply(self._on_reply),
                              assistant.on_stop(self._on_stop)]
-        # "Transfer stopped.", "Say confirm, or cancel.": said the moment they are decided
+        # "The transfer has stopped.", "Please say confirm, or cancel.": said once decided
         self.preparing = Preparation(speaker.synth, self.say.fixed_sentences())
 
     # -- speech out: everything said at this site ----------------------------------------------

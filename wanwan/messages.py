@@ -70,9 +70,10 @@ class Messages:
         return self.lines.get(key, fallback)
 
     def fixed_sentences(self) -> list[str]:
-        """Every whole sentence of the lines that no value changes ("Transfer stopped.",
-        "Say confirm, or cancel." after a read-back's values): what a voice can make before
-        anyone asks. Fragments ("gas bag") are left out: a sentence ends in punctuation."""
+        """Every whole sentence of the lines that no value changes ("The transfer has
+        stopped.", "Please say confirm, or cancel." after a read-back's values): what a voice
+        can make before anyone asks. Fragments ("gas bag") are left out: a sentence ends in
+        punctuation."""
         out: dict[str, None] = {}
         for line in self.lines.values():
             for sentence in _SENTENCE_END.split(line.strip()):

@@ -59,7 +59,7 @@ class Synthesizer(Protocol):
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences, each with its end punctuation ("Transfer stopped. 2 litres moved.")."""
+    """Sentences, each with its end punctuation ("The transfer has stopped. 2 litres moved.")."""
     return [s.strip() for s in _SENTENCES.split(text.strip()) if s.strip()]
 
 
@@ -68,9 +68,9 @@ def write_speech(samples: np.ndarray, rate: int, path: Path | str) -> Path:
 
 
 class SentenceCache:
-    """The audio of the last sentences said: replies repeat ("Transfer stopped.", "Say confirm
-    or cancel."), and a kept one costs nothing to say again; ``pin``ned ones (a site's fixed
-    lines, made before anyone asks) are never dropped. Thread-safe."""
+    """The audio of the last sentences said: replies repeat ("The transfer has stopped.",
+    "Please say confirm, or cancel."), and a kept one costs nothing to say again; ``pin``ned
+    ones (a site's fixed lines, made before anyone asks) are never dropped. Thread-safe."""
 
     def __init__(self, kept: int = KEPT_SENTENCES) -> None:
         self.kept = kept
@@ -143,8 +143,8 @@ class SentenceVoice:
 
     def prepare(self, texts: Iterable[str]) -> int:
         """Make and keep for good the audio of every sentence of ``texts`` (a site's fixed
-        lines: "Transfer stopped." is then said the moment it is decided); how many were
-        made. One sentence at a time, so a reply asked for meanwhile waits for one at most."""
+        lines: "The transfer has stopped." is then said the moment it is decided); how many
+        were made. One sentence at a time: a reply asked for meanwhile waits for one at most."""
         made = 0
         with self._preparing:  # the kiosks of one server share their voice: made once
             for text in texts:
