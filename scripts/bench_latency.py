@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
 VOICES = ["en-us", "en-gb", "en-us+f3", "en-us+m3"]
 WAKE = "wan wan, "
+SHORT_ANSWERS = ("confirm", "cancel", "stop")
 BLOCK = 512  # 32 ms, as the kiosk reads its microphone (wanwan.audio.devices.BLOCK)
 
 
@@ -64,8 +65,9 @@ def build_clips(n: int, seed: int, snr_db: float | None) -> list[dict]:
     cases = [t for i in catalog.intents.values() for t in i.tests]
     rng.shuffle(cases)
     # the short answers of a turn ("stop", "confirm") are a fair share of what is said
-    short = [c for c in cases if c.intent in ("confirm", "cancel", "stop")]
-    cases = short[:n // 5] + [c for c in cases if c not in short]
+    short = [c for c in cases if c.intent in SHORT_ANSWERS]
+    # (before session 20 they were shuffled back among the rest: 1 in 40)
+    cases = short[:n // 5] + [c for c in cases if c not in short][:n - len(short[:n // 5])]
     rng.shuffle(cases)
     noise = None
     if snr_db is not None and (SHARED / "noise" / "pink_noise.wav").exists():
@@ -95,10 +97,11 @@ def build_clips(n: int, seed: int, snr_db: float | None) -> list[dict]:
     return clips
 
 
-def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int) -> dict:
+def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bool) -> dict:
     """``mode``: "meaning" (guess at the first pause, end there when complete), "pause" (guess
     at the first pause, always wait the full silence), "end" (recognise at the end only);
-    ``pause_ms``: the pause at which the guess is made."""
+    ``pause_ms``: the pause at which the guess is made; ``ahead``: the voice has made the
+    fixed lines ahead, as a kiosk's does."""
     import paho.mqtt.client as mqtt
 
     from wanwan import load_engine
@@ -114,7 +117,8 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int) -> dict:
     config = load_config(ROOT / "config")
     voice = site_synthesizer(config)
     voice.synthesize("Ready.")  # loaded and warm, as a running kiosk's is
-    voice.prepare(messages(config.language).fixed_sentences())  # as a kiosk does at start
+    if ahead:
+        voice.prepare(messages(config.language).fixed_sentences())  # as a kiosk does
     engine = load_engine(None, None)
     recognizer = make_recognizer(engine_name, engine, wake=config.speech.wake_phrase)
     pipeline = VoicePipeline(engine, recognizer, wake=config.speech.wake_phrase,
@@ -125,6 +129,7 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int) -> dict:
     arrivals: queue.Queue[tuple[float, dict]] = queue.Queue()
     end_to_mqtt, from_sound, asr_ms, misses = [], [], [], 0
     closed_sound, to_audio, closed_audio, early = [], [], [], 0
+    short_audio: list[float] = []  # stop, confirm, cancel: the answers that cannot wait
     wrong: list[str] = []  # what was heard where the intent was wrong or missing
     with tempfile.TemporaryDirectory() as tmp:
         assistant = Assistant(config, engine, simulate=True, speed=1.0,
@@ -140,7 +145,7 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int) -> dict:
             listener.subscribe(f"{config.topic_prefix}/site/{site}/intent", qos=1)
             listener.loop_start()
             time.sleep(0.3)
-            label = f"{engine_name} {mode} {pause_ms}"
+            label = f"{engine_name} {mode} {pause_ms}{' ahead' if ahead else ''}"
             speculate = mode != "end"
             with LiveHearing(pipeline, speculate=speculate, by_meaning=mode == "meaning"
                              ) as hearing, \
@@ -165,6 +170,8 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int) -> dict:
                             if clip["closed"]:
                                 closed_sound.append(from_sound[-1])
                                 closed_audio.append(to_audio[-1])
+                            if clip["intent"] in SHORT_ANSWERS:
+                                short_audio.append(to_audio[-1])
                             early += "early" in heard.timings_ms
                             asr_ms.append(heard.timings_ms["asr"])
                             if message.get("intent") != clip["intent"]:
@@ -183,7 +190,7 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int) -> dict:
             listener.loop_stop()
             listener.disconnect()
             assistant.close()
-    return {"engine": recognizer.name, "mode": mode, "pause_ms": pause_ms,
+    return {"engine": recognizer.name, "mode": mode, "pause_ms": pause_ms, "ahead": ahead,
             "n": len(end_to_mqtt),
             "end_p50": statistics.median(end_to_mqtt), "end_p95": pct(end_to_mqtt, 95),
             "end_max": max(end_to_mqtt), "sound_p50": statistics.median(from_sound),
@@ -193,6 +200,8 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int) -> dict:
             "audio_p95": pct(to_audio, 95),
             "closed_audio_p50": statistics.median(closed_audio or [0]),
             "closed_audio_p95": pct(closed_audio, 95), "early": early,
+            "short_n": len(short_audio), "short_audio_p50": statistics.median(short_audio or [0]),
+            "short_audio_p95": pct(short_audio, 95),
             "voice": voice.name, "asr_p50": statistics.median(asr_ms),
             "asr_p95": pct(asr_ms, 95), "used": used, "dropped": dropped, "misses": misses,
             "wrong": wrong}
@@ -206,6 +215,8 @@ def main() -> int:
                     help="meaning (end when complete), pause (guess at the first pause), end")
     ap.add_argument("--pauses", default="210",
                     help="pauses (ms) at which the guess is made, side by side: 210,120")
+    ap.add_argument("--ahead", default="yes", help="yes (the fixed lines made ahead, as a "
+                    "kiosk does), no, or yes,no side by side")
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--snr", type=float, default=None,
                     help="pink noise throughout, at this SNR (dB) to the speech")
@@ -217,14 +228,17 @@ def main() -> int:
           f"{f', {noisy} at {args.snr:g} dB' if noisy else ''}), "
           f"{seconds / 60:.1f} min of audio per run, fed in real time\n", file=sys.stderr)
     modes = args.modes.split(",")
-    rows = [run(e, m, clips, int(p)) for e in args.engines.split(",") for m in modes
-            for p in args.pauses.split(",")]
+    rows = [run(e, m, clips, int(p), a == "yes") for e in args.engines.split(",")
+            for m in modes for p in args.pauses.split(",") for a in args.ahead.split(",")]
     when = {"meaning": "ends by meaning", "pause": "guess at the pause", "end": "at the end"}
     closed = sum(c["closed"] for c in clips)
     print(f"{closed} of {len(clips)} commands are closed sentences; reply voice: "
           f"{rows[0]['voice']}\n")
-    print("| | " + " | ".join(f"{r['engine']} ({when[r['mode']]}, guess at {r['pause_ms']} ms)"
-                              for r in rows) + " |")
+    def label(r: dict) -> str:
+        ahead = "fixed lines made ahead" if r["ahead"] else "nothing made ahead"
+        return f"{r['engine']} ({when[r['mode']]}, guess at {r['pause_ms']} ms, {ahead})"
+
+    print("| | " + " | ".join(label(r) for r in rows) + " |")
     print("|---|" + "---|" * len(rows))
     lines = [
         ("end of speech to intent on MQTT, p50 / p95",
@@ -237,6 +251,8 @@ def main() -> int:
          lambda r: f"{r['audio_p50']:.0f} / {r['audio_p95']:.0f} ms"),
         ("  closed commands", lambda r: f"{r['closed_audio_p50']:.0f} / "
                                         f"{r['closed_audio_p95']:.0f} ms"),
+        ("  stop, confirm, cancel", lambda r: f"{r['short_audio_p50']:.0f} / "
+                                              f"{r['short_audio_p95']:.0f} ms ({r['short_n']})"),
         ("turns ended by meaning", lambda r: f"{r['early']} of {r['closed_n']} closed"),
         ("recogniser time, p50 / p95", lambda r: f"{r['asr_p50']:.0f} / {r['asr_p95']:.0f} ms"),
         ("early guesses used / dropped", lambda r: f"{r['used']} / {r['dropped']}"
@@ -247,8 +263,7 @@ def main() -> int:
         print(f"| {name} | " + " | ".join(cell(r) for r in rows) + " |")
     for r in rows:
         if r["wrong"]:
-            print(f"\n{r['engine']} ({when[r['mode']]}, guess at {r['pause_ms']} ms), wrong, "
-                  "missing or split:")
+            print(f"\n{label(r)}, wrong, missing or split:")
             print("\n".join(f"- {line}" for line in r["wrong"]))
     return 0
 
