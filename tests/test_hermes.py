@@ -23,6 +23,7 @@ from wanwan.bus.messages import SiteQuery
 from wanwan.hermes import HermesBridge
 from wanwan.satellite import Satellite
 from wanwan.security import app_user, with_credentials
+from wanwan.tts import make_synthesizer
 
 BAY, KIOSK = "bay-1", "kiosk-recovery"
 PEER = ROOT / "tests" / "hermes_peer.py"
@@ -210,6 +211,33 @@ def test_tts_say_at_a_satellite_is_finished_when_the_satellite_has_played_it(
         assert played and played[0]["siteId"] == KIOSK
     finally:
         kiosk.close()
+
+
+def test_a_long_line_reaches_the_satellite_a_sentence_at_a_time(voice_lab, wire, broker,
+                                                                tmp_path):
+    """The first sentence is sent as soon as it is made, the next made while it plays: the
+    satellite starts speaking sooner than the whole line takes to make."""
+    _, hub = voice_lab
+    text = ("Helium delivery at three. The truck brings twelve dewars of two hundred and fifty "
+            "litres each, to be checked in at the loading bay before noon. Tanaka lab and "
+            "Suzuki lab collect theirs in the afternoon, after the transfer line is cleared.")
+    kiosk = Satellite(BrokerAddress(port=broker.port), KIOSK,
+                      FilePlayer(tmp_path / "kiosk")).start()
+    try:
+        wait_for(lambda: hub.serves(KIOSK))
+        sent = time.monotonic()
+        wire.publish(hermes.TTS_SAY, hermes.TtsSay(text=text, site_id=KIOSK, id="t3").dump())
+        assert wait_for(lambda: kiosk.player.files, timeout=30)  # type: ignore[attr-defined]
+        first_heard = time.monotonic() - sent
+        assert wire.first(hermes.TTS_SAY_FINISHED, timeout=60)["id"] == "t3"
+        assert kiosk.lines_played == 3  # one playBytes a sentence, in order
+    finally:
+        kiosk.close()
+    voice = make_synthesizer()
+    voice.synthesize("Ready.")
+    started = time.monotonic()
+    voice.synthesize(text)
+    assert first_heard < time.monotonic() - started
 
 
 def test_a_hermes_app_may_ask_and_speak_but_not_act(site_config, engine, tmp_path):

@@ -11,25 +11,21 @@ Hermes ``playBytes`` (:class:`RemoteSpeaker`); a stop heard at the site hushes t
 
 from __future__ import annotations
 
-import io
 import logging
 import queue
-import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 import soxr
 
 from wanwan.asr.base import Recognizer
 from wanwan.assistant import Assistant
-from wanwan.audio.io import RATE, AudioError, read_wav_bytes
+from wanwan.audio.io import RATE, AudioError, read_wav_bytes, wav_bytes
 from wanwan.bus import hermes
 from wanwan.bus.client import Bus
 from wanwan.bus.messages import Hush, Presence
@@ -49,10 +45,10 @@ MAX_FRAME_BYTES = 512 * 1024  # a chunk is normally 100 ms (3.2 kB)
 class RemoteSpeaker:
     """A satellite's loudspeaker, seen from the server (what a Kiosk speaks through).
 
-    Each line is synthesised here and sent as ``playBytes``; the speaker is ``speaking`` until
-    the satellite says ``playFinished`` (or the audio's length and a margin have passed, if it
-    never does). ``interrupt()`` drops what is queued and hushes the satellite at once.
-    ``on_played(ref)`` is told when each line is over."""
+    Each line is synthesised here and sent as ``playBytes``, a sentence at a time; the speaker
+    is ``speaking`` until the satellite says ``playFinished`` for the last (or the audio's
+    length and a margin have passed, if it never does). ``interrupt()`` drops what is queued
+    and hushes the satellite at once. ``on_played(ref)`` is told when each line is over."""
 
     MARGIN_S = 3.0
 
@@ -70,6 +66,7 @@ class RemoteSpeaker:
         self._playing: str | None = None
         self._done = threading.Event()
         self._cut = threading.Event()
+        self._maker = ThreadPoolExecutor(1, thread_name_prefix=f"speaker-synth-{site}")
         self._thread = threading.Thread(target=self._run, name=f"speaker-{site}", daemon=True)
         self._thread.start()
 
@@ -99,6 +96,7 @@ class RemoteSpeaker:
         self._queue.put(None)
         self._done.set()
         self._thread.join(5)
+        self._maker.shutdown(wait=True, cancel_futures=True)
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
@@ -106,15 +104,7 @@ class RemoteSpeaker:
             self._cut.clear()
             self.speaking.set()
             try:
-                with tempfile.TemporaryDirectory(prefix="wanwan-say-") as tmp:
-                    wav = self.synth.to_file(text, Path(tmp) / "say.wav").read_bytes()
-                if self._cut.is_set():
-                    continue
-                self._playing = request_id = uuid.uuid4().hex
-                self._done.clear()
-                self.bus.publish(hermes.play_bytes(self.site, request_id), wav)
-                self.sent += 1
-                self._done.wait(sf.info(io.BytesIO(wav)).duration + self.MARGIN_S)
+                self._say(text)
             except Exception:
                 log.exception("could not send %r to the satellite at %s", text, self.site)
             finally:
@@ -122,6 +112,29 @@ class RemoteSpeaker:
                 self.speaking.clear()
                 self.on_played(ref)
                 line_over(done)
+
+    def _say(self, text: str) -> None:
+        """One line, sentence by sentence: each is sent as it is made and the next is made
+        while it plays, so a long reply starts as soon as its first sentence is ready."""
+        rate = self.synth.sample_rate
+        pending = [self._maker.submit(self.synth.synthesize, sentence)
+                   for sentence in self.synth.split(text) or [text]]
+        try:
+            for future in pending:
+                samples = future.result()
+                if self._cut.is_set():
+                    return
+                self._playing = request_id = uuid.uuid4().hex
+                self._done.clear()
+                self.bus.publish(hermes.play_bytes(self.site, request_id),
+                                 wav_bytes(samples, rate))
+                self.sent += 1
+                self._done.wait(len(samples) / rate + self.MARGIN_S)
+                if self._cut.is_set():
+                    return
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 @dataclass
