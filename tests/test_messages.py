@@ -94,3 +94,17 @@ def test_the_fixed_sentences_are_whole_sentences_no_value_changes(language):
     assert set(expected) <= set(fixed)
     fragments = {"en": ["gas bag", "auto", "today"], "ja": ["ガスバッグ", "今日"]}[language]
     assert not set(fragments) & set(fixed)
+
+
+def test_why_a_transfer_stopped_is_said_in_the_site_language():
+    """The controller reports its reasons as codes in English ("target reached"): a Japanese
+    site says them in Japanese; a reason wanwan has no words for is said as it came."""
+    english, japanese = Messages("en"), Messages("ja")
+    assert english("dialogue.transfer_stopped_by", reason=english.stop_reason(
+        "target reached")) == "The transfer has stopped at its target."
+    said = japanese("dialogue.transfer_stopped_by", reason=japanese.stop_reason("supply low"))
+    assert said == "汲み出しが停止しました（供給デュワーの残量が少ない）。"
+    for reason in ("target reached", "target full", "supply low", "supply missing",
+                   "stopped by voice"):
+        assert not re.search(r"[A-Za-z]", japanese.stop_reason(reason)), reason
+    assert english.stop_reason("valve fault") == " (valve fault)"

@@ -670,7 +670,8 @@ class Dialogue:
             reason = event.detail.get("reason", "")
             if site in self.sites and reason != "stopped by voice":
                 moved = event.detail.get("moved_l")
-                text = self.say("dialogue.transfer_stopped_by", reason=reason)
+                text = self.say("dialogue.transfer_stopped_by",
+                                 reason=self.say.stop_reason(reason) if reason else "")
                 if moved is not None:
                     text = self.say.sentences(text, self.say(
                         "dialogue.litres_moved", litres=self.say("units.litres",

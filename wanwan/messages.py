@@ -69,6 +69,14 @@ class Messages:
         of instrument or alarm wanwan does not know by name)."""
         return self.lines.get(key, fallback)
 
+    def stop_reason(self, reason: str) -> str:
+        """Why a transfer stopped, as the controller reported it ("target reached"), in this
+        language's words where it has them (``transfer.stop_reasons``), else as given."""
+        key = "transfer.stop_reasons." + re.sub(r"\W+", "_", reason.strip().lower()).strip("_")
+        if key in self.lines:
+            return self("transfer.stop_reason", reason=self.lines[key])
+        return self("transfer.stop_reason_device", reason=reason)
+
     def fixed_sentences(self) -> list[str]:
         """Every whole sentence of the lines that no value changes ("The transfer has
         stopped.", "Please say confirm, or cancel." after a read-back's values): what a voice

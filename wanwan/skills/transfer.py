@@ -124,7 +124,7 @@ def transfer_status(ctx: SkillContext, slots: dict[str, Any]) -> SkillResult:
         vessel = say("transfer.vessel", vessel=ctx.vessel_name(t.target), at=at, target=goal)
     moved = say.capital(say.litres(t.moved_l))
     if t.state == "stopped":
-        why = say("transfer.stop_reason", reason=t.stop_reason) if t.stop_reason else ""
+        why = say.stop_reason(t.stop_reason) if t.stop_reason else ""
         return SkillResult(say("transfer.has_stopped", reason=why, litres=moved,
                                time=say.minutes(t.elapsed_s), vessel=vessel))
     return SkillResult(say("transfer.running", litres=moved, time=say.minutes(t.elapsed_s),
