@@ -13,6 +13,7 @@ from tests.speech import say, with_white_noise
 from wanwan import load_engine
 from wanwan.asr.constrained import TokenGrammar
 from wanwan.asr.whisper import (
+    GrammarSettings,
     _cut_loop,
     _drop_repeats,
     _in_place_of,
@@ -25,6 +26,7 @@ from wanwan.asr.whisper import (
     numbers_unheard,
     respellings,
     share_heard,
+    words_unsaid,
 )
 from wanwan.nlu.matcher import IntentEngine
 from wanwan.nlu.wake import split_wake
@@ -333,6 +335,20 @@ def test_what_a_japanese_grammar_sentence_leaves_off_is_judged_the_same_way():
                                  ("マグネット2への充填を始めます", "マグネット2への充填を始めます、デュワー20から",
                                   "デュワー20から")]:
         assert meaning_of_what_follows(ja, said, free, ja.parse(said)) == left_off
+
+
+def test_a_yes_the_grammar_pass_writes_is_made_of_words_heard(engine):
+    """A yes acts at once: the grammar pass may leave words out of what Whisper wrote, not
+    put others in. Stops heard in noise as "That's it." and "did her" were made "that's
+    right" and "do it"."""
+    assert GrammarSettings().yes_as_written
+    assert words_unsaid(engine, "that's right", "That's it.") == ["right"]
+    assert words_unsaid(engine, "do it", "did her") == ["do", "it"]
+    assert words_unsaid(engine, "do it", "Correct do it.") == []
+    assert words_unsaid(engine, "go for it", "YET GO FOR IT.") == []
+    assert words_unsaid(engine, "yes yes", "yes") == ["yes"]
+    # a Japanese yes is judged whole by its sound: Whisper writes はい as ハイ or 配
+    assert not GrammarSettings.for_catalogue(load_engine(INTENTS_JA)).yes_as_written
 
 
 def test_the_grammar_pass_mends_a_number_but_never_makes_one_up(engine):

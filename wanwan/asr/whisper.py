@@ -154,6 +154,15 @@ class GrammarSettings:
     # 「いいね」 for 「いいえ」 made 「はいね」, a yes, at 0.67; 「伊藤研、」 for 「移送はどう」
     # made 「移送開始」 at 0.47; 「じっこら」 for 「実行」 sounded 0.77 alike
     min_sound_alike_acting: float = 0.0
+    # A yes to a read-back acts at once (a read-back stands between any other command and
+    # the lab). In noise the grammar pass turned unsure readings of a stop into a yes: "hush"
+    # heard "That's it." into "That's right" (en-tune5, Piper), "enough" heard "did her" into
+    # "do it" (pink noise at 10 dB, espeak-ng), within every margin: two-word sentences are
+    # not judged by their words. Every right yes the grammar pass wrote on training (en-tune4
+    # to 6) only left words out ("Correct do it." -> "Do it."). So a yes it writes must say
+    # only words the free text has as written; where the catalogue has no such setting
+    # (False) a yes is judged as every other sentence is
+    yes_as_written: bool = True
     # The wake phrase is a name Whisper has never seen: base writes Open JTalk's 「ワンワン」 as
     # 「1番」, tiny.en writes Piper's "wan wan" as "Wanna land", "Wham land", "Whamlan". Said
     # alone, or before the first pause, it is the wake phrase when the phrase put in its place
@@ -818,6 +827,12 @@ class WhisperRecognizer:
                 return None
         if negated and acts:
             return None  # "don't stop the compressor" must not become "stop the compressor"
+        if settings.yes_as_written and grammar_parse.intent in settings.acting_intents:
+            unsaid = words_unsaid(self.engine, said, command)
+            if unsaid:
+                notes["yes_unsaid"] = " ".join(unsaid)
+                log.debug("grammar refused %r: a yes of words not heard (%s)", said, unsaid)
+                return None
         # Whisper's own words already mean a command: another one needs the strict limits.
         # 「デュワー7はあと何日くらいもつ」, written right, became a level question at 8.6 nats
         overrides = parsed.intent is not None and grammar_parse.intent != parsed.intent
@@ -871,6 +886,19 @@ def share_heard(engine: IntentEngine, said: str, free: str, settings: GrammarSet
                                and alike(w, h) >= settings.word_alike) for h in have)
                 for w in wanted)
     return found / len(wanted)
+
+
+def words_unsaid(engine: IntentEngine, said: str, free: str) -> list[str]:
+    """The words of ``said`` (the grammar's sentence) that the free text does not have as
+    written, each as often as it is missing."""
+    have = [t.text for t in engine.catalog.normalise(free)]
+    unsaid = []
+    for word in (t.text for t in engine.catalog.normalise(said)):
+        if word in have:
+            have.remove(word)
+        else:
+            unsaid.append(word)
+    return unsaid
 
 
 def numbers_unheard(engine: IntentEngine, free: str, parsed: ParseResult) -> list[str]:
