@@ -20,6 +20,7 @@ from wanwan.audio.io import wav_bytes, write_wav
 from wanwan.bus import hermes
 from wanwan.bus.client import BrokerAddress, Bus
 from wanwan.bus.messages import SiteQuery
+from wanwan.bus.topics import Topics
 from wanwan.hermes import HermesBridge
 from wanwan.satellite import Satellite
 from wanwan.security import app_user, with_credentials
@@ -238,6 +239,32 @@ def test_a_long_line_reaches_the_satellite_a_sentence_at_a_time(voice_lab, wire,
     started = time.monotonic()
     voice.synthesize(text)
     assert first_heard < time.monotonic() - started
+
+
+def test_a_satellite_that_never_says_it_has_played_gets_whole_lines(voice_lab, wire, broker):
+    """A satellite (another maker's) that plays but never says ``playFinished``: once a
+    sentence's wait runs out, the rest of the line goes at once, and later lines whole, not a
+    sentence followed by seconds of silence each."""
+    _, hub = voice_lab
+    arrived: list[float] = []
+    mute = Bus(BrokerAddress(port=broker.port), "mute-satellite", Topics(),
+               presence=Topics().site(KIOSK, "satellite"))
+    mute.subscribe_raw(hermes.play_bytes_of(KIOSK), lambda _t, _p: arrived.append(
+        time.monotonic()), qos=1, max_bytes=16_000_000)
+    mute.start()
+    try:
+        wait_for(lambda: hub.serves(KIOSK))
+        three = "Helium delivery at three. Twelve dewars come. Check them in at the bay."
+        wire.publish(hermes.TTS_SAY, hermes.TtsSay(text=three, site_id=KIOSK, id="m1").dump())
+        assert wire.first(hermes.TTS_SAY_FINISHED, timeout=60)["id"] == "m1"
+        assert len(arrived) == 2  # the first sentence, then the rest as one
+        wire.publish(hermes.TTS_SAY, hermes.TtsSay(text=three, site_id=KIOSK, id="m2").dump())
+        wait_for(lambda: len(arrived) == 3, 30)
+        assert wait_for(lambda: any(m["id"] == "m2" for m in wire.on(hermes.TTS_SAY_FINISHED)),
+                        60)
+        assert len(arrived) == 3  # the next line whole
+    finally:
+        mute.stop()
 
 
 def test_a_hermes_app_may_ask_and_speak_but_not_act(site_config, engine, tmp_path):

@@ -34,6 +34,7 @@ from wanwan.hermes import HermesBridge
 from wanwan.kiosk import Kiosk, KioskTurn
 from wanwan.queues import drain, wait_idle
 from wanwan.tts import Synthesizer
+from wanwan.tts.base import SENTENCE_GAP_S
 from wanwan.tts.speaker import line_over
 from wanwan.voice import Heard, VoicePipeline
 
@@ -67,6 +68,7 @@ class RemoteSpeaker:
         self._done = threading.Event()
         self._cut = threading.Event()
         self._maker = ThreadPoolExecutor(1, thread_name_prefix=f"speaker-synth-{site}")
+        self.reports_finished = True  # until a line's playFinished fails to come
         self._thread = threading.Thread(target=self._run, name=f"speaker-{site}", daemon=True)
         self._thread.start()
 
@@ -117,11 +119,18 @@ class RemoteSpeaker:
         """One line, sentence by sentence: each is sent as it is made and the next is made
         while it plays, so a long reply starts as soon as its first sentence is ready."""
         rate = self.synth.sample_rate
-        pending = [self._maker.submit(self.synth.synthesize, sentence)
-                   for sentence in self.synth.split(text) or [text]]
+        # a satellite that never says playFinished gets whole lines: each sentence would
+        # otherwise wait out the margin after it
+        parts = self.synth.split(text) if self.reports_finished else [text]
+        pending = [self._maker.submit(self.synth.synthesize, part) for part in parts or [text]]
         try:
-            for future in pending:
+            waiting = iter(pending)
+            for future in waiting:
                 samples = future.result()
+                if not self.reports_finished:  # learnt in this line: the rest goes as one
+                    gap = np.zeros(int(rate * SENTENCE_GAP_S), np.int16)
+                    samples = np.concatenate([part for rest in [samples, *(
+                        f.result() for f in waiting)] for part in (gap, rest)][1:])
                 if self._cut.is_set():
                     return
                 self._playing = request_id = uuid.uuid4().hex
@@ -129,7 +138,11 @@ class RemoteSpeaker:
                 self.bus.publish(hermes.play_bytes(self.site, request_id),
                                  wav_bytes(samples, rate))
                 self.sent += 1
-                self._done.wait(len(samples) / rate + self.MARGIN_S)
+                if not self._done.wait(len(samples) / rate + self.MARGIN_S):
+                    if self.reports_finished:
+                        log.warning("the satellite at %s does not say when it has played a "
+                                    "line; sending whole lines", self.site)
+                    self.reports_finished = False
                 if self._cut.is_set():
                     return
         finally:
