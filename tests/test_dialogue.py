@@ -173,7 +173,7 @@ def test_two_sites_at_once(lab):
     lab.ask("start the compressor", KIOSK)
     # a confirmation counts only at the site that was asked
     assert lab.ask("what is the oxygen level", KIOSK).reply.startswith(
-        "Cancelled the pending request. Oxygen in the recovery room is")
+        "Cancelled the pending request. In the recovery room, oxygen is")
     assert lab.dialogue.site_state(BAY).pending is not None
     assert lab.ask("confirm", KIOSK).reply == "There is nothing to confirm."
     turn = lab.ask("confirm", BAY)
