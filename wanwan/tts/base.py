@@ -166,7 +166,8 @@ class SentenceVoice:
 
 class Preparation:
     """``synth.prepare(texts)`` on a thread of its own, at a low priority where the system
-    has one per thread (Linux): it must not hold up recognising what is said meanwhile.
+    has one per thread (Linux), so that it gives way to recognising what is said meanwhile
+    (the engine's own worker threads, made with it, keep their priority: Piper's one of two).
     ``stop()`` ends it after the sentence in hand: a process must not exit while a native
     engine is mid-sentence on another thread (onnxruntime aborts it)."""
 
