@@ -41,6 +41,8 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from wanwan.audio.vad import EndpointerSettings  # noqa: E402
+
 SHARED = ROOT.parent / "shared"
 VOICES = ["en-us", "en-gb", "en-us+f3", "en-us+m3"]
 WAKE = "wan wan, "
@@ -97,17 +99,19 @@ def build_clips(n: int, seed: int, snr_db: float | None) -> list[dict]:
     return clips
 
 
-def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bool) -> dict:
+def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bool,
+        short_pause_ms: int = EndpointerSettings.short_pause_ms) -> dict:
     """``mode``: "meaning" (guess at the first pause, end there when complete), "pause" (guess
     at the first pause, always wait the full silence), "end" (recognise at the end only);
-    ``pause_ms``: the pause at which the guess is made; ``ahead``: the voice has made the
-    fixed lines ahead, as a kiosk's does."""
+    ``pause_ms``: the pause at which the guess is made (``short_pause_ms`` after a short
+    utterance; 0: never sooner); ``ahead``: the voice has made the fixed lines ahead, as a
+    kiosk's does."""
     import paho.mqtt.client as mqtt
 
     from wanwan import load_engine
     from wanwan.asr.factory import make_recognizer
     from wanwan.assistant import Assistant
-    from wanwan.audio.vad import EndpointerSettings, chunks
+    from wanwan.audio.vad import chunks
     from wanwan.config import load_config
     from wanwan.messages import messages
     from wanwan.progress import Progress
@@ -124,7 +128,7 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bo
     pipeline = VoicePipeline(engine, recognizer, wake=config.speech.wake_phrase,
                              endpointing=EndpointerSettings(
                                  end_silence_ms=config.speech.end_silence_ms,
-                                 pause_ms=pause_ms))
+                                 pause_ms=pause_ms, short_pause_ms=short_pause_ms))
     site = "bay-1"
     arrivals: queue.Queue[tuple[float, dict]] = queue.Queue()
     end_to_mqtt, from_sound, asr_ms, misses = [], [], [], 0
@@ -145,7 +149,7 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bo
             listener.subscribe(f"{config.topic_prefix}/site/{site}/intent", qos=1)
             listener.loop_start()
             time.sleep(0.3)
-            label = f"{engine_name} {mode} {pause_ms}{' ahead' if ahead else ''}"
+            label = f"{engine_name} {mode} {pause_ms}/{short_pause_ms}{' ahead' if ahead else ''}"
             speculate = mode != "end"
             with LiveHearing(pipeline, speculate=speculate, by_meaning=mode == "meaning"
                              ) as hearing, \
@@ -191,6 +195,7 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bo
             listener.disconnect()
             assistant.close()
     return {"engine": recognizer.name, "mode": mode, "pause_ms": pause_ms, "ahead": ahead,
+            "short_pause_ms": short_pause_ms,
             "n": len(end_to_mqtt),
             "end_p50": statistics.median(end_to_mqtt), "end_p95": pct(end_to_mqtt, 95),
             "end_max": max(end_to_mqtt), "sound_p50": statistics.median(from_sound),
@@ -215,6 +220,9 @@ def main() -> int:
                     help="meaning (end when complete), pause (guess at the first pause), end")
     ap.add_argument("--pauses", default="210",
                     help="pauses (ms) at which the guess is made, side by side: 210,120")
+    ap.add_argument("--short-pauses", default=str(EndpointerSettings.short_pause_ms),
+                    help="the pause (ms) at which a short utterance is guessed, side by side: "
+                    "0,120 (0: at --pauses like the rest)")
     ap.add_argument("--ahead", default="yes", help="yes (the fixed lines made ahead, as a "
                     "kiosk does), no, or yes,no side by side")
     ap.add_argument("--seed", type=int, default=5)
@@ -228,15 +236,18 @@ def main() -> int:
           f"{f', {noisy} at {args.snr:g} dB' if noisy else ''}), "
           f"{seconds / 60:.1f} min of audio per run, fed in real time\n", file=sys.stderr)
     modes = args.modes.split(",")
-    rows = [run(e, m, clips, int(p), a == "yes") for e in args.engines.split(",")
-            for m in modes for p in args.pauses.split(",") for a in args.ahead.split(",")]
+    rows = [run(e, m, clips, int(p), a == "yes", int(q)) for e in args.engines.split(",")
+            for m in modes for p in args.pauses.split(",") for a in args.ahead.split(",")
+            for q in args.short_pauses.split(",")]
     when = {"meaning": "ends by meaning", "pause": "guess at the pause", "end": "at the end"}
     closed = sum(c["closed"] for c in clips)
     print(f"{closed} of {len(clips)} commands are closed sentences; reply voice: "
           f"{rows[0]['voice']}\n")
     def label(r: dict) -> str:
         ahead = "fixed lines made ahead" if r["ahead"] else "nothing made ahead"
-        return f"{r['engine']} ({when[r['mode']]}, guess at {r['pause_ms']} ms, {ahead})"
+        short = (f", {r['short_pause_ms']} ms after a short one" if r["short_pause_ms"]
+                 else "")
+        return f"{r['engine']} ({when[r['mode']]}, guess at {r['pause_ms']} ms{short}, {ahead})"
 
     print("| | " + " | ".join(label(r) for r in rows) + " |")
     print("|---|" + "---|" * len(rows))

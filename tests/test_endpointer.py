@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import SHARED
-from tests.speech import SILENCE, trimmed
+from tests.speech import SILENCE, say, trimmed
 from wanwan.audio.io import load_audio
 from wanwan.audio.vad import Endpointer, chunks, split_utterances
 
@@ -127,3 +127,25 @@ def spoken(order: np.ndarray) -> tuple[float, float]:
     rms = np.sqrt((frames ** 2).mean(axis=1))
     loud = np.flatnonzero(rms > rms.max() * 0.1)
     return loud[0] * 0.02, (loud[-1] + 1) * 0.02
+
+
+def test_a_short_utterance_is_offered_sooner(tmp_path, clips):
+    """"stop" said alone is offered at 120 ms of pause, a question of three seconds at 210:
+    fewer words are left to come after a short one, and it is quick to recognise."""
+    def offered_after_ms(speech: np.ndarray) -> float:
+        """How long after its last sound the utterance was offered."""
+        stream = np.concatenate([SILENCE, speech, SILENCE])
+        last_sound = np.flatnonzero(np.abs(stream) > 300)[-1]
+        endpointer = Endpointer()
+        fed = 0
+        for block in chunks(stream, 512):  # 32 ms, as the kiosk reads its microphone
+            list(endpointer.feed(block))
+            fed += len(block)
+            if endpointer.take_pause() is not None:
+                return (fed - last_sound) * 1000 / 16000
+        raise AssertionError("no pause offered")
+
+    stop = say(tmp_path, "stop")
+    question = load_audio(clips["level"]).samples
+    # 32 ms frames: 120 ms of pause is offered after 128, 210 after 224 (here 149 and 228)
+    assert offered_after_ms(stop) < 200 <= offered_after_ms(question)

@@ -4,6 +4,7 @@ voice loop fed audio as a microphone delivers it."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -13,7 +14,7 @@ from wanwan.audio.vad import Utterance, chunks
 from wanwan.kiosk import Kiosk, TurnTaking
 from wanwan.nlu.wake import split_wake
 from wanwan.tts import Speaker, make_synthesizer
-from wanwan.voice import Heard, VoicePipeline
+from wanwan.voice import Heard, LiveHearing, VoicePipeline
 
 BAY = "bay-1"
 
@@ -129,3 +130,15 @@ def test_a_kiosk_says_its_fixed_lines_the_moment_they_are_decided(lab, whisper, 
     speaker.close()
     assert speaker.synth.split(turn.reply)[0] in kiosk.say.fixed_sentences(), turn.reply
     assert speaker.first_audio_ms < 20  # a Piper sentence takes 50-200 ms to make
+
+
+def test_a_recogniser_shared_by_many_sites_is_not_asked_to_guess_sooner(engine, whisper):
+    """A guess thrown away on a server's one recogniser holds up every other satellite: only
+    a kiosk with its own recogniser guesses sooner after a short utterance."""
+    pipeline = VoicePipeline(engine, whisper)
+    with LiveHearing(pipeline) as own:
+        assert own.endpointer.settings.short_pause_ms > 0
+    shared = ThreadPoolExecutor(1)
+    with LiveHearing(pipeline, worker=shared) as hearing:
+        assert hearing.endpointer.settings.short_pause_ms == 0
+    shared.shutdown()

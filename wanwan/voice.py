@@ -12,7 +12,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -121,8 +121,9 @@ class LiveHearing:
     """Live audio in, block by block as a microphone delivers it; what was heard out, as soon
     as each utterance ends.
 
-    Recognition starts at an utterance's first pause (``EndpointerSettings.pause_ms``), on a
-    worker thread, while the endpointer waits out the rest of ``end_silence_ms`` to be sure the
+    Recognition starts at an utterance's first pause (``EndpointerSettings.pause_ms``, or
+    ``short_pause_ms`` after a short one unless the recogniser is shared), on a worker
+    thread, while the endpointer waits out the rest of ``end_silence_ms`` to be sure the
     speaker has finished. When no voice comes back the final utterance is the very same audio,
     and its result is ready, or nearly, the moment the end is declared; when the speaker goes
     on, the guess is dropped and the whole utterance is recognised at its end. Every call into
@@ -134,9 +135,10 @@ class LiveHearing:
     Endpointing by meaning (``by_meaning``): when the guess made at the first pause is an
     addressed, complete sentence that nothing more can follow (``ParseResult.closed``: "stop",
     "what's the level in dewar twelve"), the utterance ends there, as soon as that guess is
-    ready, instead of after the full ``end_silence_ms``: up to 390 ms sooner (600 - 210), when
-    the recogniser is quicker than that (docs/benchmarks.md has what it gains). Open sentences
-    ("log fifty litres", which "to tanaka lab" may follow) keep the full wait.
+    ready, instead of after the full ``end_silence_ms``: up to 390 ms sooner (600 - 210; 480
+    after a short utterance), when the recogniser is quicker than that (docs/benchmarks.md
+    has what it gains). Open sentences ("log fifty litres", which "to tanaka lab" may
+    follow) keep the full wait.
     ``timings_ms["early"]`` marks such a turn.
     """
 
@@ -150,7 +152,12 @@ class LiveHearing:
         self.by_meaning = by_meaning and speculate
         self.ended_early = 0
         self.addressed = addressed
-        self.endpointer = Endpointer(pipeline.endpointing)
+        settings = pipeline.endpointing
+        if worker is not None:
+            # one recogniser shared by many sites (a server's satellites): a guess thrown
+            # away there holds up the others, so none is made sooner after a short utterance
+            settings = replace(settings, short_pause_ms=0)
+        self.endpointer = Endpointer(settings)
         self._own_worker = worker is None
         self._worker: Executor = worker or ThreadPoolExecutor(1, thread_name_prefix="wanwan-asr")
         self._guess: tuple[np.ndarray, bool, Future[Heard]] | None = None

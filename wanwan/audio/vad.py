@@ -75,6 +75,10 @@ class EndpointerSettings:
     # start while the endpointer waits out end_silence_ms, and if no voice comes back the final
     # utterance holds the very same samples (0: no provisional utterances)
     pause_ms: int = 210
+    # ... and sooner after a short utterance ("stop", "wan wan, confirm"): fewer words are
+    # left to come, and a wrong guess costs little to recognise (0: never sooner)
+    short_pause_ms: int = 120
+    short_utterance_ms: int = 1800  # of audio before the pause, the pre-roll left out
 
 
 class WebRtcDetector:
@@ -196,8 +200,11 @@ class Endpointer:
         self._speech_start = 0
         self._silent_frames = 0
         self._paused = False  # a pause of pause_ms has begun in the open utterance, not taken yet
+        self._offered = False  # this pause has been offered (it may end the utterance now)
+        self._lead_frames = 0  # of pre-roll at the start of the open utterance
         self._end_frames = self._frames(s.end_silence_ms)
         self._pause_frames = self._frames(s.pause_ms)
+        self._short_pause_frames = self._frames(s.short_pause_ms) if s.short_pause_ms else 0
         self._stray_allowed = int(self._end_frames * s.end_tolerance)
         self._tail: deque[bool] = deque(maxlen=self._end_frames + self._stray_allowed)
 
@@ -206,8 +213,9 @@ class Endpointer:
         return int(-(-ms // self.frame_ms))
 
     def take_pause(self) -> Utterance | None:
-        """The utterance so far, once, when a pause of ``pause_ms`` has just begun in speech
-        that has not ended yet: what the final utterance will be if no voice comes back."""
+        """The utterance so far, once, when a pause of ``pause_ms`` (``short_pause_ms`` after
+        a short utterance) has just begun in speech that has not ended yet: what the final
+        utterance will be if no voice comes back."""
         if not self._paused or self._speech is None:
             return None
         self._paused = False
@@ -215,10 +223,10 @@ class Endpointer:
         return self._cut(self._speech, self._silent_frames)
 
     def end_now(self) -> Utterance | None:
-        """End the open utterance here, if it is in a pause of at least ``pause_ms``: the
-        listener knows from what was said that nothing more is coming. The utterance is the
-        one :meth:`take_pause` offered at the start of this pause."""
-        if self._speech is None or self._silent_frames < self._pause_frames:
+        """End the open utterance here, if it is in a pause that was offered: the listener
+        knows from what was said that nothing more is coming. The utterance is the one
+        :meth:`take_pause` offered at the start of this pause."""
+        if self._speech is None or not self._offered:
             return None
         return self._close(trailing=self._silent_frames, truncated=False)
 
@@ -241,6 +249,7 @@ class Endpointer:
                 self._pre_roll.append(frame)
                 if sum(self._window) >= self._start_voiced:
                     self._speech = list(self._pre_roll)
+                    self._lead_frames = len(self._pre_roll)
                     self._speech_start = index + 1 - len(self._pre_roll)
                     self._silent_frames = 0
                     self._window.clear()
@@ -251,10 +260,14 @@ class Endpointer:
             self._tail.append(voiced)
             self._silent_frames = 0 if voiced else self._silent_frames + 1
             if voiced:
-                self._paused = False  # speech came back: the provisional utterance is void
-            elif s.pause_ms and self._silent_frames == self._pause_frames \
-                    and s.pause_ms < s.end_silence_ms:
-                self._paused = True
+                self._paused = self._offered = False  # speech came back: the guess is void
+            elif s.pause_ms and not self._offered and s.pause_ms < s.end_silence_ms \
+                    and self._silent_frames in (self._pause_frames, self._short_pause_frames):
+                said_ms = (len(self._speech) - self._lead_frames - self._silent_frames) \
+                    * self.frame_ms
+                if self._silent_frames == self._pause_frames \
+                        or said_ms <= s.short_utterance_ms:
+                    self._paused = self._offered = True
             too_long = len(self._speech) * self.frame_ms >= s.max_utterance_s * 1000
             if self._silent_frames >= self._end_frames or too_long:
                 done = self._close(trailing=self._silent_frames, truncated=too_long)
@@ -285,7 +298,7 @@ class Endpointer:
     def _close(self, trailing: int, truncated: bool) -> Utterance | None:
         frames = self._speech or []
         self._speech = None
-        self._paused = False
+        self._paused = self._offered = False
         return self._cut(frames, trailing, truncated)
 
     def _cut(self, frames: list[np.ndarray], trailing: int,
