@@ -142,3 +142,17 @@ def test_a_recogniser_shared_by_many_sites_is_not_asked_to_guess_sooner(engine, 
     with LiveHearing(pipeline, worker=shared) as hearing:
         assert hearing.endpointer.settings.short_pause_ms == 0
     shared.shutdown()
+
+
+def test_a_slow_recogniser_is_not_asked_to_guess_sooner(engine, whisper, tmp_path):
+    """A guess sooner after a short utterance is thrown away now and then: worth it while
+    recognising one is quick (tiny.en here), not when each takes the better part of a second
+    (Whisper base on Japanese, a loaded machine)."""
+    stops = np.concatenate([say(tmp_path, "stop"), SILENCE] * 4)
+    for recogniser, sooner in ((whisper, True), (BusyMachine(whisper, 0.6), False)):
+        with LiveHearing(VoicePipeline(engine, recogniser)) as hearing:
+            for block in chunks(stops, 512):
+                hearing.feed(block)
+                hearing.wait_for_guess(10)  # the same on any machine: guesses are used
+            hearing.flush()
+            assert hearing.endpointer.short_pauses is sooner

@@ -9,7 +9,9 @@ the intent engine understands the rest.
 from __future__ import annotations
 
 import contextlib
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -117,17 +119,21 @@ class VoicePipeline:
         return [self.understand(u, addressed=addressed) for u in self.utterances(samples)]
 
 
+QUICK_GUESS_MS = 400.0  # recognising a guess at most this long (median): guess sooner
+
+
 class LiveHearing:
     """Live audio in, block by block as a microphone delivers it; what was heard out, as soon
     as each utterance ends.
 
     Recognition starts at an utterance's first pause (``EndpointerSettings.pause_ms``, or
-    ``short_pause_ms`` after a short one unless the recogniser is shared), on a worker
-    thread, while the endpointer waits out the rest of ``end_silence_ms`` to be sure the
-    speaker has finished. When no voice comes back the final utterance is the very same audio,
-    and its result is ready, or nearly, the moment the end is declared; when the speaker goes
-    on, the guess is dropped and the whole utterance is recognised at its end. Every call into
-    the recogniser runs on that one worker, so a recogniser never serves two threads at once.
+    ``short_pause_ms`` after a short one while guesses are quick to recognise and the
+    recogniser is not shared), on a worker thread, while the endpointer waits out the rest of
+    ``end_silence_ms`` to be sure the speaker has finished. When no voice comes back the
+    final utterance is the very same audio, and its result is ready, or nearly, the moment
+    the end is declared; when the speaker goes on, the guess is dropped and the whole
+    utterance is recognised at its end. Every call into the recogniser runs on that one
+    worker, so a recogniser never serves two threads at once.
     ``timings_ms["wait"]`` of each result is what the speaker waited after the end was declared.
     ``addressed()`` says, when recognition starts, whether the conversation expects speech for
     wanwan now (see :meth:`VoicePipeline.understand`).
@@ -158,6 +164,10 @@ class LiveHearing:
             # away there holds up the others, so none is made sooner after a short utterance
             settings = replace(settings, short_pause_ms=0)
         self.endpointer = Endpointer(settings)
+        # a guess sooner after a short utterance is worth it while a wrong one costs little:
+        # the recogniser's time for the last guesses decides (tiny.en 120-250 ms for "stop";
+        # Whisper base over a second for 「止めて」)
+        self._guess_ms: deque[float] = deque(maxlen=5)
         self._own_worker = worker is None
         self._worker: Executor = worker or ThreadPoolExecutor(1, thread_name_prefix="wanwan-asr")
         self._guess: tuple[np.ndarray, bool, Future[Heard]] | None = None
@@ -165,6 +175,8 @@ class LiveHearing:
         self.guesses_dropped = 0
 
     def feed(self, block: np.ndarray) -> list[Heard]:
+        if len(self._guess_ms) >= 3:
+            self.endpointer.short_pauses = statistics.median(self._guess_ms) <= QUICK_GUESS_MS
         out = [self._finish(u) for u in self.endpointer.feed(block)]
         pause = self.endpointer.take_pause()
         if pause is not None and self.speculate:
@@ -211,6 +223,7 @@ class LiveHearing:
         if guess is not None and guess[1] == addressed and np.array_equal(guess[0],
                                                                            utterance.samples):
             heard = guess[2].result()
+            self._guess_ms.append(heard.timings_ms.get("asr", 0.0))
             heard.utterance = utterance
             heard.timings_ms["guessed"] = 1.0
             self.guesses_used += 1

@@ -205,6 +205,9 @@ class Endpointer:
         self._end_frames = self._frames(s.end_silence_ms)
         self._pause_frames = self._frames(s.pause_ms)
         self._short_pause_frames = self._frames(s.short_pause_ms) if s.short_pause_ms else 0
+        # whether short utterances are offered sooner now (a listener turns it off while its
+        # recogniser is too slow for a wrong guess to cost little)
+        self.short_pauses = bool(self._short_pause_frames)
         self._stray_allowed = int(self._end_frames * s.end_tolerance)
         self._tail: deque[bool] = deque(maxlen=self._end_frames + self._stray_allowed)
 
@@ -262,7 +265,8 @@ class Endpointer:
             if voiced:
                 self._paused = self._offered = False  # speech came back: the guess is void
             elif s.pause_ms and not self._offered and s.pause_ms < s.end_silence_ms \
-                    and self._silent_frames in (self._pause_frames, self._short_pause_frames):
+                    and self._silent_frames in (self._pause_frames, self._short_pause_frames
+                                                if self.short_pauses else 0):
                 said_ms = (len(self._speech) - self._lead_frames - self._silent_frames) \
                     * self.frame_ms
                 if self._silent_frames == self._pause_frames \
