@@ -34,7 +34,7 @@ from wanwan.hermes import HermesBridge
 from wanwan.kiosk import Kiosk, KioskTurn
 from wanwan.queues import drain, wait_idle
 from wanwan.tts import Synthesizer
-from wanwan.tts.base import SENTENCE_GAP_S
+from wanwan.tts.base import join_audio
 from wanwan.tts.speaker import line_over
 from wanwan.voice import Heard, VoicePipeline
 
@@ -128,9 +128,7 @@ class RemoteSpeaker:
             for future in waiting:
                 samples = future.result()
                 if not self.reports_finished:  # learnt in this line: the rest goes as one
-                    gap = np.zeros(int(rate * SENTENCE_GAP_S), np.int16)
-                    samples = np.concatenate([part for rest in [samples, *(
-                        f.result() for f in waiting)] for part in (gap, rest)][1:])
+                    samples = join_audio([samples, *(f.result() for f in waiting)], rate)
                 if self._cut.is_set():
                     return
                 self._playing = request_id = uuid.uuid4().hex

@@ -175,8 +175,6 @@ class LiveHearing:
         self.guesses_dropped = 0
 
     def feed(self, block: np.ndarray) -> list[Heard]:
-        if len(self._guess_ms) >= 3:
-            self.endpointer.short_pauses = statistics.median(self._guess_ms) <= QUICK_GUESS_MS
         out = [self._finish(u) for u in self.endpointer.feed(block)]
         pause = self.endpointer.take_pause()
         if pause is not None and self.speculate:
@@ -224,6 +222,9 @@ class LiveHearing:
                                                                            utterance.samples):
             heard = guess[2].result()
             self._guess_ms.append(heard.timings_ms.get("asr", 0.0))
+            if len(self._guess_ms) >= 3:
+                self.endpointer.short_pauses = \
+                    statistics.median(self._guess_ms) <= QUICK_GUESS_MS
             heard.utterance = utterance
             heard.timings_ms["guessed"] = 1.0
             self.guesses_used += 1

@@ -100,18 +100,23 @@ class SentenceCache:
                 self._made.popitem(last=False)
 
 
+def join_audio(parts: Iterable[np.ndarray], sample_rate: int) -> np.ndarray:
+    """Sentences' audio one after the other, with a short silence between them."""
+    gap = np.zeros(int(sample_rate * SENTENCE_GAP_S), np.int16)
+    joined: list[np.ndarray] = []
+    for part in parts:
+        if joined:
+            joined.append(gap)
+        joined.append(part)
+    if not joined:
+        raise UserError("nothing to say")
+    return np.concatenate(joined)
+
+
 def join_sentences(sentences: Iterable[str], say: Callable[[str], np.ndarray],
                    sample_rate: int) -> np.ndarray:
     """Each sentence said by ``say``, with a short silence between them."""
-    gap = np.zeros(int(sample_rate * SENTENCE_GAP_S), np.int16)
-    parts: list[np.ndarray] = []
-    for sentence in sentences:
-        if parts:
-            parts.append(gap)
-        parts.append(say(sentence))
-    if not parts:
-        raise UserError("nothing to say")
-    return np.concatenate(parts)
+    return join_audio((say(sentence) for sentence in sentences), sample_rate)
 
 
 class SentenceVoice:
@@ -149,12 +154,8 @@ class SentenceVoice:
         with self._preparing:  # the kiosks of one server share their voice: made once
             for text in texts:
                 for sentence in self.split(text):
-                    audio = self._made.get(sentence)
-                    if audio is None:
-                        with self._lock:
-                            audio = self._speak(sentence)
-                        made += 1
-                    self._made.pin(sentence, audio)
+                    made += self._made.get(sentence) is None
+                    self._made.pin(sentence, self.synthesize_sentence(sentence))
         return made
 
     def synthesize(self, text: str) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from wanwan.audio.io import write_wav
 from wanwan.errors import UserError
 from wanwan.queues import drain, wait_idle
-from wanwan.tts.base import Synthesizer
+from wanwan.tts.base import Synthesizer, join_audio
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,7 @@ class Speaker:
                     return
         if parts:
             self._count += 1
-            gap = np.zeros(int(rate * 0.15), np.int16)
-            joined = np.concatenate([p for part in parts for p in (part, gap)][:-1])
+            joined = join_audio(parts, rate)
             self.files.append(write_wav(self.out_dir / f"reply-{self._count:03d}.wav",  # type: ignore[operator]
                                         joined, rate))
 
