@@ -38,3 +38,11 @@ def with_white_noise(clean: np.ndarray, snr_db: float) -> np.ndarray:
     power = np.mean(clean.astype(float) ** 2) / 10 ** (snr_db / 10)
     noise = np.random.default_rng(0).standard_normal(len(clean)) * np.sqrt(power)
     return np.clip(clean + noise, -32768, 32767).astype(np.int16)
+
+
+def spy_on_speech(synth) -> list[str]:
+    """The sentences the voice makes from now on (the real engine still makes them)."""
+    made: list[str] = []
+    speak = synth._speak
+    synth._speak = lambda sentence: made.append(sentence) or speak(sentence)
+    return made

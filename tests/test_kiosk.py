@@ -3,18 +3,19 @@ voice loop fed audio as a microphone delivers it."""
 
 from __future__ import annotations
 
+import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from tests.speech import SILENCE, say
+from tests.speech import SILENCE, say, spy_on_speech
 from wanwan.asr.base import Recognizer, Transcript
 from wanwan.audio.vad import Utterance, chunks
 from wanwan.kiosk import Kiosk, TurnTaking
 from wanwan.nlu.wake import split_wake
 from wanwan.tts import Speaker, make_synthesizer
-from wanwan.voice import Heard, LiveHearing, VoicePipeline
+from wanwan.voice import QUICK_GUESS_MS, Heard, LiveHearing, VoicePipeline
 
 BAY = "bay-1"
 
@@ -125,11 +126,14 @@ def test_a_kiosk_says_its_fixed_lines_the_moment_they_are_decided(lab, whisper, 
     with Kiosk(lab, pipeline, speaker, BAY) as kiosk:
         assert kiosk.preparing.join(120)
         assert kiosk.preparing.made > 40
+        made_now = spy_on_speech(speaker.synth)
         turn = lab.ask("stop", BAY)
         assert speaker.wait_idle(30)
     speaker.close()
-    assert speaker.synth.split(turn.reply)[0] in kiosk.say.fixed_sentences(), turn.reply
-    assert speaker.first_audio_ms < 20  # a Piper sentence takes 50-200 ms to make
+    first = speaker.synth.split(turn.reply)[0]
+    assert first in kiosk.say.fixed_sentences(), turn.reply
+    assert first not in made_now  # ready when decided (a Piper sentence takes 50-200 ms)
+    assert speaker.files  # and said
 
 
 def test_a_recogniser_shared_by_many_sites_is_not_asked_to_guess_sooner(engine, whisper):
@@ -149,10 +153,15 @@ def test_a_slow_recogniser_is_not_asked_to_guess_sooner(engine, whisper, tmp_pat
     recognising one is quick (tiny.en here), not when each takes the better part of a second
     (Whisper base on Japanese, a loaded machine)."""
     stops = np.concatenate([say(tmp_path, "stop"), SILENCE] * 4)
-    for recogniser, sooner in ((whisper, True), (BusyMachine(whisper, 0.6), False)):
+    for recogniser in (whisper, BusyMachine(whisper, 0.6)):
         with LiveHearing(VoicePipeline(engine, recogniser)) as hearing:
+            took = []  # what each guess used took to recognise, on this machine
             for block in chunks(stops, 512):
-                hearing.feed(block)
+                took += [h.timings_ms["asr"] for h in hearing.feed(block)
+                         if "guessed" in h.timings_ms]
                 hearing.wait_for_guess(10)  # the same on any machine: guesses are used
             hearing.flush()
-            assert hearing.endpointer.short_pauses is sooner
+            assert len(took) >= 3
+            quick = statistics.median(took[-5:]) <= QUICK_GUESS_MS
+            assert hearing.endpointer.short_pauses is quick
+    assert not quick  # 0.6 s an utterance is never quick
