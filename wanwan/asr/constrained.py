@@ -124,14 +124,11 @@ class TokenGrammar:
         # anywhere ("undo" heard "a new" is one word said, not two)
         self.counts_word = np.zeros(max(vocab.values()) + 1, dtype=bool)
         for text, i in vocab.items():
+            # without spaces no token shows where a word begins: no count, no penalty
             self.counts_word[i] = self.spaced and text.startswith("Ġ") and text[1:2].isalnum()
         for unit in self._units_of(self.fillers):
             if len(unit) == 1:
                 self.counts_word[unit[0]] = False
-        # without spaces no token shows where a word begins: the text's words are counted
-        self._filler_set = frozenset(self.fillers)
-        self._unspaced_counts: LeastRecentlyUsed[tuple[int, ...], int] = \
-            LeastRecentlyUsed(CACHE_LIMIT)
         self.symbols: dict[str, list[str]] = {}
         for symbol, spoken in language.symbols.items():
             self.symbols.setdefault(spoken, []).append(symbol)
@@ -150,16 +147,8 @@ class TokenGrammar:
         self.wake_units = self._units_of(wake_forms)
 
     def count_words(self, tokens: Iterable[int]) -> int:
-        """How many words that count (not fillers) these tokens write: the tokens that begin
-        one after a space (``counts_word``), or without spaces the words the intent engine
-        reads in their text. Uncounted, a Japanese sentence cut short paid nothing:
-        「停止。」 out of 「圧縮機の停止」 (heard 「アスクキの停止」) was the likelier sentence."""
-        if self.spaced:
-            return sum(1 for t in tokens if t < len(self.counts_word) and self.counts_word[t])
-        key = tuple(tokens)
-        return self._unspaced_counts.get(key, lambda: sum(
-            1 for word in self.engine.catalog.normalise(self.tokenizer.decode(list(key)))
-            if word.text not in self._filler_set))
+        """How many words that count these tokens write (see ``counts_word``)."""
+        return sum(1 for t in tokens if t < len(self.counts_word) and self.counts_word[t])
 
     def token_ids(self) -> set[int]:
         """Every token this grammar can write."""
@@ -173,13 +162,7 @@ class TokenGrammar:
         units += [u for us in self._number_word_units.values() for u in us]
         if not self.spaced:
             units += [u for node in self.nodes.values() for word, children in node.words.items()
-                      for child in children
-                      for u, _ in self._merged_units(self.word_forms(word), child)]
-            units += [u for node in self.nodes.values() for slot, children in node.slots.items()
-                      if not self.engine.lists[slot.list_name].is_range
-                      for phrase in self.engine.lists[slot.list_name].phrases
-                      for child in children
-                      for u, _ in self._merged_units(self.phrase_forms(phrase), child)]
+                      for child in children for u, _ in self._merged_units(word, child)]
         for unit in units + self.wake_units:
             ids.update(unit)
         for text in list(self.punctuation) + [s for v in self.symbols.values() for s in v]:
@@ -261,7 +244,7 @@ class TokenGrammar:
                 out += [(u, target) for u in units]
                 out += [(s, target) for s in symbols]
                 if not self.spaced:
-                    out += self._merged_units(self.word_forms(word), child)
+                    out += self._merged_units(word, child)
         for slot, children in node.slots.items():
             slot_list = self.engine.lists[slot.list_name]
             for child in children:
@@ -272,11 +255,8 @@ class TokenGrammar:
                     out += [((t,), ("d", id(child))) for t in self.digit_start]
                 else:
                     for phrase in slot_list.phrases:
-                        forms = self.phrase_forms(phrase)
                         out += [(u, ("t", id(child))) for u in self._units_of(
-                            forms, names=True)]
-                        if not self.spaced:  # 動かし|て written 動|か|して
-                            out += self._merged_units(forms, child)
+                            self.phrase_forms(phrase), names=True)]
         if kind in ("f", "t") or kind[0] in "nd":  # "of the": two fillers; one punctuation
             after_filler: State = ("g" if kind == "f" else "f", node_id)
             out += [(u, after_filler) for u in self._units_of(self.fillers)]
@@ -285,15 +265,14 @@ class TokenGrammar:
             out += [(self._encode(p, False), ("p", node_id)) for p in self.punctuation]
         return out
 
-    def _merged_units(self, forms: list[str], child) -> list[tuple[tuple[int, ...], State]]:
+    def _merged_units(self, word: str, child) -> list[tuple[tuple[int, ...], State]]:
         """Two morphemes Whisper writes as one token: the analyser splits して into し + て,
         Whisper's byte-pair merges write it as one. Without spaces, nothing keeps a merge
-        inside a word, so each word (``forms``: its spellings, or a slot value's) is offered
-        joined to each word that may follow it."""
+        inside a word, so each word is offered joined to each word that may follow it."""
         out = []
         for next_word, grandchildren in child.words.items():
             for form in itertools.islice(itertools.product(
-                    forms, self.word_forms(next_word)), self.max_variants):
+                    self.word_forms(word), self.word_forms(next_word)), self.max_variants):
                 joined = self._encode("".join(form), False)
                 if joined == self._encode(form[0], False) + self._encode(form[1], False):
                     continue  # the same tokens as the two words apart

@@ -175,11 +175,6 @@ class GrammarSettings:
     # put in its place ("When will dewar twenty", "One is") 13 and more below
     bare_wake_margin: float = 6.0
     bare_wake_logprob_per_token: float = -2.5
-    # What a grammar sentence pays (nats) for each word it has fewer than the free text (by
-    # log-probability alone a sentence cut short wins: "book thirty litres" out of "book
-    # thirty litres from dewar four to the ito lab"). Japanese sets its own: its words are
-    # morphemes, more to a sentence
-    missing_word_cost: float = 4.0
     # Over speech it cannot read, Whisper copies a sentence of its prompt (「手袋どこに置いた？」
     # at 10 dB became the prompt's transfer sentence), and the grammar pass after the prompt
     # finds it nearly as likely. A reading that acts and repeats most of a prompt sentence is
@@ -796,7 +791,6 @@ class WhisperRecognizer:
         hypothesis = constrained_search(
             self.decoder, state, first, self.grammar, eot, after_wake=bool(wake_tokens),
             beam=settings.beam, first_beam=settings.first_beam,
-            missing_word_cost=settings.missing_word_cost,
             floor=free_score - settings.max_margin,
             expected_words=self.grammar.count_words(free_rest[:-1]))
         if hypothesis is None:
