@@ -264,14 +264,9 @@ class Endpointer:
             self._silent_frames = 0 if voiced else self._silent_frames + 1
             if voiced:
                 self._paused = self._offered = False  # speech came back: the guess is void
-            elif s.pause_ms and not self._offered and s.pause_ms < s.end_silence_ms \
-                    and self._silent_frames in (self._pause_frames, self._short_pause_frames
-                                                if self.short_pauses else 0):
-                said_ms = (len(self._speech) - self._lead_frames - self._silent_frames) \
-                    * self.frame_ms
-                if self._silent_frames == self._pause_frames \
-                        or said_ms <= s.short_utterance_ms:
-                    self._paused = self._offered = True
+            elif s.pause_ms and not self._offered and s.pause_ms < s.end_silence_ms and (
+                    self._silent_frames == self._pause_frames or self._short_pause_begun()):
+                self._paused = self._offered = True
             too_long = len(self._speech) * self.frame_ms >= s.max_utterance_s * 1000
             if self._silent_frames >= self._end_frames or too_long:
                 done = self._close(trailing=self._silent_frames, truncated=too_long)
@@ -298,6 +293,13 @@ class Endpointer:
             done = self._close(trailing=self._silent_frames, truncated=False)
             if done is not None:
                 yield done
+
+    def _short_pause_begun(self) -> bool:
+        """Whether the silence so far is the short pause after a short utterance."""
+        if not self.short_pauses or self._silent_frames != self._short_pause_frames:
+            return False
+        said_frames = len(self._speech or []) - self._lead_frames - self._silent_frames
+        return said_frames * self.frame_ms <= self.settings.short_utterance_ms
 
     def _close(self, trailing: int, truncated: bool) -> Utterance | None:
         frames = self._speech or []
