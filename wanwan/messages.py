@@ -20,8 +20,16 @@ import yaml
 from wanwan.errors import UserError
 from wanwan.nlu.text import in_cjk_script
 
-# where one sentence ends and the next begins, in a spaced script or in Japanese
+# where one sentence ends and the next begins: after a full stop and a space in a spaced script
+# ("20.9" is one number), after 。！？ in Japanese
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])\s*")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences, each with its end punctuation ("The transfer has stopped. 2 litres moved.",
+    「移送を停止しました。2リットル移しました。」). Every voice says a line in these sentences, and
+    ``Messages.fixed_sentences`` makes them ahead, so both must split the same way."""
+    return [s.strip() for s in _SENTENCE_END.split(text.strip()) if s.strip()]
 
 
 def _flatten(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -84,10 +92,10 @@ class Messages:
         punctuation."""
         out: dict[str, None] = {}
         for line in self.lines.values():
-            for sentence in _SENTENCE_END.split(line.strip()):
+            for sentence in split_sentences(line):
                 if "{" not in sentence and any(c.isalpha() for c in sentence) \
                         and unicodedata.category(sentence[-1]) == "Po":
-                    out[sentence.strip()] = None
+                    out[sentence] = None
         return list(out)
 
     def sentences(self, *parts: str) -> str:

@@ -22,7 +22,8 @@ import soundfile as sf
 
 from wanwan.audio.io import resample
 from wanwan.errors import UserError
-from wanwan.tts.base import Voice, split_sentences
+from wanwan.messages import split_sentences
+from wanwan.tts.base import Voice
 from wanwan.tts.lexicon import Lexicon
 
 log = logging.getLogger(__name__)

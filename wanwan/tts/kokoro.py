@@ -14,7 +14,6 @@ from wanwan.asr.models import from_packages
 from wanwan.errors import UserError
 from wanwan.tts.base import SentenceVoice
 from wanwan.tts.lexicon import Lexicon
-from wanwan.tts.openjtalk import split_japanese_sentences
 
 VOICES = ("jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo")
 
@@ -46,9 +45,6 @@ class KokoroSynthesizer(SentenceVoice):
         self.voice = voice
         self.lexicon = lexicon or Lexicon()
         self.speed = max(0.5, min(2.0, rate_wpm / 160))
-
-    def split(self, text: str) -> list[str]:
-        return split_japanese_sentences(text)
 
     def _speak(self, sentence: str) -> np.ndarray:
         wave, rate = self._kokoro.synthesize(self.lexicon.spoken(sentence, phonemes=False),

@@ -4,19 +4,11 @@ kanji by their reading; espeak-ng's Japanese voice reads kanji as "Chinese lette
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from wanwan.errors import UserError
 from wanwan.tts.base import SentenceVoice
 from wanwan.tts.lexicon import Lexicon
-
-_SENTENCES = re.compile(r"(?<=[。！？!?])\s*")
-
-
-def split_japanese_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCES.split(text.strip()) if s.strip()]
 
 
 class OpenJTalkSynthesizer(SentenceVoice):
@@ -35,9 +27,6 @@ class OpenJTalkSynthesizer(SentenceVoice):
         self._tts = pyopenjtalk.tts
         self.lexicon = lexicon or Lexicon()
         self.speed = max(0.5, min(2.0, rate_wpm / 160))
-
-    def split(self, text: str) -> list[str]:
-        return split_japanese_sentences(text)
 
     def _speak(self, sentence: str) -> np.ndarray:
         wave, rate = self._tts(self.lexicon.spoken(sentence, phonemes=False), speed=self.speed)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from wanwan.errors import UserError
-from wanwan.tts.base import SentenceVoice, split_sentences
+from wanwan.tts.base import SentenceVoice
 from wanwan.tts.lexicon import Lexicon
 
 log = logging.getLogger(__name__)
@@ -104,12 +104,6 @@ class PiperSynthesizer(SentenceVoice):
         return np.array([ids], dtype=np.int64)
 
     # -- speech ------------------------------------------------------------------------------------
-    def split(self, text: str) -> list[str]:
-        # whole sentences: the first clause made alone would play 100-130 ms sooner, but it
-        # was heard worse (half A of scripts/bench_tts.py's replies, tiny.en: the six it
-        # changed 10.5 -> 13.2 % of words wrong clean, 18 -> 26 % at 10 dB)
-        return split_sentences(text)
-
     def _speak(self, sentence: str) -> np.ndarray:
         ids = self._ids(self.phonemes(sentence))
         feed = {"input": ids, "input_lengths": np.array([ids.shape[1]], dtype=np.int64),
