@@ -14,7 +14,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -158,12 +158,11 @@ class LiveHearing:
         self.by_meaning = by_meaning and speculate
         self.ended_early = 0
         self.addressed = addressed
-        settings = pipeline.endpointing
-        if worker is not None:
-            # one recogniser shared by many sites (a server's satellites): a guess thrown
-            # away there holds up the others, so none is made sooner after a short utterance
-            settings = replace(settings, short_pause_ms=0)
-        self.endpointer = Endpointer(settings)
+        self.endpointer = Endpointer(pipeline.endpointing)
+        # one recogniser shared by many sites (a server's satellites): a guess thrown away
+        # there holds up the others, so none is made sooner after a short utterance
+        self._may_guess_sooner = worker is None
+        self.endpointer.short_pauses &= self._may_guess_sooner
         # a guess sooner after a short utterance is worth it while a wrong one costs little:
         # the recogniser's time for the last guesses decides (tiny.en 120-250 ms for "stop";
         # Whisper base over a second for 「止めて」)
@@ -222,7 +221,7 @@ class LiveHearing:
                                                                            utterance.samples):
             heard = guess[2].result()
             self._guess_ms.append(heard.timings_ms.get("asr", 0.0))
-            if len(self._guess_ms) >= 3:
+            if self._may_guess_sooner and len(self._guess_ms) >= 3:
                 self.endpointer.short_pauses = \
                     statistics.median(self._guess_ms) <= QUICK_GUESS_MS
             heard.utterance = utterance

@@ -206,7 +206,8 @@ class Endpointer:
         self._pause_frames = self._frames(s.pause_ms)
         self._short_pause_frames = self._frames(s.short_pause_ms) if s.short_pause_ms else 0
         # whether short utterances are offered sooner now (a listener turns it off while its
-        # recogniser is too slow for a wrong guess to cost little)
+        # recogniser is too slow for a wrong guess to cost little); never without
+        # ``short_pause_ms``
         self.short_pauses = bool(self._short_pause_frames)
         self._stray_allowed = int(self._end_frames * s.end_tolerance)
         self._tail: deque[bool] = deque(maxlen=self._end_frames + self._stray_allowed)
@@ -296,7 +297,8 @@ class Endpointer:
 
     def _short_pause_begun(self) -> bool:
         """Whether the silence so far is the short pause after a short utterance."""
-        if not self.short_pauses or self._silent_frames != self._short_pause_frames:
+        if not (self.short_pauses and self._short_pause_frames) \
+                or self._silent_frames != self._short_pause_frames:
             return False
         said_frames = len(self._speech or []) - self._lead_frames - self._silent_frames
         return said_frames * self.frame_ms <= self.settings.short_utterance_ms
