@@ -314,6 +314,8 @@ def test_the_grammar_pass_writes_japanese_the_way_whisper_does(ja_site):
     assert follows("ワンワン、止めて", after_wake=False)
     assert not follows("今日はいい天気ですね")
     assert not follows("デュワー12の液面は天気")
+    # a slot's value run into the next morpheme by one token: 動かし|て written 動|か|して
+    assert follows("圧縮機動かして")
 
 
 def test_a_short_japanese_grammar_sentence_must_sound_like_what_was_heard(ja_site):

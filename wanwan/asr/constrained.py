@@ -162,7 +162,13 @@ class TokenGrammar:
         units += [u for us in self._number_word_units.values() for u in us]
         if not self.spaced:
             units += [u for node in self.nodes.values() for word, children in node.words.items()
-                      for child in children for u, _ in self._merged_units(word, child)]
+                      for child in children
+                      for u, _ in self._merged_units(self.word_forms(word), child)]
+            units += [u for node in self.nodes.values() for slot, children in node.slots.items()
+                      if not self.engine.lists[slot.list_name].is_range
+                      for phrase in self.engine.lists[slot.list_name].phrases
+                      for child in children
+                      for u, _ in self._merged_units(self.phrase_forms(phrase), child)]
         for unit in units + self.wake_units:
             ids.update(unit)
         for text in list(self.punctuation) + [s for v in self.symbols.values() for s in v]:
@@ -244,7 +250,7 @@ class TokenGrammar:
                 out += [(u, target) for u in units]
                 out += [(s, target) for s in symbols]
                 if not self.spaced:
-                    out += self._merged_units(word, child)
+                    out += self._merged_units(self.word_forms(word), child)
         for slot, children in node.slots.items():
             slot_list = self.engine.lists[slot.list_name]
             for child in children:
@@ -255,8 +261,11 @@ class TokenGrammar:
                     out += [((t,), ("d", id(child))) for t in self.digit_start]
                 else:
                     for phrase in slot_list.phrases:
+                        forms = self.phrase_forms(phrase)
                         out += [(u, ("t", id(child))) for u in self._units_of(
-                            self.phrase_forms(phrase), names=True)]
+                            forms, names=True)]
+                        if not self.spaced:  # 動かし|て written 動|か|して
+                            out += self._merged_units(forms, child)
         if kind in ("f", "t") or kind[0] in "nd":  # "of the": two fillers; one punctuation
             after_filler: State = ("g" if kind == "f" else "f", node_id)
             out += [(u, after_filler) for u in self._units_of(self.fillers)]
@@ -265,14 +274,15 @@ class TokenGrammar:
             out += [(self._encode(p, False), ("p", node_id)) for p in self.punctuation]
         return out
 
-    def _merged_units(self, word: str, child) -> list[tuple[tuple[int, ...], State]]:
+    def _merged_units(self, forms: list[str], child) -> list[tuple[tuple[int, ...], State]]:
         """Two morphemes Whisper writes as one token: the analyser splits して into し + て,
         Whisper's byte-pair merges write it as one. Without spaces, nothing keeps a merge
-        inside a word, so each word is offered joined to each word that may follow it."""
+        inside a word, so each word (``forms``: its spellings, or a slot value's) is offered
+        joined to each word that may follow it."""
         out = []
         for next_word, grandchildren in child.words.items():
             for form in itertools.islice(itertools.product(
-                    self.word_forms(word), self.word_forms(next_word)), self.max_variants):
+                    forms, self.word_forms(next_word)), self.max_variants):
                 joined = self._encode("".join(form), False)
                 if joined == self._encode(form[0], False) + self._encode(form[1], False):
                     continue  # the same tokens as the two words apart
