@@ -26,6 +26,8 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
+import string
 import sys
 import tempfile
 import time
@@ -130,10 +132,42 @@ def words(text: str, normalise) -> list[str]:
     return out
 
 
-def reply_half(text: str) -> str:
-    """A or B, fixed by the reply's text (a seeded split that does not move as replies are
-    added): changes to the voice and the wording are chosen on A and reported on B."""
-    return "AB"[int(hashlib.sha1(text.encode()).hexdigest(), 16) % 2]
+def line_patterns() -> dict[str, tuple[re.Pattern, tuple[int, int]]]:
+    """Each English message line that is said as a sentence (it ends in . ? or !; "liquid
+    helium" and "{n} litres" are parts of others) as a pattern that finds it in a reply, its
+    values any text, and its rank among lines found at the same place."""
+    from wanwan.messages import messages
+
+    out = {}
+    for key, line in messages("en").lines.items():
+        if not line.rstrip().endswith((".", "?", "!")):
+            continue
+        parts = list(string.Formatter().parse(line))
+        # most letters first, then fewest blanks: "The transfer has stopped." is
+        # transfer.stopped, not "The transfer has stopped{reason}." without a reason
+        out[key] = (re.compile("".join(re.escape(literal) + (".*?" if field else "")
+                                       for literal, field, _, _ in parts), re.IGNORECASE),
+                    (-sum(c.isalpha() for literal, _, _, _ in parts for c in literal),
+                     sum(1 for _, field, _, _ in parts if field)))
+    return out
+
+
+def reply_line(text: str, patterns: dict[str, tuple[re.Pattern, tuple[int, int]]]) -> str:
+    """The message line a reply was made from: the line found first in it, of those found
+    there the one with the most letters of its own ("Please say confirm, or cancel." ends
+    read-backs of every kind; "The transfer has stopped." begins "The transfer has stopped
+    by a voice command."). A reply no line makes, a device's words, is its own line."""
+    found = [(match.start(), rank, key) for key, (pattern, rank) in patterns.items()
+             if (match := pattern.search(text))]
+    return min(found)[2] if found else text
+
+
+def reply_half(line: str) -> str:
+    """A or B, fixed by the message line a reply was made from (a seeded split that does not
+    move as lines are added): changes to the voice and the wording are chosen on A and reported
+    on B, and a reworded line moves no reply of the other half. Before session 22 the split
+    was by the reply's text, which let a line reworded on A change replies of B."""
+    return "AB"[int(hashlib.sha1(line.encode()).hexdigest(), 16) % 2]
 
 
 def edit_distance(a: list[str], b: list[str]) -> int:
@@ -231,14 +265,17 @@ def main() -> int:
                 print(f"| mean at {snr} dB | " + " | ".join(cells) + " |")
     default = names[0]
     first = next(iter(ears))
-    # since session 15 the voice and the reply wording are tuned on half A of the replies only
+    patterns = line_patterns()
+    half_of = {text: reply_half(reply_line(text, patterns)) for text in replies}
+    # since session 15 the voice and the reply wording are tuned on half A of the replies
+    # only; since session 22 the halves are of message lines, not of reply texts
     print(f"\n{default}, {first}: half A (tuned on: training) / half B (held out: report)\n")
     print("| condition | half A | half B |\n|---|---|---|")
     for label, _, _ in conditions:
         cells = []
         for half in "AB":
             rows = [d for d in details if d["listener"] == first and d["voice"] == default
-                    and d["condition"] == label and reply_half(d["said"]) == half]
+                    and d["condition"] == label and half_of[d["said"]] == half]
             said = sum(len(words(d["said"], normalise)) for d in rows)
             cells.append(f"{sum(d['errors'] for d in rows) / max(said, 1):.1%} / "
                          f"{sum(not d['errors'] for d in rows)} of {len(rows)}")
