@@ -73,6 +73,20 @@ def test_a_japanese_site_answers_in_japanese(japanese_lab):
         assert not _LATIN_WORDS.findall(turn.reply.replace("NMR", "")), turn.reply
 
 
+@pytest.mark.parametrize(("heard", "stops"), [
+    ("スドープ", True), ("ジダープ", True),  # ストップ as Whisper wrote it in noise
+    ("今月の予定はどう", False), ("時計が止まってる", True),  # a stop word said: when in doubt
+    ("時計はどこ", False), ("ちょっと強くしてみて", False), ("登場人物は", False)])
+def test_a_japanese_stop_heard_unsurely_is_a_stop_and_chatter_is_not(japanese_lab, heard, stops):
+    """When in doubt, stop: a word that sounds like a stop word, in a sentence nothing else
+    explains. Japanese words are compared by their kana's sound, whose vowels carry the word:
+    月, 時計, 強く and 停止 share only their consonants ("tsuki", "tokei", "tsuyoku",
+    "teishi"), and chatter with them was taken for a stop."""
+    turn = japanese_lab.ask(heard, "bay-1")
+    assert (turn.decision in ("stopped", "stopped_transfer")) is stops, (turn.decision,
+                                                                         turn.reply)
+
+
 def test_a_japanese_site_hears_its_alarms_in_japanese(japanese_lab):
     heard = []
     japanese_lab.on_reply(lambda reply: heard.append(reply))

@@ -599,9 +599,11 @@ class IntentEngine:
         if len(a) >= 3 and len(b) >= 3:
             key = phonetic_key(a)
             # two sound classes say little ("sato" and "got" share them): then the words
-            # must also begin alike
-            if key == phonetic_key(b) and (len(key) >= 3 or (len(key) == 2
-                                                              and a[0] == b[0])):
+            # must also begin alike; and nothing at all in a language compared by its kana's
+            # sound, whose vowels carry the word: つ, 月, 時計, 登場 and 停止 are all t-s
+            # ("tsu", "tsuki", "tokei", "toujou", "teishi"), and chatter with 月 was a stop
+            if key == phonetic_key(b) and (len(key) >= 3 or (len(key) == 2 and a[0] == b[0]
+                                                              and self._by_sound is None)):
                 sim = max(sim, 0.85)
         return sim
 
