@@ -75,6 +75,7 @@ def test_a_japanese_site_answers_in_japanese(japanese_lab):
 
 @pytest.mark.parametrize(("heard", "stops"), [
     ("スドープ", True), ("ジダープ", True),  # ストップ as Whisper wrote it in noise
+    ("ニューデンストップして", True),  # 「充填ストップして」 run into one word
     ("今月の予定はどう", False), ("時計が止まってる", True),  # a stop word said: when in doubt
     ("時計はどこ", False), ("ちょっと強くしてみて", False), ("登場人物は", False)])
 def test_a_japanese_stop_heard_unsurely_is_a_stop_and_chatter_is_not(japanese_lab, heard, stops):
