@@ -18,7 +18,9 @@ speech and noise at the SNR). Two ways of addressing wanwan, side by side:
 
 A command counts when exactly one command was understood and its intent and every slot are
 exact; an out-of-domain sentence counts against when anything is understood (and is an
-actuating false accept when what was understood acts).
+actuating false accept when what was understood acts). Apart: out-of-domain sentences nothing
+understood that the dialogue would still take for a stop (a word like a stop word: when in
+doubt, stop).
 """
 
 from __future__ import annotations
@@ -82,6 +84,7 @@ def main() -> int:
 
     from wanwan import VoicePipeline, load_engine, make_recognizer
     from wanwan.audio.io import load_audio
+    from wanwan.dialogue import means_stop
     from wanwan.progress import Progress
     from wanwan.tts import make_synthesizer
 
@@ -114,7 +117,9 @@ def main() -> int:
                         "got": got, "heard": [h.transcript.text for h in heard],
                         "notes": [{k: h.transcript.notes.get(k) for k in NOTES}
                                   for h in heard],
-                        "actuating": any(h.parse.actuating for h in commands), "noise": name})
+                        "actuating": any(h.parse.actuating for h in commands), "noise": name,
+                        # what the dialogue makes of what nothing explains
+                        "stop": any(means_stop(engine, h.parse) for h in heard)})
                     bar.update()
     if args.rows:
         args.rows.write_text(json.dumps({f"{w} / {c}": r for (w, c), r in results.items()},
@@ -122,8 +127,9 @@ def main() -> int:
     print(f"\n{len(cases)} sentences from {args.sentences.name}, "
           f"{time.perf_counter() - started:.0f} s, recogniser {recognizer.name}, "
           f"voice {synth.name}\n")
-    print("| way | condition | commands exact | out-of-domain understood | of which act |")
-    print("|---|---|---|---|---|")
+    print("| way | condition | commands exact | out-of-domain understood | of which act | "
+          "out-of-domain taken for a stop |")
+    print("|---|---|---|---|---|---|")
     for (way, condition), rows in results.items():
         commands = [r for r in rows if r["want"]]
         ood = [r for r in rows if not r["want"]]
@@ -131,7 +137,8 @@ def main() -> int:
         taken = [r for r in ood if r["got"]]
         print(f"| {way} | {condition} | {100 * right / max(1, len(commands)):.1f} % "
               f"({right} of {len(commands)}) | {len(taken)} of {len(ood)} | "
-              f"{sum(r['actuating'] for r in taken)} |")
+              f"{sum(r['actuating'] for r in taken)} | "
+              f"{sum(r['stop'] and not r['got'] for r in ood)} of {len(ood)} |")
     return 0
 
 

@@ -16,7 +16,8 @@ Picovoice mixes. Every utterance is addressed (no wake phrase, as after a push-t
 
 A command counts when exactly one command was understood with its intent and every slot; an
 out-of-domain sentence counts against when anything was understood, and as an actuating false
-accept when that acts.
+accept when that acts. Apart: out-of-domain sentences nothing understood that the dialogue
+would still take for a stop (a word like a stop word: when in doubt, stop).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def main() -> int:
     from wanwan import VoicePipeline, load_engine, make_recognizer
     from wanwan.audio.io import load_audio, resample
     from wanwan.config import load_config
+    from wanwan.dialogue import means_stop
     from wanwan.progress import Progress
     from wanwan.tts import OpenJTalkSynthesizer
     from wanwan.tts.kokoro import KokoroSynthesizer
@@ -129,7 +131,9 @@ def main() -> int:
                                             for h in got] == [(intent, slots)],
                                      "taken": bool(got) and intent is None,
                                      "acts": any(h.parse.actuating and h.parse.intent != intent
-                                                 for h in got)})
+                                                 for h in got),
+                                     # what the dialogue makes of what nothing explains
+                                     "stop": any(means_stop(engine, h.parse) for h in heard)})
                         bar.update()
     if args.rows:
         args.rows.write_text(json.dumps(rows, indent=1, ensure_ascii=False))
@@ -138,8 +142,8 @@ def main() -> int:
           f"{statistics.median(latencies):.0f} ms, peak memory "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB\n")
     print("| set | voice | clean | 20 dB | 10 dB | 5 dB | out-of-domain understood | "
-          "actuating false accepts |")
-    print("|---|---|---|---|---|---|---|---|")
+          "actuating false accepts | out-of-domain taken for a stop |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for set_name in sets:
         for voice_name in voices:
             mine = [r for r in rows if r["set"] == set_name and r["voice"] == voice_name]
@@ -151,7 +155,8 @@ def main() -> int:
             ood = [r for r in mine if not r["want"]]
             print(f"| {set_name} | {voice_name} | {' | '.join(cells)} | "
                   f"{sum(r['taken'] for r in ood)} of {len(ood)} | "
-                  f"{sum(r['acts'] for r in mine)} |")
+                  f"{sum(r['acts'] for r in mine)} | "
+                  f"{sum(r['stop'] and not r['taken'] for r in ood)} of {len(ood)} |")
     return 0
 
 

@@ -148,6 +148,22 @@ class ActiveAlarm:
     next_repeat: float = 0.0
 
 
+def means_stop(engine: IntentEngine, parse: ParseResult) -> bool:
+    """``stop``, ``stop_transfer``, or a stop heard unsurely (rule 3: when in doubt, stop):
+    a stop word, or a word that sounds like one, in a sentence nothing else explains.
+    Without spaces a word the recogniser ran into others counts too: Whisper wrote
+    「充填ストップして」 in noise as 「ニューデンストップして」, one word of katakana."""
+    if parse.intent in STOPS:
+        return True
+    if parse.intent is not None or parse.reason == "negated":
+        return False
+    heard = {t.text for t in engine.catalog.normalise(parse.text)}
+    within = not engine.language.spaced
+    return any(engine.similarity(word, stop) >= STOP_WORD_LIKENESS
+               or (within and len(stop) > 1 and stop in word)
+               for word in heard for stop in engine.language.stop_words)
+
+
 class Dialogue:
     """The safety policy of every site (the rules at the top of this module).
 
@@ -205,19 +221,7 @@ class Dialogue:
 
     # -- one turn ----------------------------------------------------------------------------
     def means_stop(self, parse: ParseResult) -> bool:
-        """``stop``, ``stop_transfer``, or a stop heard unsurely (rule 3: when in doubt, stop):
-        a stop word, or a word that sounds like one, in a sentence nothing else explains.
-        Without spaces a word the recogniser ran into others counts too: Whisper wrote
-        「充填ストップして」 in noise as 「ニューデンストップして」, one word of katakana."""
-        if parse.intent in STOPS:
-            return True
-        if parse.intent is not None or parse.reason == "negated":
-            return False
-        heard = {t.text for t in self.engine.catalog.normalise(parse.text)}
-        within = not self.engine.language.spaced
-        return any(self.engine.similarity(word, stop) >= STOP_WORD_LIKENESS
-                   or (within and len(stop) > 1 and stop in word)
-                   for word in heard for stop in self.engine.language.stop_words)
+        return means_stop(self.engine, parse)
 
     def answer_heard(self, site_id: str | None, said_at: float | None = None
                      ) -> Callable[[], None]:
