@@ -9,7 +9,8 @@ from pathlib import Path
 
 from wanwan.config import SiteConfig
 from wanwan.errors import UserError
-from wanwan.tts.base import Preparation, Synthesizer, Voice, split_sentences
+from wanwan.messages import split_sentences
+from wanwan.tts.base import Preparation, Synthesizer, Voice
 from wanwan.tts.espeak import EspeakSynthesizer
 from wanwan.tts.kokoro import VOICES as KOKORO_VOICES
 from wanwan.tts.kokoro import KokoroSynthesizer
