@@ -492,3 +492,35 @@ def test_a_unit_or_a_period_written_for_another_is_checked_against_the_audio(ja_
         "鈴木研に10リットル記録。"
     assert mended("鈴木研に10リットル", "鈴木研に10リットル記録。", "佐藤研に12.5リットル。") == \
         "鈴木研に10リットル記録。"
+
+
+def test_of_the_grammars_sentences_one_that_sounds_like_what_was_heard_may_win(ja_listener,
+                                                                             monkeypatch):
+    """Kokoro's 「ストップ」 was written 「スドープ」; the grammar pass found 「酸素濃度」 a little
+    likelier than 「ストップ」 and kept it, though 「ストップ」 sounds far more like what Whisper
+    wrote. The Japanese catalogue weighs sound (``sound_nats``); a sentence that sounds alike
+    gains at most that many nats, so one much less likely still loses."""
+    from dataclasses import replace
+
+    from wanwan.asr.constrained import Hypothesis
+
+    recognizer = ja_listener.recognizer
+    assert recognizer.settings.sound_nats > 0
+    tokenizer = recognizer.tokenizer
+
+    def sentence(text: str, score: float) -> Hypothesis:
+        return Hypothesis([*tokenizer.encode(text), tokenizer.eot], score, frozenset())
+
+    notes: dict = {}
+    found = [sentence("酸素濃度。", -5.0), sentence("ストップ。", -6.0)]
+    chosen = recognizer._likeliest_by_sound(found, "スドープ。", notes)
+    assert chosen is found[1] and notes["chosen_by_sound"].startswith("ストップ")
+    far = [sentence("酸素濃度。", -5.0), sentence("ストップ。", -5.0 - 1.5 * recognizer.settings
+                                                  .sound_nats)]
+    assert recognizer._likeliest_by_sound(far, "スドープ。", {}) is far[0]
+    # a sentence that acts, chosen for its sound, must sound as alike as a short one that acts
+    unlike = [sentence("はい、", -13.04), sentence("デュワー20からNMRに移送開始。", -13.73)]
+    assert recognizer._likeliest_by_sound(unlike, "今が20分後、NMRに1位が来ます。", {}) \
+        is unlike[0]
+    monkeypatch.setattr(recognizer, "settings", replace(recognizer.settings, sound_nats=0.0))
+    assert recognizer._likeliest_by_sound(found, "スドープ。", {}) is found[0]

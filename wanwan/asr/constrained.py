@@ -431,14 +431,22 @@ def number_ends(kind: str) -> bool:
 
 
 def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.ndarray,
+                       grammar: TokenGrammar, end_token: int, **options) -> Hypothesis | None:
+    """The most likely token sequence the grammar allows (see ``finished_sentences``)."""
+    found = finished_sentences(decoder, state, first, grammar, end_token, **options)
+    return found[0] if found else None
+
+
+def finished_sentences(decoder: WhisperDecoder, state: DecoderState, first: np.ndarray,
                        grammar: TokenGrammar, end_token: int, *, after_wake: bool = True,
                        expected_words: int = 0,
                        beam: int = 8, first_beam: int | None = None,
                        max_tokens: int = 40, slack: float = 8.0,
                        floor: float = -np.inf, same_place: int = 2,
-                       missing_word_cost: float = 4.0) -> Hypothesis | None:
-    """The most likely token sequence the grammar allows, ending with ``end_token``, after
-    the prefix ``state`` holds (``first``: the log-probabilities that came with it).
+                       missing_word_cost: float = 4.0) -> list[Hypothesis]:
+    """The token sequences the grammar allows, ending with ``end_token``, after the prefix
+    ``state`` holds (``first``: the log-probabilities that came with it), the most likely
+    first (by score less penalty); every one the beam search finished on its way.
 
     By log-probability alone ending early wins: "book thirty litres" over "book thirty litres
     from dewar four to the ito lab" when "ito" is hard to hear. Whisper's free transcript tells
@@ -496,7 +504,7 @@ def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.n
         state.select([c[1] for c in chosen])
         beams = [Hypothesis([*beams[b].tokens, t], s, heads) for s, b, t, heads in chosen]
         logprobs = decoder.step(state, np.array([[c[2]] for c in chosen]))[:, -1]
-    return max(finished, key=lambda h: h.score - h.penalty, default=None)
+    return sorted(finished, key=lambda h: h.penalty - h.score)
 
 
 def _best_per_place(scores: np.ndarray, codes: np.ndarray, per_place: int) -> np.ndarray:
