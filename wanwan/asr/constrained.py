@@ -430,13 +430,6 @@ def number_ends(kind: str) -> bool:
     return kind in ("nD", "nF") or (len(kind) > 1 and kind[1] in "utxyhk")
 
 
-def constrained_search(decoder: WhisperDecoder, state: DecoderState, first: np.ndarray,
-                       grammar: TokenGrammar, end_token: int, **options) -> Hypothesis | None:
-    """The most likely token sequence the grammar allows (see ``finished_sentences``)."""
-    found = finished_sentences(decoder, state, first, grammar, end_token, **options)
-    return found[0] if found else None
-
-
 def finished_sentences(decoder: WhisperDecoder, state: DecoderState, first: np.ndarray,
                        grammar: TokenGrammar, end_token: int, *, after_wake: bool = True,
                        expected_words: int = 0,

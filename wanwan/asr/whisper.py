@@ -46,12 +46,7 @@ from rapidfuzz import fuzz
 
 from wanwan.asr import models
 from wanwan.asr.base import Transcript, Word
-from wanwan.asr.constrained import (
-    Hypothesis,
-    TokenGrammar,
-    constrained_search,
-    finished_sentences,
-)
+from wanwan.asr.constrained import Hypothesis, TokenGrammar, finished_sentences
 from wanwan.asr.whisper_decoder import DecoderState, WhisperDecoder
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
@@ -408,7 +403,7 @@ class WhisperRecognizer:
                                     [self.start_tokens], max_length=len(self.start_tokens) + 2)
         if self.grammar is not None and self.decoder is not None:
             state, first = self.decoder.start(encoded[0], self.start_tokens)
-            constrained_search(self.decoder, state, first, self.grammar, self.tokenizer.eot,
+            finished_sentences(self.decoder, state, first, self.grammar, self.tokenizer.eot,
                                beam=self.settings.beam, max_tokens=3)
 
     def stream(self) -> WhisperStream:
