@@ -197,3 +197,24 @@ def test_delivered_outbox_rows_are_purged_and_the_records_stay(lab):
     assert lab.outbox.counts() == {"pending": 0, "inflight": 0, "delivered": 0}
     assert len(lab.ledger.entries()) == 20  # the ledger itself is untouched
     assert lab.store.verify() == []
+
+
+def test_a_stop_signal_while_a_service_starts_is_kept_for_when_it_has_started():
+    """`wanwan serve` answered a whole conversation while its main thread was still starting,
+    and a Ctrl-C then went through the start-up as a KeyboardInterrupt (exit 130, nothing
+    closed). Caught first thing, the signal only sets the stop."""
+    from wanwan.commands.signals import catch_stop_signals, wait_for_signal
+
+    kept = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stop = catch_stop_signals()
+        os.kill(os.getpid(), signal.SIGINT)  # no KeyboardInterrupt here...
+        time.sleep(0.05)
+        assert stop.is_set()
+        started = time.monotonic()
+        wait_for_signal(stop)  # ...and the service, once started, stops at once
+        assert time.monotonic() - started < 0.1
+        os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        for s, handler in kept.items():
+            signal.signal(s, handler)

@@ -14,7 +14,7 @@ from wanwan.commands.options import (
     make_assistant,
     speech_choice,
 )
-from wanwan.commands.signals import wait_for_signal
+from wanwan.commands.signals import catch_stop_signals, wait_for_signal
 from wanwan.dashboard import Dashboard, parse_listen
 from wanwan.hermes import HermesBridge
 from wanwan.hub import SatelliteHub
@@ -45,6 +45,7 @@ def _print_heard(site: str, said: KioskTurn) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    stop = catch_stop_signals()
     assistant = make_assistant(args, on_reply=lambda r: print(f"[{r.site}] {r.text}",
                                                               flush=True))
     bridge = HermesBridge(assistant)
@@ -78,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
           + (", satellites' audio to hermes/audioServer/SITE/audioFrame" if hub else "")
           + ", Hermes NLU on hermes/nlu/query; Ctrl-C stops", file=sys.stderr, flush=True)
     try:
-        wait_for_signal()
+        wait_for_signal(stop)
     finally:
         if dashboard is not None:
             dashboard.close()

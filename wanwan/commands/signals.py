@@ -6,10 +6,20 @@ import signal
 import threading
 
 
-def wait_for_signal() -> None:
-    """Block until SIGINT or SIGTERM (Ctrl-C, systemd, docker stop)."""
-    done = threading.Event()
+def catch_stop_signals() -> threading.Event:
+    """From now on SIGINT and SIGTERM (Ctrl-C, systemd, docker stop) set the event returned
+    instead of interrupting. Called first thing by a service: a stop asked for while it
+    starts (its lab answering already, its last parts still loading) is then a clean stop
+    once started, not a KeyboardInterrupt through the start-up, exit status 130 and nothing
+    closed."""
+    stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: done.set())
-    while not done.wait(0.5):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def wait_for_signal(stop: threading.Event | None = None) -> None:
+    """Block until SIGINT or SIGTERM (caught from ``catch_stop_signals`` on, or from now)."""
+    stop = stop or catch_stop_signals()
+    while not stop.wait(0.5):
         pass

@@ -8,7 +8,7 @@ import sys
 from wanwan.assistant import broker_address
 from wanwan.broker import EmbeddedBroker
 from wanwan.commands.options import add_common
-from wanwan.commands.signals import wait_for_signal
+from wanwan.commands.signals import catch_stop_signals, wait_for_signal
 from wanwan.config import load_config
 from wanwan.instruments.sim import LabSimulator
 
@@ -23,6 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    stop = catch_stop_signals()
     config = load_config(args.config)
     broker = None
     if config.broker.host is None:
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"simulating {len(sim.states())} instruments at {args.speed:g}x; Ctrl-C stops",
           file=sys.stderr, flush=True)
     try:
-        wait_for_signal()
+        wait_for_signal(stop)
     finally:
         sim.stop()
         if broker:
