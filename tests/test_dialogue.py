@@ -303,7 +303,9 @@ def test_an_unacknowledged_stop_is_answered_at_once_and_sent_again_until_acknowl
     notice = wait_for(lambda: [r for r in lab.replies_for(BAY, "notice")
                                if "acknowledged the stop" in r.text], timeout=5)
     assert notice[0].text == "The transfer controller has now acknowledged the stop."
-    assert transfer_state(lab).state == "stopped"
+    # the acknowledgement and the controller's state are two messages on two topics: the
+    # state may come a moment after the notice
+    wait_for(lambda: transfer_state(lab).state == "stopped", timeout=5)
     repeats = [r for r in lab.audit.records(BAY, "command") if r["detail"].get("repeat")]
     assert repeats and repeats[-1]["detail"]["ok"] is True
 
