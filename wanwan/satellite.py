@@ -50,6 +50,7 @@ class Satellite:
         self.on_reply = on_reply
         self.frames_sent = 0
         self.lines_played = 0
+        self.lines_received = 0
         self.last_play_at = 0.0
         self.replies: list[ReplyMessage] = []
         self._lock = threading.Lock()
@@ -79,6 +80,7 @@ class Satellite:
     def _on_play(self, topic: str, wav: bytes) -> None:
         request_id = topic.rsplit("/", 1)[-1]
         with self._lock:
+            self.lines_received += 1
             self.last_play_at = time.monotonic()
         self.player.play(wav, lambda: self._played(request_id))
 
@@ -97,6 +99,11 @@ class Satellite:
         self.replies.append(reply)
         if self.on_reply is not None:
             self.on_reply(reply)
+
+    def lines_heard(self) -> int:
+        """Lines the server has sent to be said here (played or not yet)."""
+        with self._lock:
+            return self.lines_received
 
     def quiet_for(self) -> float:
         """Seconds since the server last sent or this satellite last finished a line."""

@@ -50,8 +50,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fast", action="store_true",
                    help="with --audio: send it as fast as the server takes it, not in real time")
     p.add_argument("--wait", type=float, default=6.0,
-                   help="with --audio: seconds without a word from the server before exiting "
-                   "(default 6)")
+                   help="with --audio: seconds to wait for the server's first word before "
+                   "exiting (default 6; a server that loads its recogniser on first use may "
+                   "need more)")
+    p.add_argument("--settle", type=float, default=2.0,
+                   help="with --audio: once the server has spoken, seconds of quiet after its "
+                   "last line before exiting (default 2)")
     p.set_defaults(run=run, quiet=False)
 
 
@@ -100,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
                         f"{satellite.bus.address.port} as {satellite.bus.address.username}")
     try:
         if args.audio is not None:
-            _play_file(satellite, args.audio, fast=args.fast, wait=args.wait)
+            _play_file(satellite, args.audio, fast=args.fast, wait=args.wait,
+                       settle=args.settle)
         else:
             assert microphone is not None
             print(f"satellite {site}: listening on {microphone.name!r}; Ctrl-C stops",
@@ -117,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _play_file(satellite: Satellite, path: Path, *, fast: bool, wait: float) -> None:
+def _play_file(satellite: Satellite, path: Path, *, fast: bool, wait: float,
+               settle: float) -> None:
     audio = load_audio(path)
     # the room stays quiet after the recording: the end silence that closes its last words
     silence = [np.zeros(BLOCK, np.int16)] * 15
@@ -129,9 +135,12 @@ def _play_file(satellite: Satellite, path: Path, *, fast: bool, wait: float) -> 
     print(f"satellite {satellite.site}: sent {satellite.frames_sent} chunks "
           f"({satellite.gate.sent_samples / RATE:.1f} s of {satellite.gate.seen_samples / RATE:.1f}"
           " s heard)", file=sys.stderr, flush=True)
-    # until the server has had its say: replies come, and are played, then silence
+    # until the server has had its say: replies come, and are played, then silence (the
+    # first word may be long in coming, the next ones follow close on each other)
     satellite.last_play_at = time.monotonic()
-    while satellite.quiet_for() < wait or satellite.player.playing.is_set():
+    lines_before = satellite.lines_heard()
+    while satellite.player.playing.is_set() or satellite.quiet_for() < (
+            settle if satellite.lines_heard() > lines_before else wait):
         time.sleep(0.1)
 
 
