@@ -66,6 +66,8 @@ def spoken(synth, text: str, rate: int = 16000, cache: Path | None = None) -> np
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_wav(path, samples, rate)
+        # what every later run hears: the file as read back, not the samples before writing
+        return load_audio(path).samples
     return samples
 
 

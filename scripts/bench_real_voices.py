@@ -112,7 +112,8 @@ def run_engine(engine_name: str, which: str, noises: list[str], snrs: list[int],
                              # what the grammar pass wrote, and how far from what was heard
                              "grammar": [{k: h.transcript.notes.get(k) for k in (
                                  "source", "free_text", "free_logprob", "grammar_text",
-                                 "margin", "words_heard")} for h in heard],
+                                 "margin", "margin_per_token", "words_heard")}
+                                 for h in heard],
                              "got": got, "want": [label["intent"], label["slots"]]})
                 bar.update()
     return {"engine": recognizer.name, "rows": rows, "load_s": load_s,

@@ -337,6 +337,25 @@ def test_what_a_japanese_grammar_sentence_leaves_off_is_judged_the_same_way():
         assert meaning_of_what_follows(ja, said, free, ja.parse(said)) == left_off
 
 
+def test_clear_chatter_that_means_nothing_is_not_rewritten_into_a_command():
+    """Whisper wrote "What did the professor say?" and was sure of it; the words alone mean no
+    command. The grammar's "What did you say?", 1.8 nats a token less likely, puts a command in
+    the speaker's mouth: such a sentence must be nearly as likely, token for token. Where
+    Whisper was unsure, or its words already mean the command, the limits are as before."""
+    settings = GrammarSettings()
+    sure, unsure = -0.2, -1.2
+    meant = settings.limits(True, False, 0.75, sure)
+    assert settings.limits(True, False, 0.75, sure, free_means_nothing=True) == (
+        meant[0], settings.unmeant_margin_per_token)
+    assert settings.unmeant_margin_per_token < meant[1]
+    assert settings.limits(True, False, 0.75, unsure, free_means_nothing=True) == (
+        settings.limits(True, False, 0.75, unsure))
+    # never looser than the limits for what acts or for speech not meant for wanwan
+    for woke, acts in ((True, True), (False, False)):
+        assert settings.limits(woke, acts, 0.75, sure, free_means_nothing=True) == (
+            settings.limits(woke, acts, 0.75, sure))
+
+
 def test_a_yes_the_grammar_pass_writes_is_made_of_words_heard(engine):
     """A yes acts at once: the grammar pass may leave words out of what Whisper wrote, not
     put others in. Stops heard in noise as "That's it." and "did her" were made "that's

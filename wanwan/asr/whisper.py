@@ -145,6 +145,16 @@ class GrammarSettings:
     rewrite_words_heard: float = 0.5
     rewrite_margin: float = 12.0
     rewrite_sure_logprob: float = -0.6
+    # Where Whisper was fairly sure of words that alone mean no command to the intent engine,
+    # the grammar's sentence puts a command in the speaker's mouth unless it is nearly as
+    # likely, token for token. On training (en-tune4 to 7 by Piper, clean and 15 dB, written
+    # at -0.09 to -0.71 a token) chatter so rewritten ("What did the professor say?" -> "What
+    # did you say?", "It's freezing in here." -> "Is there enough oxygen?", "how heavy is a
+    # full dewar" -> "how much do we have") cost 1.69 to 1.99 nats a token; right sentences
+    # whose free text meant nothing 1.54 at most ("Log it is twenty litres to ten octa." ->
+    # "... to Tanaka."); a free text that already means a command is not held to it
+    unmeant_margin_per_token: float = 1.6
+    unmeant_sure_logprob: float = -1.0
     # A sentence of one or two words is too short to judge by its words, but not by its sound
     # where words are long (Japanese): 「イェイェイ」 must not become 「はい」, a yes. How alike the
     # sentence and the free text must sound, whole (0 to 1; 0: not checked)
@@ -237,11 +247,12 @@ class GrammarSettings:
         """Whether ``parsed`` acts on the lab, or says yes to what does."""
         return parsed.actuating or parsed.intent in self.acting_intents
 
-    def limits(self, woke: bool, acts: bool, heard: float, free_logprob: float
-               ) -> tuple[float, float]:
+    def limits(self, woke: bool, acts: bool, heard: float, free_logprob: float, *,
+               free_means_nothing: bool = False) -> tuple[float, float]:
         """(margin, margin per token) a grammar sentence may cost: by whether the speech was
         meant for wanwan, whether the sentence acts, the share of its words the free text has
-        (``heard``) and how sure Whisper was of that text (log-probability per token)."""
+        (``heard``), how sure Whisper was of that text (log-probability per token) and
+        whether that text alone means no command (``free_means_nothing``)."""
         if not woke:
             margin, per_token = self.strict_margin, self.strict_margin_per_token
         elif acts:
@@ -250,6 +261,8 @@ class GrammarSettings:
             margin, per_token = self.max_margin, self.max_margin_per_token
         if heard <= self.rewrite_words_heard and free_logprob >= self.rewrite_sure_logprob:
             margin = min(margin, self.rewrite_margin)  # a rewrite of what was heard clearly
+        if free_means_nothing and free_logprob >= self.unmeant_sure_logprob:
+            per_token = min(per_token, self.unmeant_margin_per_token)
         return margin, per_token
 
 
@@ -845,7 +858,8 @@ class WhisperRecognizer:
         # nearly as likely followed by "no"): the tighter limits
         limit, limit_per_token = settings.limits(meant and not overrides,
                                                  acts or not command.strip(), heard,
-                                                 free_logprob)
+                                                 free_logprob,
+                                                 free_means_nothing=parsed.intent is None)
         accepted = margin <= limit and per_token <= limit_per_token
         log.debug("grammar %s %r for %r (margin %.2f, %.2f per token)",
                   "took" if accepted else "refused", text, free_text, margin, per_token)
