@@ -25,6 +25,19 @@ def test_any_rate_and_channels_become_16k_mono(clips, tmp_path):
         assert abs(audio.duration - original.duration) < 0.05
 
 
+def test_a_16k_wav_reads_back_sample_for_sample(tmp_path):
+    """A recording at wanwan's own rate is heard as written: reading and writing it again
+    changes no sample (it shrank by one step in 32768 and lost a bit toward zero)."""
+    samples = np.random.default_rng(3).normal(0, 6000, 16000).clip(-32768, 32767)
+    samples = np.concatenate([samples, [-32768, 32767, -1, 1, 0]]).astype(np.int16)
+    write_wav(tmp_path / "a.wav", samples)
+    once = load_audio(tmp_path / "a.wav").samples
+    assert np.array_equal(once, samples)
+    write_wav(tmp_path / "b.wav", once)
+    assert np.array_equal(load_audio(tmp_path / "b.wav").samples, samples)
+    assert np.array_equal(read_pcm(io.BytesIO(samples.tobytes())).samples, samples)
+
+
 def test_resampling_keeps_the_tone(tmp_path):
     t = np.arange(48000) / 48000
     write_wav(tmp_path / "tone.wav", (np.sin(2 * np.pi * 1000 * t) * 12000).astype(np.int16),

@@ -44,9 +44,12 @@ class Audio:
 
 
 def to_int16(x: np.ndarray) -> np.ndarray:
+    """Floats at full scale 1.0 to int16 samples. The same scale as reading divides by
+    (32768), rounded: a 16-bit recording read and written again is the same recording (it
+    lost one step in 32768 and a bit toward zero, and a decoder can hear that)."""
     if x.dtype == np.int16:
         return x
-    return (np.clip(x, -1.0, 1.0) * 32767).astype(np.int16)
+    return np.clip(np.round(x * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def resample(samples: np.ndarray, rate: int, target: int = RATE) -> np.ndarray:
