@@ -93,6 +93,11 @@ class Hypothesis:
     penalty: float = 0.0  # for words fewer than Whisper's free transcript had
     end_logprob: float = 0.0  # of the end of text where the sentence ends
 
+    @property
+    def worth(self) -> float:
+        """What finished sentences are ranked by: the log-probability less the penalty."""
+        return self.score - self.penalty
+
 
 class TokenGrammar:
     def __init__(self, engine: IntentEngine, tokenizer, max_variants: int = 8,
@@ -469,7 +474,7 @@ def finished_sentences(decoder: WhisperDecoder, state: DecoderState, first: np.n
             if grammar.final(hyp.heads):
                 done = finish(hyp, float(logprobs[b, end_column]))
                 finished.append(done)
-                best_done = max(best_done, done.score - done.penalty)
+                best_done = max(best_done, done.worth)
             if not len(ids):
                 continue
             columns = decoder.column[ids]
@@ -497,7 +502,7 @@ def finished_sentences(decoder: WhisperDecoder, state: DecoderState, first: np.n
         state.select([c[1] for c in chosen])
         beams = [Hypothesis([*beams[b].tokens, t], s, heads) for s, b, t, heads in chosen]
         logprobs = decoder.step(state, np.array([[c[2]] for c in chosen]))[:, -1]
-    return sorted(finished, key=lambda h: h.penalty - h.score)
+    return sorted(finished, key=lambda h: -h.worth)
 
 
 def _best_per_place(scores: np.ndarray, codes: np.ndarray, per_place: int) -> np.ndarray:

@@ -887,10 +887,10 @@ class WhisperRecognizer:
         if not weight or len(found) == 1:
             return best
         assert self.engine is not None
-        reach = best.score - best.penalty - weight
+        reach = best.worth - weight
         texts: dict[str, Hypothesis] = {}
         for hyp in found:
-            if hyp.score - hyp.penalty < reach:
+            if hyp.worth < reach:
                 break
             texts.setdefault(self.tokenizer.decode(hyp.tokens[:-1]).strip(), hyp)
         first, *others = texts
@@ -900,7 +900,7 @@ class WhisperRecognizer:
         if not alike:
             return best
         alike = {first: sound_alike(self.engine, first, free), **alike}  # ties: the likeliest
-        chosen = max(alike, key=lambda t: texts[t].score - texts[t].penalty + weight * alike[t])
+        chosen = max(alike, key=lambda t: texts[t].worth + weight * alike[t])
         if texts[chosen] is not best:
             notes["chosen_by_sound"] = f"{chosen} ({alike[chosen]:.2f})"
         return texts[chosen]
