@@ -50,7 +50,7 @@ class Satellite:
         self.on_reply = on_reply
         self.frames_sent = 0
         self.lines_played = 0
-        self.lines_received = 0
+        self.lines_received = 0  # sent by the server to be said here, played or not yet
         self.last_play_at = 0.0
         self.replies: list[ReplyMessage] = []
         self._lock = threading.Lock()
@@ -99,11 +99,6 @@ class Satellite:
         self.replies.append(reply)
         if self.on_reply is not None:
             self.on_reply(reply)
-
-    def lines_heard(self) -> int:
-        """Lines the server has sent to be said here (played or not yet)."""
-        with self._lock:
-            return self.lines_received
 
     def quiet_for(self) -> float:
         """Seconds since the server last sent or this satellite last finished a line."""

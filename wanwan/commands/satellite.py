@@ -138,9 +138,9 @@ def _play_file(satellite: Satellite, path: Path, *, fast: bool, wait: float,
     # until the server has had its say: replies come, and are played, then silence (the
     # first word may be long in coming, the next ones follow close on each other)
     satellite.last_play_at = time.monotonic()
-    lines_before = satellite.lines_heard()
+    lines_before = satellite.lines_received
     while satellite.player.playing.is_set() or satellite.quiet_for() < (
-            settle if satellite.lines_heard() > lines_before else wait):
+            settle if satellite.lines_received > lines_before else wait):
         time.sleep(0.1)
 
 

@@ -18,8 +18,7 @@ def catch_stop_signals() -> threading.Event:
     return stop
 
 
-def wait_for_signal(stop: threading.Event | None = None) -> None:
-    """Block until SIGINT or SIGTERM (caught from ``catch_stop_signals`` on, or from now)."""
-    stop = stop or catch_stop_signals()
+def wait_for_signal(stop: threading.Event) -> None:
+    """Block until SIGINT or SIGTERM, caught since ``catch_stop_signals`` returned ``stop``."""
     while not stop.wait(0.5):
         pass
