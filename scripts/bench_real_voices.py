@@ -109,6 +109,9 @@ def run_engine(engine_name: str, which: str, noises: list[str], snrs: list[int],
                              # where the grammar's sentence wrote a number none was heard
                              "numbers_unheard": [h.transcript.notes.get("numbers_unheard")
                                                  for h in heard],
+                             # where it left out a slot Whisper's own words gave
+                             "slots_dropped": [h.transcript.notes.get("slots_dropped")
+                                               for h in heard],
                              # what the grammar pass wrote, and how far from what was heard
                              "grammar": [{k: h.transcript.notes.get(k) for k in (
                                  "source", "free_text", "free_logprob", "grammar_text",
