@@ -392,7 +392,9 @@ def test_the_grammar_pass_never_says_less_of_the_command_whisper_wrote(engine):
     def dropped(said: str, free: str, language: IntentEngine = engine) -> list[str]:
         return slots_dropped(language.parse(free), language.parse(said))
 
-    assert dropped("what is dewar twelve at", "What percent is dewar 12 at?") == ["unit %"]
+    assert dropped("what's the level in dewar 15", "What's the level in dewar 15 in litres?"
+                   ) == ["unit L"]
+    assert dropped("pressure", "Pressure on twelve.") == ["dewar 12"]
     assert dropped("what's it at", "dewar seven, what's it at?") == ["dewar 7"]
     assert dropped("how full is dewar three", "How full is doer three at the moment") == []
     assert dropped("what's our stock", "What's our stock of helium?") == []  # same command

@@ -979,10 +979,10 @@ def slots_dropped(free: ParseResult, grammar: ParseResult) -> list[str]:
     """The slots, each as "slot value", of the free text's command (``free``) that the grammar
     sentence's command of the same intent (``grammar``) leaves out. The grammar pass mends how
     words were heard; where Whisper's own words already say more of the same command, the
-    sentence that says less lost what was said ("what percent is dewar 12 at" made "what is
-    dewar twelve at", a level without its unit; "dewar seven, what's it at" made "what's it
-    at"). On training (en-tune4 to 7 by Piper) every such sentence was wrong, and no right one
-    dropped a slot."""
+    sentence that says less lost what was said ("dewar seven, what's it at" made "what's it
+    at"; "pressure on twelve" made "pressure"; "fill the ppms from twelve" lost its dewar). On
+    training (en-tune4 to 8 by Piper) every such sentence was wrong, and no right one dropped a
+    slot."""
     if free.intent is None or free.intent != grammar.intent:
         return []
     return [f"{slot} {value}" for slot, value in free.slots.items() if slot not in grammar.slots]
