@@ -50,6 +50,7 @@ from wanwan.asr.constrained import Hypothesis, TokenGrammar, finished_sentences
 from wanwan.asr.whisper_decoder import DecoderState, WhisperDecoder
 from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
+from wanwan.nlu.catalog import SlotValue
 from wanwan.nlu.matcher import IntentEngine, ParseResult
 from wanwan.nlu.text import NUMBER_PREFIX, format_number, in_cjk_script
 from wanwan.nlu.wake import split_wake
@@ -685,6 +686,18 @@ class WhisperRecognizer:
                         {**reading.notes, "value_heard": "; ".join(heard),
                          "value_prompt_text": reading.text})
 
+    def _writes(self, text: str, value: SlotValue) -> bool:
+        """Whether ``text`` writes ``value`` as itself: a number as that number (in digits or
+        words), a value of a list in one of the grammar's spellings of its sayings."""
+        assert self.engine is not None
+        if isinstance(value, bool):
+            return False
+        if isinstance(value, int | float):
+            return any(t.value == value for t in self.engine.catalog.normalise(text))
+        spaced = self.engine.language.spaced
+        return any(value in forms and _places(text, forms[value], spaced)
+                   for forms in self._value_forms)
+
     def _swap_options(self, text: str, value: object, own_numbers: set[str]
                       ) -> Iterator[list[tuple[int, int, object, str]]]:
         """For each list that holds ``value``, then for a number: every (start, end, other
@@ -837,7 +850,7 @@ class WhisperRecognizer:
             notes["numbers_unheard"] = "; ".join(unheard)
             log.debug("grammar refused %r: no number in %r", said, command)
             return None
-        dropped = slots_dropped(parsed, grammar_parse)
+        dropped = slots_dropped(parsed, grammar_parse, lambda value: self._writes(command, value))
         if dropped:
             notes["slots_dropped"] = "; ".join(dropped)
             log.debug("grammar refused %r: it drops %s of %r", said, dropped, command)
@@ -975,17 +988,21 @@ def numbers_unheard(engine: IntentEngine, free: str, parsed: ParseResult) -> lis
             if isinstance(value, int | float) and not isinstance(value, bool)]
 
 
-def slots_dropped(free: ParseResult, grammar: ParseResult) -> list[str]:
+def slots_dropped(free: ParseResult, grammar: ParseResult,
+                  written: Callable[[SlotValue], bool]) -> list[str]:
     """The slots, each as "slot value", of the free text's command (``free``) that the grammar
-    sentence's command of the same intent (``grammar``) leaves out. The grammar pass mends how
-    words were heard; where Whisper's own words already say more of the same command, the
-    sentence that says less lost what was said ("dewar seven, what's it at" made "what's it
-    at"; "pressure on twelve" made "pressure"; "fill the ppms from twelve" lost its dewar). On
-    training (en-tune4 to 8 by Piper) every such sentence was wrong, and no right one dropped a
-    slot."""
+    sentence's command of the same intent (``grammar``) leaves out, where the free text writes
+    the value as itself (``written``). The grammar pass mends how words were heard; where
+    Whisper's own words already say more of the same command, the sentence that says less lost
+    what was said ("dewar seven, what's it at" made "what's it at"; "pressure on twelve" made
+    "pressure"). On English training (en-tune4 to 8 by Piper) every such sentence was wrong and
+    no right one dropped a slot. A value the tolerant match only bent a word into is no such
+    evidence: 「かすで」 read as the gas phase, "some sugar" as the coffee's "some sweetener",
+    where the grammar's sentences without them were right (Japanese and coffee training)."""
     if free.intent is None or free.intent != grammar.intent:
         return []
-    return [f"{slot} {value}" for slot, value in free.slots.items() if slot not in grammar.slots]
+    return [f"{slot} {value}" for slot, value in free.slots.items()
+            if slot not in grammar.slots and written(value)]
 
 
 def respellings(engine: IntentEngine, text: str, most: int = 60) -> list[str]:
