@@ -135,6 +135,7 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bo
     closed_sound, to_audio, closed_audio, early = [], [], [], 0
     short_audio: list[float] = []  # stop, confirm, cancel: the answers that cannot wait
     wrong: list[str] = []  # what was heard where the intent was wrong or missing
+    rows: list[dict] = []  # each turn, for --rows: what set the slow ones
     with tempfile.TemporaryDirectory() as tmp:
         assistant = Assistant(config, engine, simulate=True, speed=1.0,
                               store_path=Path(tmp) / "bench.sqlite3")
@@ -163,7 +164,9 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bo
                         time.sleep(max(0.0, captured - time.perf_counter()))
                         for heard in hearing.feed(block):
                             heard_texts.append(heard.transcript.text)
+                            asked = time.perf_counter()
                             turn = assistant.ask(heard.command, site, parse=heard.parse)
+                            answered = time.perf_counter()
                             voice.synthesize(voice.split(turn.reply)[0])
                             first_audio = time.perf_counter()
                             arrived, message = arrivals.get(timeout=10)
@@ -178,6 +181,16 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bo
                                 short_audio.append(to_audio[-1])
                             early += "early" in heard.timings_ms
                             asr_ms.append(heard.timings_ms["asr"])
+                            notes = heard.transcript.notes or {}
+                            rows.append({
+                                "text": clip["text"], "heard": heard.transcript.text,
+                                "closed": clip["closed"], "early": "early" in heard.timings_ms,
+                                "source": notes.get("source"), "free_text": notes.get("free_text"),
+                                "asr_ms": round(heard.timings_ms["asr"]),
+                                "dialogue_ms": round((answered - asked) * 1000),
+                                "voice_ms": round((first_audio - answered) * 1000),
+                                "from_sound_ms": round(from_sound[-1]),
+                                "to_audio_ms": round(to_audio[-1])})
                             if message.get("intent") != clip["intent"]:
                                 misses += 1
                                 wrong.append(f"{clip['text']!r}: heard {heard.transcript.text!r}"
@@ -209,7 +222,7 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bo
             "short_audio_p95": pct(short_audio, 95),
             "voice": voice.name, "asr_p50": statistics.median(asr_ms),
             "asr_p95": pct(asr_ms, 95), "used": used, "dropped": dropped, "misses": misses,
-            "wrong": wrong}
+            "wrong": wrong, "rows": rows}
 
 
 def main() -> int:
@@ -228,6 +241,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--snr", type=float, default=None,
                     help="pink noise throughout, at this SNR (dB) to the speech")
+    ap.add_argument("--rows", type=Path, default=None,
+                    help="write every turn's timings and what was heard here (JSON)")
     args = ap.parse_args()
     clips = build_clips(args.utterances, args.seed, args.snr)
     seconds = sum(len(c["samples"]) for c in clips) / 16000
@@ -276,6 +291,8 @@ def main() -> int:
         if r["wrong"]:
             print(f"\n{label(r)}, wrong, missing or split:")
             print("\n".join(f"- {line}" for line in r["wrong"]))
+    if args.rows:
+        args.rows.write_text(json.dumps([{**r, "label": label(r)} for r in rows], indent=1))
     return 0
 
 
