@@ -64,6 +64,9 @@ def main() -> int:
                     "Kokoro's jf_alpha and jm_kumo)")
     ap.add_argument("--rows", type=Path, help="write every utterance's result and the "
                     "recogniser's notes here (JSON)")
+    ap.add_argument("--sentences", type=Path, action="append",
+                    help="only these sentence files (repeat; a training set unless it is "
+                    "the report set): a new tuning batch heard before it is tuned on")
     ap.add_argument("--show", action="store_true",
                     help="print every utterance understood as something it was not")
     args = ap.parse_args()
@@ -84,6 +87,9 @@ def main() -> int:
     catalogue = [(t.text, t.intent, t.slots) for t in engine.catalog.tests]
     sets = {"report (ja-report.yaml)": held_out(REPORT),
             "training (catalogue tests)": catalogue, "training (ja-tune.yaml)": held_out(TUNE)}
+    if args.sentences:
+        sets = {f"{'report' if path.resolve() == REPORT.resolve() else 'training'} "
+                f"({path.name})": held_out(path) for path in args.sentences}
     if args.training_only:
         sets = {k: v for k, v in sets.items() if k.startswith("training")}
     if args.report_only:
