@@ -31,7 +31,9 @@ _KANA_PARTS = [
     ("ろく", 6), ("ろっ", 6), ("なな", 7), ("しち", 7), ("はち", 8), ("はっ", 8),
     ("きゅう", 9), ("く", 9), ("ぜろ", 0), ("れい", 0),
 ]
-_KANA_WHOLE = [*_KANA_PARTS, ("びゃく", 100), ("ぴゃく", 100), ("ぜん", 1000)]
+# longest first, so that しち is 7 and not し (4) and a stray ち
+_KANA_WHOLE = sorted([*_KANA_PARTS, ("びゃく", 100), ("ぴゃく", 100), ("ぜん", 1000)],
+                     key=lambda part: -len(part[0]))
 _KANA_POINT = "てん"
 _KANA_STRONG = ("じゅう", "じっ", "じゅっ", "ひゃく", "びゃく", "ぴゃく", "せん", "ぜん", "まん",
                 _KANA_POINT)
@@ -99,12 +101,25 @@ def _kana_value(text: str) -> str | None:
 
 
 def _kana_number(match: re.Match[str]) -> str:
-    text = match.group(0)
+    text, lead = match.group(0), ""
+    # two digits said one after the other are no number in kana: the first is a particle or
+    # the end of a word (「田中研にごじゅう」 is に and 50, not 2, 5, 10)
+    while (first := _digit_reading(text)) and _digit_reading(text[len(first):]):
+        lead, text = lead + first, text[len(first):]
     # a lone に or ご is a particle or a prefix far more often than a number
     if not any(strong in text for strong in _KANA_STRONG):
-        return text
+        return lead + text
     value = _kana_value(text)
-    return value if value is not None else text
+    return lead + (value if value is not None else text)
+
+
+def _digit_reading(text: str) -> str | None:
+    """The reading of a digit (いち to きゅう) that ``text`` begins with, if it begins with one
+    and not with a longer reading (いっせん is 1000)."""
+    for reading, value in _KANA_WHOLE:
+        if text.startswith(reading):
+            return reading if value < 10 else None
+    return None
 
 
 def numbers_to_digits(text: str) -> str:

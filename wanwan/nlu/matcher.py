@@ -35,6 +35,7 @@ MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
 TOPIC_INTENTS = 3  # a topic is tried with the intents that came this near, no others
 SHORTLIST = 32  # templates aligned after the overlap score
+PER_INTENT = 8  # of which at most this many of one intent, while others are left
 BM25_B = 0.75  # how much a template's size discounts its overlap
 SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again without the lead-in
 AMBIGUITY_MARGIN = 0.03
@@ -686,9 +687,21 @@ class IntentEngine:
             0.0, self.shortest - len(tokens))
         if intents is not None:
             score[[name not in intents for name in self.intent_names]] = -np.inf
-        k = min(SHORTLIST, len(score))
-        top = np.argpartition(-score, k - 1)[:k]
-        return [int(i) for i in top[np.argsort(-score[top])] if np.isfinite(score[i])]
+        ranked = [int(i) for i in np.argsort(-score, kind="stable") if np.isfinite(score[i])]
+        if PER_INTENT >= SHORTLIST:
+            return ranked[:SHORTLIST]
+        # at most PER_INTENT templates of one intent first: a catalogue with thirty ways to
+        # log an amount must not fill the list with them where another intent's one fits
+        chosen: list[int] = []
+        taken: dict[str, int] = {}
+        for i in ranked:
+            intent = self.intent_names[i]
+            if taken.get(intent, 0) < PER_INTENT:
+                taken[intent] = taken.get(intent, 0) + 1
+                chosen.append(i)
+                if len(chosen) == SHORTLIST:
+                    return chosen
+        return chosen + [i for i in ranked if i not in set(chosen)][:SHORTLIST - len(chosen)]
 
     def _tolerant(self, tokens: list[Token], intents: set[str] | None) -> list[_Candidate]:
         out: list[_Candidate] = []
