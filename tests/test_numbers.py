@@ -31,6 +31,8 @@ def value_of(text: str):
     ("three and three quarters", 3.75), ("point oh five", 0.05),
     ("12.5", 12.5), ("50", 50), ("1,000", 1000), ("100000", 100000), (".5", 0.5),
     ("twenty-five", 25),
+    # a fraction said alone, with its article: "half a cubic metre of gas"
+    ("half a", 0.5), ("a quarter of a", 0.25), ("quarter of an", 0.25),
 ])
 def test_number_words(text, value):
     assert value_of(text) == value
@@ -46,6 +48,7 @@ def test_number_words(text, value):
     ("one two", "#1 #2"),
     ("oh no", "oh no"),  # "oh" alone is not zero
     ("and a half", "and half"),  # no number to attach to
+    ("half full", "half full"),  # a fraction without its article is no amount
     ("point", "point"),
     ("3 m³", "#3 m #3"),
     ("Liters", "litres"),
