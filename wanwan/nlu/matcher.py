@@ -687,9 +687,8 @@ class IntentEngine:
             0.0, self.shortest - len(tokens))
         if intents is not None:
             score[[name not in intents for name in self.intent_names]] = -np.inf
-        ranked = [int(i) for i in np.argsort(-score, kind="stable") if np.isfinite(score[i])]
-        if PER_INTENT >= SHORTLIST:
-            return ranked[:SHORTLIST]
+        order = np.argsort(-score, kind="stable")
+        ranked = [int(i) for i in order[np.isfinite(score[order])]]
         # at most PER_INTENT templates of one intent first: a catalogue with thirty ways to
         # log an amount must not fill the list with them where another intent's one fits
         chosen: list[int] = []
@@ -701,7 +700,8 @@ class IntentEngine:
                 chosen.append(i)
                 if len(chosen) == SHORTLIST:
                     return chosen
-        return chosen + [i for i in ranked if i not in set(chosen)][:SHORTLIST - len(chosen)]
+        kept = set(chosen)  # fewer intents than that: the best of the rest
+        return chosen + [i for i in ranked if i not in kept][:SHORTLIST - len(chosen)]
 
     def _tolerant(self, tokens: list[Token], intents: set[str] | None) -> list[_Candidate]:
         out: list[_Candidate] = []

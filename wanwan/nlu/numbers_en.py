@@ -92,11 +92,13 @@ def parse_number_at(words: list[str], i: int) -> tuple[float | int, int] | None:
     """The number spoken at ``words[i:]`` (digits or words), or None."""
     value: float | int
     # a fraction said alone: "half a litre", "a quarter of a cubic metre"
-    lead = 1 if words[i] == "a" else 0
-    if i + lead < len(words) and words[i + lead] in FRACTIONS:
-        k = i + lead + 1 + (i + lead + 1 < len(words) and words[i + lead + 1] == "of")
-        if k < len(words) and words[k] in ("a", "an"):
-            return FRACTIONS[words[i + lead]], k + 1
+    fraction = i + 1 if words[i] == "a" else i
+    if fraction < len(words) and words[fraction] in FRACTIONS:
+        article = fraction + 1
+        if article < len(words) and words[article] == "of":
+            article += 1
+        if article < len(words) and words[article] in ("a", "an"):
+            return FRACTIONS[words[fraction]], article + 1
     digits = _digits_value(words[i])
     if digits is not None:
         value, end = digits, i + 1
