@@ -179,12 +179,13 @@ def run(engine_name: str, mode: str, clips: list[dict], pause_ms: int, ahead: bo
                                 closed_audio.append(to_audio[-1])
                             if clip["intent"] in SHORT_ANSWERS:
                                 short_audio.append(to_audio[-1])
-                            early += "early" in heard.timings_ms
+                            ended_early = "early" in heard.timings_ms
+                            early += ended_early
                             asr_ms.append(heard.timings_ms["asr"])
                             notes = heard.transcript.notes or {}
                             rows.append({
                                 "text": clip["text"], "heard": heard.transcript.text,
-                                "closed": clip["closed"], "early": "early" in heard.timings_ms,
+                                "closed": clip["closed"], "early": ended_early,
                                 "source": notes.get("source"), "free_text": notes.get("free_text"),
                                 "asr_ms": round(heard.timings_ms["asr"]),
                                 "dialogue_ms": round((answered - asked) * 1000),

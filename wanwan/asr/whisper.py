@@ -694,9 +694,17 @@ class WhisperRecognizer:
             return False
         if isinstance(value, int | float):
             return any(t.value == value for t in self.engine.catalog.normalise(text))
+        return any(places for _, places in self._value_places(text, value))
+
+    def _value_places(self, text: str, value: object
+                      ) -> Iterator[tuple[dict[str, list[str]], list[tuple[int, int]]]]:
+        """For each list that holds ``value`` (its values' spellings): where ``text`` writes
+        the value in one of them."""
+        assert self.engine is not None
         spaced = self.engine.language.spaced
-        return any(value in forms and _places(text, forms[value], spaced)
-                   for forms in self._value_forms)
+        for forms in self._value_forms:
+            if value in forms:
+                yield forms, _places(text, forms[value], spaced)
 
     def _swap_options(self, text: str, value: object, own_numbers: set[str]
                       ) -> Iterator[list[tuple[int, int, object, str]]]:
@@ -704,11 +712,10 @@ class WhisperRecognizer:
         value or None for a number, how it is written) that could stand where ``value`` is
         written in ``text``."""
         assert self.engine is not None
-        for forms in self._value_forms:
-            if value in forms:
-                yield [(start, end, other, _in_place_of(text[start:end], sayings))
-                       for start, end in _places(text, forms[value], self.engine.language.spaced)
-                       for other, sayings in forms.items() if other != value]
+        for forms, places in self._value_places(text, value):
+            yield [(start, end, other, _in_place_of(text[start:end], sayings))
+                   for start, end in places
+                   for other, sayings in forms.items() if other != value]
         if isinstance(value, int | float) and not isinstance(value, bool):
             written = [(m.start(), m.end()) for m in _DIGITS.finditer(text)
                        if float(m.group()) == value]

@@ -71,14 +71,18 @@ def _read(text: str, table: list[tuple[str, int]]) -> list[int] | None:
     some of it is no reading there."""
     parts: list[int] = []
     while text:
-        for reading, value in table:
-            if text.startswith(reading):
-                parts.append(value)
-                text = text[len(reading):]
-                break
-        else:
+        found = _first_reading(text, table)
+        if found is None:
             return None
+        parts.append(found[1])
+        text = text[len(found[0]):]
     return parts
+
+
+def _first_reading(text: str, table: list[tuple[str, int]]) -> tuple[str, int] | None:
+    """The first (reading, value) of ``table`` that ``text`` begins with, or None."""
+    return next(((reading, value) for reading, value in table if text.startswith(reading)),
+                None)
 
 
 def _kanji_number(match: re.Match[str]) -> str:
@@ -116,10 +120,8 @@ def _kana_number(match: re.Match[str]) -> str:
 def _digit_reading(text: str) -> str | None:
     """The reading of a digit (いち to きゅう) that ``text`` begins with, if it begins with one
     and not with a longer reading (いっせん is 1000)."""
-    for reading, value in _KANA_WHOLE:
-        if text.startswith(reading):
-            return reading if value < 10 else None
-    return None
+    found = _first_reading(text, _KANA_WHOLE)
+    return found[0] if found is not None and found[1] < 10 else None
 
 
 def numbers_to_digits(text: str) -> str:

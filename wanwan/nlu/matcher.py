@@ -19,6 +19,7 @@ with a reason.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -688,20 +689,20 @@ class IntentEngine:
         if intents is not None:
             score[[name not in intents for name in self.intent_names]] = -np.inf
         order = np.argsort(-score, kind="stable")
-        ranked = [int(i) for i in order[np.isfinite(score[order])]]
+        ranked = order[np.isfinite(score[order])]
         # at most PER_INTENT templates of one intent first: a catalogue with thirty ways to
         # log an amount must not fill the list with them where another intent's one fits
         chosen: list[int] = []
-        taken: dict[str, int] = {}
+        taken: Counter[str] = Counter()
         for i in ranked:
             intent = self.intent_names[i]
-            if taken.get(intent, 0) < PER_INTENT:
-                taken[intent] = taken.get(intent, 0) + 1
-                chosen.append(i)
+            if taken[intent] < PER_INTENT:
+                taken[intent] += 1
+                chosen.append(int(i))
                 if len(chosen) == SHORTLIST:
                     return chosen
         kept = set(chosen)  # fewer intents than that: the best of the rest
-        return chosen + [i for i in ranked if i not in kept][:SHORTLIST - len(chosen)]
+        return chosen + [j for j in map(int, ranked) if j not in kept][:SHORTLIST - len(chosen)]
 
     def _tolerant(self, tokens: list[Token], intents: set[str] | None) -> list[_Candidate]:
         out: list[_Candidate] = []
