@@ -224,6 +224,28 @@ def test_a_topic_apart_never_names_what_the_question_does_not_ask(engine):
 
 
 @pytest.mark.parametrize("text,intent,slots", [
+    # a reason or a time said first, then the question, as a manager at the kiosk talks
+    ("for the safety audit what's the oxygen level in the recovery room", "read_oxygen",
+     {"room": "recovery"}),
+    ("before i go home how long will dewar seven last", "days_until_empty", {"dewar": "7"}),
+    ("since you are on how much liquid helium do we have", "stock_query", {"phase": "liquid"}),
+])
+def test_a_clause_before_a_question_is_read_past(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+    assert not result.exact and result.confidence < 1.0
+
+
+@pytest.mark.parametrize("text", [
+    "because i said yes",  # a clause read past must not confirm anything
+    "since we are here start the transfer from dewar seven into the nmr",  # nor act
+    "for the record the transfer line is frozen again",  # nor find a question in news
+])
+def test_a_clause_read_past_leaves_only_a_question(engine, text):
+    assert engine.parse(text).intent is None
+
+
+@pytest.mark.parametrize("text,intent,slots", [
     # time, degree and hedge words colour a question, they do not change what it asks
     ("how full is dewar three at the moment", "read_level", {"dewar": "3"}),
     ("quick level check on dewar four", "read_level", {"dewar": "4"}),

@@ -28,7 +28,8 @@ LIST_KEYS = {"values", "range", "external", "description", "qualifier"}
 RANGE_KEYS = {"from", "to", "decimals", "unit"}
 LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations",
                  "asking_negations", "function_words", "ignore_words", "number_homophones",
-                 "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs"}
+                 "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
+                 "clause_openers"}
 
 
 class CatalogErrors(ValueError):
@@ -362,6 +363,7 @@ class _Loader:
                                          (lang.get("symbols") or {}).items()},
             lead_ins=self.phrases(lang.get("lead_ins"), language_code),
             tail_outs=self.phrases(lang.get("tail_outs"), language_code),
+            clause_openers=self.words(lang.get("clause_openers"), language_code),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),
         )

@@ -35,6 +35,7 @@ from wanwan.nlu.text import Token, phonetic_key, spelled_as_said
 MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
 TOPIC_INTENTS = 3  # a topic is tried with the intents that came this near, no others
+CLAUSE_WORDS = 10  # the longest clause of reason or time read past before a question
 SHORTLIST = 32  # templates aligned after the overlap score
 PER_INTENT = 8  # of which at most this many of one intent, while others are left
 BM25_B = 0.75  # how much a template's size discounts its overlap
@@ -444,7 +445,31 @@ class IntentEngine:
                 found = self._topic_apart(text, tokens, intent)
                 if found is not None:
                     return found
+            found = self._clause_apart(text, tokens, intents)
+            if found is not None:
+                return found
         return result
+
+    def _clause_apart(self, text: str, tokens: list[Token], intents: set[str] | None
+                      ) -> ParseResult | None:
+        """A clause of reason or time said before a question ("for the monthly report I need
+        last month's recovery", "before I order, what's our liquid stock"): the question after
+        it is understood alone, the shortest clause first. Only a question is read this way:
+        it changes nothing, and "because I said yes" must not confirm anything."""
+        if tokens[0].text not in self.language.clause_openers:
+            return None
+        for cut in range(2, min(CLAUSE_WORDS, len(tokens) - 3) + 1):
+            clause, rest = tokens[:cut], tokens[cut:]
+            if self.language.negating(clause):
+                return None  # "since it isn't empty ...": the clause says something
+            result, _ = self._parse_tokens(text, rest, intents)
+            if result.intent is None or not self.catalog.intents[result.intent].question:
+                continue
+            result.confidence -= 0.01 * cut  # words read past, as a lead-in's are
+            result.exact = result.closed = False
+            if result.confidence >= self.catalog.intents[result.intent].min_confidence:
+                return result
+        return None
 
     def _topic_apart(self, text: str, tokens: list[Token], intent: str) -> ParseResult | None:
         """A topic said before or after the question ("dewar fifteen, is it empty yet",

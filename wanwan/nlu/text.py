@@ -70,6 +70,9 @@ class Language:
     # read past when the sentence is not understood with them
     lead_ins: tuple[tuple[str, ...], ...] = ()
     tail_outs: tuple[tuple[str, ...], ...] = ()
+    # words that open a clause of reason or time said before a question ("for the monthly
+    # report, ...", "before I order, ..."): the question after it is understood alone
+    clause_openers: frozenset[str] = frozenset()
     # words the catalogue writes whole in a language without spaces (圧縮機, 液面): the text
     # is cut around them before the analyser splits it, as a user dictionary would, so that
     # 「圧縮機動かして」 is not read 圧縮 / 機動 (mobility) / か / し / て
