@@ -229,6 +229,9 @@ def test_a_topic_apart_never_names_what_the_question_does_not_ask(engine):
      {"room": "recovery"}),
     ("before i go home how long will dewar seven last", "days_until_empty", {"dewar": "7"}),
     ("since you are on how much liquid helium do we have", "stock_query", {"phase": "liquid"}),
+    # a question relayed from someone else
+    ("the nmr group wants to know when dewar twelve runs out", "days_until_empty",
+     {"dewar": "12"}),
 ])
 def test_a_clause_before_a_question_is_read_past(engine, text, intent, slots):
     result = engine.parse(text)
@@ -240,6 +243,7 @@ def test_a_clause_before_a_question_is_read_past(engine, text, intent, slots):
     "because i said yes",  # a clause read past must not confirm anything
     "since we are here start the transfer from dewar seven into the nmr",  # nor act
     "for the record the transfer line is frozen again",  # nor find a question in news
+    "tanaka lab asked us to start the transfer from dewar seven into the nmr",
 ])
 def test_a_clause_read_past_leaves_only_a_question(engine, text):
     assert engine.parse(text).intent is None

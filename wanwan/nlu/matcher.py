@@ -453,13 +453,17 @@ class IntentEngine:
     def _clause_apart(self, text: str, tokens: list[Token], intents: set[str] | None
                       ) -> ParseResult | None:
         """A clause of reason or time said before a question ("for the monthly report I need
-        last month's recovery", "before I order, what's our liquid stock"): the question after
-        it is understood alone, the shortest clause first. Only a question is read this way:
-        it changes nothing, and "because I said yes" must not confirm anything."""
-        if tokens[0].text not in self.language.clause_openers:
-            return None
+        last month's recovery", "before I order, what's our liquid stock"), or one that reports
+        who asks ("sato lab wants to know ..."): the question after it is understood alone,
+        the shortest clause first. Only a question is read this way: it changes nothing, and
+        "because I said yes" must not confirm anything."""
+        opened = tokens[0].text in self.language.clause_openers
+        words = [t.text for t in tokens]
         for cut in range(2, min(CLAUSE_WORDS, len(tokens) - 3) + 1):
             clause, rest = tokens[:cut], tokens[cut:]
+            if not opened and not any(tuple(words[cut - len(p):cut]) == p
+                                      for p in self.language.asking_phrases):
+                continue
             if self.language.negating(clause):
                 return None  # "since it isn't empty ...": the clause says something
             result, _ = self._parse_tokens(text, rest, intents)
