@@ -250,6 +250,23 @@ def test_a_clause_read_past_leaves_only_a_question(engine, text):
 
 
 @pytest.mark.parametrize("text,intent,slots", [
+    # a false start, begun again with the same word: what counts is the second go
+    ("stop it stop the transfer", "stop_transfer", {}),
+    ("check the level check the pressure in dewar seven", "read_pressure", {"dewar": "7"}),
+    ("compressor turn the compressor off", "compressor_control", {"action": "stop"}),
+    ("cancel it cancel that", "cancel", {}),
+])
+def test_a_false_start_is_read_past(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+    assert not result.exact and result.confidence < 1.0
+
+
+def test_a_false_start_that_denies_is_not_read_past(engine):
+    assert engine.parse("stop don't stop the transfer").intent != "stop_transfer"
+
+
+@pytest.mark.parametrize("text,intent,slots", [
     # time, degree and hedge words colour a question, they do not change what it asks
     ("how full is dewar three at the moment", "read_level", {"dewar": "3"}),
     ("quick level check on dewar four", "read_level", {"dewar": "4"}),

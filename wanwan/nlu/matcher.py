@@ -36,6 +36,7 @@ MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
 TOPIC_INTENTS = 3  # a topic is tried with the intents that came this near, no others
 CLAUSE_WORDS = 10  # the longest clause of reason or time read past before a question
+RESTART_WORDS = 4  # the longest false start read past ("stop it, stop the transfer")
 SHORTLIST = 32  # templates aligned after the overlap score
 PER_INTENT = 8  # of which at most this many of one intent, while others are left
 BM25_B = 0.75  # how much a template's size discounts its overlap
@@ -445,10 +446,31 @@ class IntentEngine:
                 found = self._topic_apart(text, tokens, intent)
                 if found is not None:
                     return found
-            found = self._clause_apart(text, tokens, intents)
+            found = self._clause_apart(text, tokens, intents) or self._restart_apart(
+                text, tokens, intents)
             if found is not None:
                 return found
         return result
+
+    def _restart_apart(self, text: str, tokens: list[Token], intents: set[str] | None
+                       ) -> ParseResult | None:
+        """A false start, begun again with the same word ("stop it, stop the transfer",
+        "log forty, log forty five litres"): what was begun again is read past, the earliest
+        first. Never a false start that denies: "stop, don't stop the transfer" is not a stop."""
+        words = [t.text for t in tokens]
+        for start in range(len(tokens) - 2):
+            for again in range(start + 1, min(start + RESTART_WORDS, len(tokens) - 1) + 1):
+                if words[again] != words[start] or self.language.negating(
+                        tokens[start:again]):
+                    continue
+                result, _ = self._parse_tokens(text, tokens[:start] + tokens[again:], intents)
+                if result.intent is None:
+                    continue
+                result.confidence -= 0.01 * (again - start)  # words read past
+                result.exact = result.closed = False
+                if result.confidence >= self.catalog.intents[result.intent].min_confidence:
+                    return result
+        return None
 
     def _clause_apart(self, text: str, tokens: list[Token], intents: set[str] | None
                       ) -> ParseResult | None:
