@@ -37,6 +37,7 @@ TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number
 TOPIC_INTENTS = 3  # a topic is tried with the intents that came this near, no others
 CLAUSE_WORDS = 10  # the longest clause of reason or time read past before a question
 RESTART_WORDS = 4  # the longest false start read past ("stop it, stop the transfer")
+RESTART_TRIES = 2  # false starts tried in one sentence
 SHORTLIST = 32  # templates aligned after the overlap score
 PER_INTENT = 8  # of which at most this many of one intent, while others are left
 BM25_B = 0.75  # how much a template's size discounts its overlap
@@ -458,11 +459,17 @@ class IntentEngine:
         "log forty, log forty five litres"): what was begun again is read past, the earliest
         first. Never a false start that denies: "stop, don't stop the transfer" is not a stop."""
         words = [t.text for t in tokens]
+        tries = RESTART_TRIES
         for start in range(len(tokens) - 2):
+            if tokens[start].is_number:
+                continue  # "from 1 2 into magnet number 2": numbers repeat without a restart
             for again in range(start + 1, min(start + RESTART_WORDS, len(tokens) - 1) + 1):
                 if words[again] != words[start] or self.language.negating(
                         tokens[start:again]):
                     continue
+                if tries == 0:
+                    return None  # each try is a whole parse: a failing sentence stays cheap
+                tries -= 1
                 result, _ = self._parse_tokens(text, tokens[:start] + tokens[again:], intents)
                 if result.intent is None:
                     continue
