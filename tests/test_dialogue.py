@@ -353,6 +353,26 @@ def test_the_dewar_named_in_the_last_turn_is_the_default_for_a_question(lab):
     assert turn.decision == "done" and turn.reply.startswith("Dewar 7")
 
 
+def test_the_last_question_is_asked_again_of_another_dewar_or_room(lab):
+    lab.ask("what's the pressure in dewar three", BAY)
+    again = lab.ask("and dewar four", BAY)
+    assert (again.decision, again.intent, again.slots) == ("done", "read_pressure",
+                                                           {"dewar": "4"})
+    assert again.reply.startswith("Dewar 4")
+    lab.ask("what's the oxygen in the recovery room", BAY)
+    again = lab.ask("what about the nmr room", BAY)
+    assert (again.intent, again.slots) == ("read_oxygen", {"room": "nmr_room"})
+
+
+def test_only_a_question_is_asked_again_and_only_for_a_while(lab):
+    lab.ask("start transfer from dewar seven into the nmr", BAY)
+    lab.ask("cancel", BAY)
+    assert lab.ask("and dewar four", BAY).decision == "not_understood"  # nothing that acts
+    lab.ask("what's the level in dewar three", BAY)
+    lab.dialogue.site_state(BAY).last_question.deadline = time.monotonic() - 1
+    assert lab.ask("and dewar four", BAY).decision == "not_understood"
+
+
 def test_the_dewar_on_the_transfer_line_is_the_default_for_a_question(lab):
     lab.ask("start transfer from dewar four", BAY)
     lab.ask("confirm", BAY)

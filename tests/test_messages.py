@@ -73,6 +73,13 @@ def test_a_japanese_site_answers_in_japanese(japanese_lab):
         assert not _LATIN_WORDS.findall(turn.reply.replace("NMR", "")), turn.reply
 
 
+def test_a_japanese_question_is_asked_again_of_another_dewar(japanese_lab):
+    japanese_lab.ask("デュワー3の圧力は？", "bay-1")
+    again = japanese_lab.ask("じゃあデュワー4は？", "bay-1")
+    assert (again.intent, again.slots) == ("read_pressure", {"dewar": "4"})
+    assert again.reply.startswith("デュワー4"), again.reply
+
+
 @pytest.mark.parametrize(("heard", "stops"), [
     ("スドープ", True), ("ジダープ", True),  # ストップ as Whisper wrote it in noise
     ("ニューデンストップして", True),  # 「充填ストップして」 run into one word

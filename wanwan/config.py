@@ -202,6 +202,9 @@ class Timeouts(_Model):
     stop_ack_s: float = Field(0.8, gt=0, le=5, description="a stop is answered within about "
                               "this long, acknowledged or not; it is re-sent until acknowledged")
     alarm_repeat_s: float = Field(30, gt=0)
+    same_question_s: float = Field(60, ge=0, le=600, description="how long after a question "
+                                   "was answered \"and dewar four?\" asks it again of another "
+                                   "dewar (questions only: nothing that acts)")
     instrument_stale_s: float = Field(120, gt=0)
 
 

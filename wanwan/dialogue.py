@@ -136,6 +136,8 @@ class SiteState:
     # speech at the site being recognised now, which may answer the read-back: id -> when said
     answers_heard: dict[int, float] = field(default_factory=dict)
     last_reply: str = ""
+    # the question answered last, which "and dewar four?" asks again of another dewar
+    last_question: Awaiting | None = None
     memory: dict[str, Any] = field(default_factory=dict)
     alerts: list[LevelAlert] = field(default_factory=list)
 
@@ -304,6 +306,8 @@ class Dialogue:
                                     confidence=parse.confidence if parse.intent else 1.0,
                                     actuating=self.engine.catalog.intents[
                                         awaiting.intent].actuating)
+        if parse.intent is None:
+            parse = self._same_question(state, parse) or parse
         intent = parse.intent
 
         def turn(reply: str, decision: Decision, result: SkillResult | None = None,
@@ -385,10 +389,29 @@ class Dialogue:
         ctx = self._context(state, parse.text)
         result = REGISTRY[intent].run(ctx, slots)
         out = turn(result.text, decision if result.ok else Decision.FAILED, result, ctx.commands)
+        asked = self.engine.catalog.intents[intent].question and result.ok and slots
+        state.last_question = Awaiting(intent, dict(slots), "", time.monotonic() +
+                                       self.config.timeouts.same_question_s) if asked else None
         if any(c.error == WITHDRAWN for c in ctx.commands):
             out.reply, out.decision = self.say("dialogue.withdrawn"), Decision.WITHDRAWN
         out.intent, out.slots = intent, dict(slots)
         return out
+
+    def _same_question(self, state: SiteState, parse: ParseResult) -> ParseResult | None:
+        """What is not understood alone may be the last question asked again of another
+        dewar, lab or room ("What's the pressure in dewar three?" ... "and dewar four?"): read
+        as the answer to one of that question's slots, with nothing else in it."""
+        last = state.last_question
+        if last is None or time.monotonic() > last.deadline:
+            return None
+        for slot, value in last.slots.items():
+            others = {k: v for k, v in last.slots.items() if k != slot}
+            answered = self.engine.answer(parse.text, last.intent, slot, others)
+            if answered and answered.get(slot) != value:
+                return ParseResult(parse.text, last.intent, {**others, **answered},
+                                   confidence=self.engine.catalog.intents[
+                                       last.intent].min_confidence)
+        return None
 
     def _stop_everything(self, state: SiteState, parse: ParseResult) -> Turn:
         """stop, stop_transfer, or a stop heard unsurely. Never waits for the site's turn lock:
