@@ -38,7 +38,7 @@ TOPIC_INTENTS = 3  # a topic is tried with the intents that came this near, no o
 CLAUSE_WORDS = 10  # the longest clause of reason or time read past before a question
 RESTART_WORDS = 4  # the longest false start read past ("stop it, stop the transfer")
 RESTART_TRIES = 2  # false starts tried in one sentence
-SHORTLIST = 32  # templates aligned after the overlap score
+SHORTLIST = 40  # templates aligned after the overlap score
 PER_INTENT = 8  # of which at most this many of one intent, while others are left
 BM25_B = 0.75  # how much a template's size discounts its overlap
 SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again without the lead-in
@@ -482,8 +482,9 @@ class IntentEngine:
     def _clause_apart(self, text: str, tokens: list[Token], intents: set[str] | None
                       ) -> ParseResult | None:
         """A clause of reason or time said before a question ("for the monthly report I need
-        last month's recovery", "before I order, what's our liquid stock"), or one that reports
-        who asks ("sato lab wants to know ..."): the question after it is understood alone,
+        last month's recovery", "before I order, what's our liquid stock"), known by the word
+        it opens with or the words it ends with (who asks: "sato lab wants to know ...", why:
+        「報告書に使うけえ、」): the question after it is understood alone,
         the shortest clause first. Only a question is read this way: it changes nothing, and
         "because I said yes" must not confirm anything."""
         opened = tokens[0].text in self.language.clause_openers
@@ -491,7 +492,7 @@ class IntentEngine:
         for cut in range(2, min(CLAUSE_WORDS, len(tokens) - 3) + 1):
             clause, rest = tokens[:cut], tokens[cut:]
             if not opened and not any(tuple(words[cut - len(p):cut]) == p
-                                      for p in self.language.asking_phrases):
+                                      for p in self.language.clause_endings):
                 continue
             if self.language.negating(clause):
                 return None  # "since it isn't empty ...": the clause says something

@@ -73,8 +73,9 @@ class Language:
     # words that open a clause of reason or time said before a question ("for the monthly
     # report, ...", "before I order, ..."): the question after it is understood alone
     clause_openers: frozenset[str] = frozenset()
-    # phrases that end a clause reporting someone else's question ("sato lab wants to know")
-    asking_phrases: tuple[tuple[str, ...], ...] = ()
+    # phrases that end a clause said before a question: who asks ("sato lab wants to know"),
+    # or why (「報告書に使うけえ、」: the reason ends in から, ので, けえ)
+    clause_endings: tuple[tuple[str, ...], ...] = ()
     # words the catalogue writes whole in a language without spaces (圧縮機, 液面): the text
     # is cut around them before the analyser splits it, as a user dictionary would, so that
     # 「圧縮機動かして」 is not read 圧縮 / 機動 (mobility) / か / し / て
