@@ -380,6 +380,12 @@ def test_the_grammar_pass_mends_a_number_but_never_makes_one_up(engine):
         "amount 130"]
     assert unheard("log forty litres", "log for tea litres") == []  # heard, misspelt
     assert unheard("log fifty litres", "Log 50 leaders.") == []
+    # hundreds put before a number heard clearly are made up too; a digit mended is not
+    assert unheard("log one hundred and forty litres to the suzuki lab",
+                   "Log on forty litres to the Suzuki lab.") == ["amount 140 (heard 40)"]
+    assert unheard("they took twenty five litres put it down for sato lab",
+                   "they took one from five litres, put it down for sato labs.") == []
+    assert unheard("log one hundred and forty litres", "Log 140 litres.") == []
     assert unheard("what's the level in dewar twelve", "what's the level in the war") == []
     ja = load_engine(INTENTS_JA)
     assert unheard("田中研に50リットル記録", "田中研にごじゅうリットル記録", ja) == []
