@@ -484,9 +484,9 @@ class IntentEngine:
         """A clause of reason or time said before a question ("for the monthly report I need
         last month's recovery", "before I order, what's our liquid stock"), known by the word
         it opens with or the words it ends with (who asks: "sato lab wants to know ...", why:
-        「報告書に使うけえ、」): the question after it is understood alone,
-        the shortest clause first. Only a question is read this way: it changes nothing, and
-        "because I said yes" must not confirm anything."""
+        「報告書に使うけえ、」): the question after it is understood alone, the shortest clause
+        first. Only a question is read this way: it changes nothing, and "because I said yes"
+        must not confirm anything."""
         opened = tokens[0].text in self.language.clause_openers
         words = [t.text for t in tokens]
         for cut in range(2, min(CLAUSE_WORDS, len(tokens) - 3) + 1):
