@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from wanwan.config import load_config
+from wanwan.dialogue import means_stop
 from wanwan.nlu import IntentEngine, load_catalog
 from wanwan.nlu.catalog import CatalogErrors
 
@@ -247,6 +248,24 @@ def test_a_clause_before_a_question_is_read_past(engine, text, intent, slots):
 ])
 def test_a_clause_read_past_leaves_only_a_question(engine, text):
     assert engine.parse(text).intent is None
+
+
+@pytest.mark.parametrize("text", [
+    "did we log the fifty litres for sato lab",  # asking must not log them again
+    "did sato lab get their fifty litres",
+    "was fifty litres logged for ito lab",
+    "did you stop the compressor",
+])
+def test_a_yes_no_question_is_no_command(engine, text):
+    result = engine.parse(text)
+    assert result.intent is None and result.reason == "a question, not a command"
+
+
+def test_a_yes_no_question_is_still_a_question(engine):
+    assert engine.parse("is the fill still running").intent == "transfer_status"
+    assert engine.parse("have we got much left in dewar four").slots == {"dewar": "4"}
+    # and a stop word in it is still a stop to the dialogue: when in doubt, stop
+    assert means_stop(engine, engine.parse("is the transfer stopping"))
 
 
 @pytest.mark.parametrize("text,intent,slots", [

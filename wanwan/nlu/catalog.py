@@ -29,7 +29,7 @@ RANGE_KEYS = {"from", "to", "decimals", "unit"}
 LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations",
                  "asking_negations", "function_words", "ignore_words", "number_homophones",
                  "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
-                 "clause_openers", "clause_endings"}
+                 "clause_openers", "clause_endings", "question_openers"}
 
 
 class CatalogErrors(ValueError):
@@ -364,6 +364,7 @@ class _Loader:
             lead_ins=self.phrases(lang.get("lead_ins"), language_code),
             tail_outs=self.phrases(lang.get("tail_outs"), language_code),
             clause_openers=self.words(lang.get("clause_openers"), language_code),
+            question_openers=self.words(lang.get("question_openers"), language_code),
             clause_endings=self.phrases(lang.get("clause_endings"), language_code),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),

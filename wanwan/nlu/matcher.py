@@ -924,6 +924,11 @@ class IntentEngine:
             denied = [word for word in denied if word not in self.language.asking_negations]
         if any(word not in best.words for word in denied):
             return reject("negated")
+        opener = tokens[0].text if tokens else ""
+        if (opener in self.language.question_openers and not intent.question
+                and opener not in best.words):
+            # "did we log the fifty litres for sato lab?" must not log them again
+            return reject("a question, not a command")
         if best.confidence < intent.min_confidence:
             return reject(f"not sure enough ({best.confidence:.2f} < {intent.min_confidence})")
         if (not best.exact and runner_up is not None

@@ -73,6 +73,9 @@ class Language:
     # words that open a clause of reason or time said before a question ("for the monthly
     # report, ...", "before I order, ..."): the question after it is understood alone
     clause_openers: frozenset[str] = frozenset()
+    # words that open a yes/no question ("did we log fifty litres for sato lab?"): such a
+    # sentence asks, and is no command unless the template itself says the word
+    question_openers: frozenset[str] = frozenset()
     # phrases that end a clause said before a question: who asks ("sato lab wants to know"),
     # or why (「報告書に使うけえ、」: the reason ends in から, ので, けえ)
     clause_endings: tuple[tuple[str, ...], ...] = ()
