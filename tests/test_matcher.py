@@ -255,6 +255,7 @@ def test_a_clause_read_past_leaves_only_a_question(engine, text):
     "did sato lab get their fifty litres",
     "was fifty litres logged for ito lab",
     "did you stop the compressor",
+    "should we give ito lab twenty litres",  # asks whether to, does not say it was done
 ])
 def test_a_yes_no_question_is_no_command(engine, text):
     result = engine.parse(text)
