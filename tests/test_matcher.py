@@ -256,8 +256,10 @@ def test_a_clause_read_past_leaves_only_a_question(engine, text):
     "was fifty litres logged for ito lab",
     "did you stop the compressor",
     "should we give ito lab twenty litres",  # asks whether to, does not say it was done
+    "twenty litres is how much gas",  # a question word anywhere asks as well
+    "what is fifty litres to tanaka lab",
 ])
-def test_a_yes_no_question_is_no_command(engine, text):
+def test_a_question_is_no_command(engine, text):
     result = engine.parse(text)
     assert result.intent is None and result.reason == "a question, not a command"
 
@@ -267,6 +269,9 @@ def test_a_yes_no_question_is_still_a_question(engine):
     assert engine.parse("have we got much left in dewar four").slots == {"dewar": "4"}
     # and a stop word in it is still a stop to the dialogue: when in doubt, stop
     assert means_stop(engine, engine.parse("is the transfer stopping"))
+    assert means_stop(engine, engine.parse("stop what are you doing"))
+    assert engine.parse("tell me when dewar seven reaches ten percent").intent == (
+        "set_level_alert")  # a question word the template says is no question
 
 
 @pytest.mark.parametrize("text,intent,slots", [

@@ -925,9 +925,12 @@ class IntentEngine:
         if any(word not in best.words for word in denied):
             return reject("negated")
         opener = tokens[0].text if tokens else ""
-        if (opener in self.language.question_openers and not intent.question
-                and opener not in best.words):
-            # "did we log the fifty litres for sato lab?" must not log them again
+        asking = [t.text for t in tokens if t.text in self.language.question_words]
+        if opener in self.language.question_openers:
+            asking.append(opener)
+        if not intent.question and any(word not in best.words for word in asking):
+            # "did we log the fifty litres for sato lab?" must not log them again, nor
+            # "twenty litres is how much gas?" log twenty litres
             return reject("a question, not a command")
         if best.confidence < intent.min_confidence:
             return reject(f"not sure enough ({best.confidence:.2f} < {intent.min_confidence})")

@@ -76,6 +76,8 @@ class Language:
     # words that open a yes/no question ("did we log fifty litres for sato lab?"): such a
     # sentence asks, and is no command unless the template itself says the word
     question_openers: frozenset[str] = frozenset()
+    # words that ask wherever they stand ("twenty litres is how much gas?"): the same
+    question_words: frozenset[str] = frozenset()
     # phrases that end a clause said before a question: who asks ("sato lab wants to know"),
     # or why (「報告書に使うけえ、」: the reason ends in から, ので, けえ)
     clause_endings: tuple[tuple[str, ...], ...] = ()
