@@ -261,7 +261,7 @@ def test_a_clause_read_past_leaves_only_a_question(engine, text):
 ])
 def test_a_question_is_no_command(engine, text):
     result = engine.parse(text)
-    assert result.intent is None and result.reason == "a question, not a command"
+    assert result.intent is None, result.slots
 
 
 def test_a_yes_no_question_is_still_a_question(engine):
