@@ -453,6 +453,13 @@ class IntentEngine:
                 return found
         return result
 
+    def _still_sure(self, result: ParseResult, cost: float) -> bool:
+        """Whether ``result``, a reading of part of the sentence, is sure enough once the
+        words read past have cost ``cost``; it is marked as a bent reading either way."""
+        result.confidence -= cost
+        result.exact = result.closed = False
+        return result.confidence >= self.catalog.intents[result.intent].min_confidence  # type: ignore[index]
+
     def _restart_apart(self, text: str, tokens: list[Token], intents: set[str] | None
                        ) -> ParseResult | None:
         """A false start, begun again with the same word ("stop it, stop the transfer",
@@ -473,9 +480,7 @@ class IntentEngine:
                 result, _ = self._parse_tokens(text, tokens[:start] + tokens[again:], intents)
                 if result.intent is None:
                     continue
-                result.confidence -= 0.01 * (again - start)  # words read past
-                result.exact = result.closed = False
-                if result.confidence >= self.catalog.intents[result.intent].min_confidence:
+                if self._still_sure(result, 0.01 * (again - start)):
                     return result
         return None
 
@@ -499,9 +504,7 @@ class IntentEngine:
             result, _ = self._parse_tokens(text, rest, intents)
             if result.intent is None or not self.catalog.intents[result.intent].question:
                 continue
-            result.confidence -= 0.01 * cut  # words read past, as a lead-in's are
-            result.exact = result.closed = False
-            if result.confidence >= self.catalog.intents[result.intent].min_confidence:
+            if self._still_sure(result, 0.01 * cut):  # as a lead-in's words cost
                 return result
         return None
 
@@ -530,9 +533,7 @@ class IntentEngine:
                                         result.slots)
                     if found and set(found) == {slot}:
                         result.slots = {**result.slots, **found}
-                        result.confidence -= 0.02 * cut  # the topic read apart is a bend
-                        result.exact = result.closed = False
-                        if result.confidence >= self.catalog.intents[intent].min_confidence:
+                        if self._still_sure(result, 0.02 * cut):  # a topic apart bends more
                             return result
         return None
 
