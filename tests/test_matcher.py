@@ -264,6 +264,12 @@ def test_a_question_is_no_command(engine, text):
     assert result.intent is None, result.slots
 
 
+def test_a_habit_told_is_no_command(engine):
+    result = engine.parse("tanaka lab usually takes fifty litres a week")
+    assert result.intent is None
+    assert engine.parse("how much do we usually have in stock").intent == "stock_query"
+
+
 def test_a_yes_no_question_is_still_a_question(engine):
     assert engine.parse("is the fill still running").intent == "transfer_status"
     assert engine.parse("have we got much left in dewar four").slots == {"dewar": "4"}

@@ -30,7 +30,7 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "asking_negations", "function_words", "ignore_words", "number_homophones",
                  "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
                  "clause_openers", "clause_endings", "question_openers",
-                 "question_words"}
+                 "question_words", "habit_words"}
 
 
 class CatalogErrors(ValueError):
@@ -367,6 +367,7 @@ class _Loader:
             clause_openers=self.words(lang.get("clause_openers"), language_code),
             question_openers=self.words(lang.get("question_openers"), language_code),
             question_words=self.words(lang.get("question_words"), language_code),
+            habit_words=self.words(lang.get("habit_words"), language_code),
             clause_endings=self.phrases(lang.get("clause_endings"), language_code),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),

@@ -933,6 +933,9 @@ class IntentEngine:
             # "did we log the fifty litres for sato lab?" must not log them again, nor
             # "twenty litres is how much gas?" log twenty litres
             return reject("a question, not a command")
+        if not intent.question and any(t.text in self.language.habit_words
+                                       and t.text not in best.words for t in tokens):
+            return reject("how things usually go, not a command")
         if best.confidence < intent.min_confidence:
             return reject(f"not sure enough ({best.confidence:.2f} < {intent.min_confidence})")
         if (not best.exact and runner_up is not None
