@@ -264,6 +264,20 @@ def test_a_question_is_no_command(engine, text):
     assert result.intent is None, result.slots
 
 
+def test_a_marker_word_the_analyser_splits_is_an_error_naming_file_and_key(tmp_path):
+    (tmp_path / "lab.yaml").write_text("""
+language:
+  code: ja
+  habit_words: [毎週, いつも]
+intents:
+  read_level:
+    data:
+      - sentences: ["液面 は"]
+""")
+    with pytest.raises(CatalogErrors, match=r"lab\.yaml.*habit_words: 'いつも' is 2 words"):
+        load_catalog(tmp_path)
+
+
 def test_a_habit_told_is_no_command(engine):
     result = engine.parse("tanaka lab usually takes fifty litres a week")
     assert result.intent is None

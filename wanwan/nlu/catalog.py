@@ -157,6 +157,7 @@ class _Loader:
         self.folder = folder
         self.errors: list[YamlError] = []
         self.language_raw: dict[str, Any] = {}
+        self.language_where: dict[str, tuple[Path, int | None]] = {}  # key: file, line
         self.settings: dict[str, Any] = dict(DEFAULT_SETTINGS)
         self.lists: dict[str, SlotList] = {}
         self.rule_text: dict[str, tuple[str, Path, int]] = {}
@@ -229,6 +230,7 @@ class _Loader:
                 if key not in LANGUAGE_KEYS:
                     self.error(f"language: unknown key {key!r} (expected one of "
                                f"{sorted(LANGUAGE_KEYS)})", path, _line(raw, key))
+                self.language_where[key] = (path, _line(raw, key))
             self.language_raw.update(raw)
         else:
             self.error("language must be a code (en) or a mapping", path, line)
@@ -314,6 +316,22 @@ class _Loader:
             return frozenset(entries)
         return frozenset(entries) | {w for e in entries for w in split_words(e, plain)}
 
+    def markers(self, key: str, code: str) -> frozenset[str]:
+        """Words that mark a sentence wherever they stand (``question_words``, ``habit_words``):
+        each must be one word to the language's analyser, or it would mark by its parts
+        (いつも is いつ + も, and も is in every other sentence)."""
+        plain = Language(code=code)
+        found: set[str] = set()
+        for entry in map(str, self.language_raw.get(key) or []):
+            parts = [t.text for t in normalise(entry, plain)]
+            if len(parts) == 1:
+                found.add(parts[0])
+                continue
+            path, line = self.language_where.get(key, (self.folder, None))
+            self.error(f"language: {key}: {entry!r} is {len(parts)} words to the analyser "
+                       f"({' + '.join(parts)}): write words it keeps whole", path, line)
+        return frozenset(found)
+
     def phrases(self, raw: Any, code: str) -> tuple[tuple[str, ...], ...]:
         """Lead-in or tail-out phrases as normalised words, longest first."""
         plain = Language(code=code)
@@ -364,10 +382,10 @@ class _Loader:
                                          (lang.get("symbols") or {}).items()},
             lead_ins=self.phrases(lang.get("lead_ins"), language_code),
             tail_outs=self.phrases(lang.get("tail_outs"), language_code),
-            clause_openers=self.words(lang.get("clause_openers"), language_code),
-            question_openers=self.words(lang.get("question_openers"), language_code),
-            question_words=self.words(lang.get("question_words"), language_code),
-            habit_words=self.words(lang.get("habit_words"), language_code),
+            clause_openers=self.markers("clause_openers", language_code),
+            question_openers=self.markers("question_openers", language_code),
+            question_words=self.markers("question_words", language_code),
+            habit_words=self.markers("habit_words", language_code),
             clause_endings=self.phrases(lang.get("clause_endings"), language_code),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),
