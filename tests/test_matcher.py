@@ -258,6 +258,7 @@ def test_a_clause_read_past_leaves_only_a_question(engine, text):
     "should we give ito lab twenty litres",  # asks whether to, does not say it was done
     "twenty litres is how much gas",  # a question word anywhere asks as well
     "what is fifty litres to tanaka lab",
+    "is the alarm acknowledged",  # asks; "the alarm is acknowledged" says so
 ])
 def test_a_question_is_no_command(engine, text):
     result = engine.parse(text)
@@ -290,6 +291,7 @@ def test_a_yes_no_question_is_still_a_question(engine):
     # and a stop word in it is still a stop to the dialogue: when in doubt, stop
     assert means_stop(engine, engine.parse("is the transfer stopping"))
     assert means_stop(engine, engine.parse("stop what are you doing"))
+    assert engine.parse("the alarm is acknowledged").intent == "acknowledge_alarm"
     assert engine.parse("tell me when dewar seven reaches ten percent").intent == (
         "set_level_alert")  # a question word the template says is no question
 

@@ -927,9 +927,10 @@ class IntentEngine:
             return reject("negated")
         opener = tokens[0].text if tokens else ""
         asking = [t.text for t in tokens if t.text in self.language.question_words]
-        if opener in self.language.question_openers:
-            asking.append(opener)
-        if not intent.question and any(word not in best.words for word in asking):
+        # an opener asks unless the template opens with it too ("is the alarm acknowledged"
+        # asks, though "the alarm is acknowledged" says "is")
+        opens = opener in self.language.question_openers and best.words[:1] != (opener,)
+        if not intent.question and (opens or any(w not in best.words for w in asking)):
             # "did we log the fifty litres for sato lab?" must not log them again, nor
             # "twenty litres is how much gas?" log twenty litres
             return reject("a question, not a command")
