@@ -569,6 +569,9 @@ def test_a_reason_said_before_a_japanese_question_is_read_past(ja_site):
     result = ja_site.parse("報告書に使うけえ、先月の回収量を教えて")
     assert (result.intent, result.slots) == ("recovery_summary", {"period": "last_month"})
     assert ja_site.parse("急ぐから、デュワー7からNMRに移送開始").intent is None  # nothing that acts
+    # the particle misheard (「けえ」 as 「経営」), the comma Whisper put after it still marks it
+    result = ja_site.parse("報告書に使う経営、先月の回収量を教えて")
+    assert (result.intent, result.slots) == ("recovery_summary", {"period": "last_month"})
 
 
 def test_one_intents_many_templates_do_not_crowd_out_another(ja):

@@ -240,6 +240,29 @@ def test_a_clause_before_a_question_is_read_past(engine, text, intent, slots):
     assert not result.exact and result.confidence < 1.0
 
 
+@pytest.mark.parametrize("text,intent,slots", [
+    # a clause closed by a comma, whatever its words, as a recogniser punctuates one
+    ("the monthly report is due, how much did we recover last month", "recovery_summary",
+     {"period": "last_month"}),
+    ("the compressor is loud again, how full is dewar seven", "read_level", {"dewar": "7"}),
+])
+def test_a_clause_closed_by_a_comma_is_read_past_before_a_question(engine, text, intent,
+                                                                     slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+    assert not result.exact
+    assert engine.parse(text.replace(",", "")).intent is None  # the comma was the mark
+
+
+@pytest.mark.parametrize("text", [
+    "we are in a hurry, start the transfer from dewar seven into the nmr",  # nothing that acts
+    "sato lab, how much did we deliver this month",  # a clause naming a lab is no lead-in
+    "my hands are freezing, what time is it",
+])
+def test_a_clause_closed_by_a_comma_leaves_only_a_question_of_the_catalogue(engine, text):
+    assert engine.parse(text).intent is None
+
+
 @pytest.mark.parametrize("text", [
     "because i said yes",  # a clause read past must not confirm anything
     "since we are here start the transfer from dewar seven into the nmr",  # nor act

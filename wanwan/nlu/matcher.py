@@ -18,6 +18,7 @@ with a reason.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
 TOPIC_INTENTS = 3  # a topic is tried with the intents that came this near, no others
 CLAUSE_WORDS = 10  # the longest clause of reason or time read past before a question
+_CLAUSE_COMMA = re.compile(r"[,、，;；]")
 RESTART_WORDS = 4  # the longest false start read past ("stop it, stop the transfer")
 RESTART_TRIES = 2  # false starts tried in one sentence
 SHORTLIST = 40  # templates aligned after the overlap score
@@ -494,10 +496,11 @@ class IntentEngine:
         must not confirm anything."""
         opened = tokens[0].text in self.language.clause_openers
         words = [t.text for t in tokens]
+        marked = self._marked_clauses(text, tokens)
         for cut in range(2, min(CLAUSE_WORDS, len(tokens) - 3) + 1):
             clause, rest = tokens[:cut], tokens[cut:]
-            if not opened and not any(tuple(words[cut - len(p):cut]) == p
-                                      for p in self.language.clause_endings):
+            if not opened and cut not in marked and not any(
+                    tuple(words[cut - len(p):cut]) == p for p in self.language.clause_endings):
                 continue
             if self.language.negating(clause):
                 return None  # "since it isn't empty ...": the clause says something
@@ -507,6 +510,26 @@ class IntentEngine:
             if self._still_sure(result, 0.01 * cut):  # as a lead-in's words cost
                 return result
         return None
+
+    def _marked_clauses(self, text: str, tokens: list[Token]) -> set[int]:
+        """Where a comma closes a clause that names nothing the catalogue knows: a clause
+        whose own words were misheard ("報告書に使う経営、" for 「使うけえ、」) is still
+        known by the comma a recogniser or a typist put after it. A clause with a number or
+        a name in it may carry the question's dewar or lab, and is not read past this way."""
+        cuts: set[int] = set()
+        for comma in _CLAUSE_COMMA.finditer(text):
+            cut = len(self.catalog.normalise(text[:comma.start()]))
+            if 0 < cut < len(tokens) and not any(
+                    t.is_number or t.text in self.named_words for t in tokens[:cut]):
+                cuts.add(cut)
+        return cuts
+
+    @cached_property
+    def named_words(self) -> frozenset[str]:
+        """Every word of every list's names (labs, rooms, phases...): what a clause must not
+        hold to be read past."""
+        return frozenset(w for name, values in self.lists.items() if not values.is_range
+                         for w in self.list_words[name])
 
     def _topic_apart(self, text: str, tokens: list[Token], intent: str) -> ParseResult | None:
         """A topic said before or after the question ("dewar fifteen, is it empty yet",
