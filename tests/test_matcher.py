@@ -76,6 +76,15 @@ def test_a_word_begun_and_said_again_is_a_false_start(engine, text, intent, slot
     assert result.confidence >= 0.9
 
 
+def test_a_lead_in_read_past_keeps_the_fillers_a_template_says(engine):
+    """"just" is a filler anywhere but a word of "delete the entry i just made": the lead-in
+    ("could you") is read past alone first, before the fillers are, so an undo that must be
+    sure (it acts) stays sure."""
+    result = engine.parse("could you delete the entry i just made")
+    assert result.intent == "undo_log"
+    assert result.confidence >= 0.9 and not result.exact
+
+
 def test_out_of_range_names_slot_and_bounds(engine):
     result = engine.parse("log 5000 litres to tanaka lab")
     assert result.reason == "amount 5000 is out of range (0.1–1000)"

@@ -568,6 +568,13 @@ class IntentEngine:
         for words, bent in ((tokens, 0), (trimmed, len(tokens) - len(trimmed))):
             if candidates or not words:
                 break
+            if bent:  # the lead-in alone read past: a filler a template says stays ("i just made")
+                for cand in self._exact(words, intents):
+                    cand.confidence = 1.0 - 0.01 * bent
+                    cand.exact = False
+                    candidates.append(cand)
+                if candidates:
+                    break
             kept = [t for t in words if t.text not in self.language.skip_words]
             if kept and (len(kept) < len(tokens)):
                 skipped = bent + len(words) - len(kept)
