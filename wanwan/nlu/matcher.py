@@ -604,17 +604,37 @@ class IntentEngine:
         while changed and start < end:
             changed = False
             for phrase in self.language.lead_ins:
-                if tuple(words[start:start + len(phrase)]) == phrase and start + len(
-                        phrase) < end:
-                    start += len(phrase)
+                size = self._said_as(words, start, phrase)
+                if size and start + size < end:
+                    start += size
                     changed = True
                     break
             for phrase in self.language.tail_outs:
-                if end - len(phrase) > start and tuple(words[end - len(phrase):end]) == phrase:
-                    end -= len(phrase)
+                size = self._said_as(words, end, phrase, backwards=True)
+                if size and end - size > start:
+                    end -= size
                     changed = True
                     break
         return tokens[start:end]
+
+    def _said_as(self, words: list[str], at: int, phrase: tuple[str, ...],
+                 backwards: bool = False) -> int:
+        """How many words from ``at`` (or before it) say ``phrase``; 0 if they do not. Where
+        a language writes no spaces, the analyser may cut a phrase in a sentence otherwise
+        than alone (えーと is one word alone, えー + と before さっき): the letters decide."""
+        size = len(phrase)
+        if (words[max(at - size, 0):at] if backwards else words[at:at + size]) == list(phrase):
+            return size
+        if self.language.spaced:
+            return 0
+        said = "".join(phrase)
+        for size in range(1, len(said) + 1):
+            run = words[max(at - size, 0):at] if backwards else words[at:at + size]
+            if len(run) < size or len("".join(run)) > len(said):
+                break
+            if "".join(run) == said:
+                return size
+        return 0
 
     # -- exact -------------------------------------------------------------------------------
     def _exact(self, tokens: list[Token], intents: set[str] | None) -> list[_Candidate]:

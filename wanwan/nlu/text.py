@@ -239,7 +239,11 @@ def split_words(text: str, language: Language) -> list[str]:
         text, language)
     out: list[str] = []
     for word in words:
-        out.extend(language.spellings.get(word, word).split())
+        spelled = language.spellings.get(word, word)
+        # a word spelled another way is then split as a template writing it is split
+        # (コンプレッサー -> 圧縮機 -> 圧縮 + 機): both must meet
+        out.extend(spelled.split() if language.spaced or spelled == word
+                   else japanese.segment(spelled))
     return out
 
 
