@@ -612,3 +612,13 @@ def test_a_word_spelled_another_way_is_split_as_a_template_splits_it(ja_site):
     result = ja_site.parse("コンプレッサー、ストップで")
     assert (result.intent, result.slots) == ("compressor_control", {"action": "stop"})
     assert result.confidence >= 0.9
+
+
+def test_a_word_corrected_is_read_past_in_japanese(ja_site):
+    """The same mechanism as in English, told by the catalogue's ``corrections``; じゃなくて
+    says ない, and the correction is read before the sentence is refused for it."""
+    result = ja_site.parse("デュワー7、いや、12の液面は？")
+    assert (result.intent, result.slots) == ("read_level", {"dewar": "12"})
+    result = ja_site.parse("田中研、じゃなくて佐藤研に50リットル記録")
+    assert (result.intent, result.slots) == ("log_volume", {
+        "lab": "sato", "amount": 50, "unit": "L"})

@@ -311,6 +311,50 @@ intents:
         load_catalog(tmp_path)
 
 
+def test_a_word_yaml_reads_as_a_boolean_is_an_error_naming_file_and_key(tmp_path):
+    (tmp_path / "lab.yaml").write_text("""
+language:
+  code: en
+  corrections: [sorry, no]
+intents:
+  read_level:
+    data:
+      - sentences: ["read the level"]
+""")
+    with pytest.raises(CatalogErrors, match=r"lab\.yaml.*corrections: an entry was read as "
+                       r"False.*quotes"):
+        load_catalog(tmp_path)
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    # the whole sentence was understood, with the word that was corrected
+    ("log fifty litres, sorry, fifteen litres to sato lab", "log_volume",
+     {"amount": 15, "unit": "L", "lab": "sato"}),
+    ("log forty litres to tanaka lab, i mean sato lab", "log_volume",
+     {"amount": 40, "unit": "L", "lab": "sato"}),
+    ("start the compressor, i mean stop the compressor", "compressor_control",
+     {"action": "stop"}),
+    # ... or not understood at all
+    ("pressure in dewar twelve, sorry, seven", "read_pressure", {"dewar": "7"}),
+    ("oxygen in the transfer bay, no, the recovery room", "read_oxygen", {"room": "recovery"}),
+    ("fill the ppms to eighty, no, ninety percent from dewar fifteen", "start_transfer",
+     {"source": "15", "target": "ppms1", "target_level": 90}),
+])
+def test_a_word_corrected_is_read_past(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+    assert not result.exact
+
+
+@pytest.mark.parametrize("text", [
+    "no, i said dewar twelve",  # a correction must follow something said
+    "dewar seven, no idea where it went",  # "idea" corrects nothing said before it
+    "sorry about the noise in the recovery room",
+])
+def test_no_or_sorry_that_corrects_nothing_reads_nothing_past(engine, text):
+    assert engine.parse(text).intent is None
+
+
 def test_a_habit_told_is_no_command(engine):
     result = engine.parse("tanaka lab usually takes fifty litres a week")
     assert result.intent is None

@@ -29,7 +29,7 @@ RANGE_KEYS = {"from", "to", "decimals", "unit"}
 LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations",
                  "asking_negations", "function_words", "ignore_words", "number_homophones",
                  "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
-                 "clause_openers", "clause_endings", "question_openers",
+                 "clause_openers", "clause_endings", "corrections", "question_openers",
                  "question_words", "habit_words"}
 
 
@@ -231,6 +231,12 @@ class _Loader:
                     self.error(f"language: unknown key {key!r} (expected one of "
                                f"{sorted(LANGUAGE_KEYS)})", path, _line(raw, key))
                 self.language_where[key] = (path, _line(raw, key))
+                entries = raw[key] if isinstance(raw[key], list) else []
+                for entry in entries:
+                    if isinstance(entry, bool):  # YAML 1.1 reads no, yes, off, on as booleans
+                        self.error(f"language: {key}: an entry was read as {entry!r} (YAML "
+                                   f"takes no, yes, on, off for true and false): write the "
+                                   f"word in quotes", path, _line(raw, key))
             self.language_raw.update(raw)
         else:
             self.error("language must be a code (en) or a mapping", path, line)
@@ -387,6 +393,7 @@ class _Loader:
             question_words=self.markers("question_words", language_code),
             habit_words=self.markers("habit_words", language_code),
             clause_endings=self.phrases(lang.get("clause_endings"), language_code),
+            corrections=self.phrases(lang.get("corrections"), language_code),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),
         )

@@ -40,6 +40,7 @@ CLAUSE_WORDS = 10  # the longest clause of reason or time read past before a que
 _CLAUSE_COMMA = re.compile(r"[,、，;；]")
 RESTART_WORDS = 4  # the longest false start read past ("stop it, stop the transfer")
 RESTART_TRIES = 2  # false starts tried in one sentence
+CORRECTED_WORDS = 6  # the farthest back a correction reaches ("dewar seven from the bay, no")
 SHORTLIST = 40  # templates aligned after the overlap score
 PER_INTENT = 8  # of which at most this many of one intent, while others are left
 BM25_B = 0.75  # how much a template's size discounts its overlap
@@ -443,6 +444,14 @@ class IntentEngine:
             return ParseResult(text, None, reason="empty")
         if len(tokens) > MAX_TOKENS:
             return ParseResult(text, None, reason=f"too long for a command ({len(tokens)} words)")
+        corrected = self._corrected(tokens)
+        if corrected is not None:
+            # said and then corrected: what was said first is not what is meant, even where
+            # the whole would be understood ("log fifty litres, sorry, fifteen" is not fifty)
+            result, _ = self._parse_tokens(text, corrected, intents)
+            if result.intent is not None and self._still_sure(
+                    result, 0.01 * (len(tokens) - len(corrected))):
+                return result
         result, nearest = self._parse_tokens(text, tokens, intents)
         if result.intent is None and len(tokens) > 2:
             for intent in nearest[:TOPIC_INTENTS]:
@@ -484,6 +493,32 @@ class IntentEngine:
                     continue
                 if self._still_sure(result, 0.01 * (again - start)):
                     return result
+        return None
+
+    def _corrected(self, tokens: list[Token]) -> list[Token] | None:
+        """The sentence as meant, where a word said was corrected after one of the language's
+        ``corrections`` ("dewar seven, no, twelve"; "tanaka lab, I mean sato lab"): the
+        correction names a thing of the same kind as one said just before it (the same word,
+        a number for a number, a name of the same list for a name), and from that thing to
+        the end of the correction is read past. The last correction first; None if none."""
+        words = [t.text for t in tokens]
+        for at in range(len(tokens) - 2, 0, -1):
+            size = max((self._said_as(words, at, p) for p in self.language.corrections),
+                       default=0)
+            if not size or at + size >= len(tokens):
+                continue
+            fix = tokens[at + size]
+            kinds = [] if fix.is_number else [n for n, w in self.list_words.items()
+                                              if fix.text in w]
+            for said in range(at - 1, max(at - CORRECTED_WORDS, 0) - 1, -1):
+                old = tokens[said]
+                if old.text == fix.text or (old.is_number and fix.is_number):
+                    return tokens[:said] + tokens[at + size:]
+                kind = next((n for n in kinds if old.text in self.list_words[n]), None)
+                if kind is not None:  # the whole name corrected ("transfer bay" for "recovery")
+                    while said > 0 and tokens[said - 1].text in self.list_words[kind]:
+                        said -= 1
+                    return tokens[:said] + tokens[at + size:]
         return None
 
     def _clause_apart(self, text: str, tokens: list[Token], intents: set[str] | None

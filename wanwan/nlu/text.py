@@ -84,6 +84,9 @@ class Language:
     # phrases that end a clause said before a question: who asks ("sato lab wants to know"),
     # or why (「報告書に使うけえ、」: the reason ends in から, ので, けえ)
     clause_endings: tuple[tuple[str, ...], ...] = ()
+    # what a speaker says before correcting the word just said ("dewar seven, no, twelve",
+    # "tanaka lab, I mean sato lab", 「デュワー7、いや12」): the corrected words are read past
+    corrections: tuple[tuple[str, ...], ...] = ()
     # words the catalogue writes whole in a language without spaces (圧縮機, 液面): the text
     # is cut around them before the analyser splits it, as a user dictionary would, so that
     # 「圧縮機動かして」 is not read 圧縮 / 機動 (mobility) / か / し / て
