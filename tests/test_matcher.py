@@ -355,6 +355,12 @@ def test_no_or_sorry_that_corrects_nothing_reads_nothing_past(engine, text):
     assert engine.parse(text).intent is None
 
 
+def test_no_as_the_short_for_number_corrects_nothing(engine):
+    """"dewar no 12" is dewar number twelve: the fifty said before it is not taken back."""
+    result = engine.parse("log 50 litres from dewar no 12 to sato lab")
+    assert result.slots.get("amount") == 50 and result.slots.get("dewar") == "12"
+
+
 def test_a_habit_told_is_no_command(engine):
     result = engine.parse("tanaka lab usually takes fifty litres a week")
     assert result.intent is None

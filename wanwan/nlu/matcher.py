@@ -499,8 +499,9 @@ class IntentEngine:
         """The sentence as meant, where a word said was corrected after one of the language's
         ``corrections`` ("dewar seven, no, twelve"; "tanaka lab, I mean sato lab"): the
         correction names a thing of the same kind as one said just before it (the same word,
-        a number for a number, a name of the same list for a name), and from that thing to
-        the end of the correction is read past. The last correction first; None if none."""
+        a number for a number, a name of the same list for a name), and from
+        that thing to the end of the correction is read past. The last correction first;
+        None if none."""
         words = [t.text for t in tokens]
         for at in range(len(tokens) - 2, 0, -1):
             size = max((self._said_as(words, at, p) for p in self.language.corrections),
@@ -512,7 +513,16 @@ class IntentEngine:
                                               if fix.text in w]
             for said in range(at - 1, max(at - CORRECTED_WORDS, 0) - 1, -1):
                 old = tokens[said]
-                if old.text == fix.text or (old.is_number and fix.is_number):
+                if old.text == fix.text:
+                    return tokens[:said] + tokens[at + size:]
+                between = [t.text for t in tokens[said + 1:at]]
+                restated = [t.text for t in tokens[at + size + 1:at + size + 1 + len(between)]]
+                if any(w not in self.named_words for w in between) and between != restated:
+                    # a number or name is corrected at once ("fifty litres, sorry, fifteen")
+                    # or said again in its words ("start the compressor, I mean stop the
+                    # compressor"); "dewar no 12" is dewar number twelve
+                    continue
+                if old.is_number and fix.is_number:
                     return tokens[:said] + tokens[at + size:]
                 kind = next((n for n in kinds if old.text in self.list_words[n]), None)
                 if kind is not None:  # the whole name corrected ("transfer bay" for "recovery")
