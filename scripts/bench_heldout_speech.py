@@ -47,7 +47,8 @@ NOTES = ("free_text", "source", "grammar_text", "margin", "margin_per_token", "e
          "no_speech", "free_logprob", "words_heard", "wake_from_grammar", "wake_heard",
          "wake_margin", "wake_per_token", "prompt_copy", "plain_text", "prompt_copy_margin",
          "prompt_copy_heard", "values_checked", "value_heard", "left_off",
-         "numbers_unheard", "slots_dropped", "yes_unsaid", "chosen_by_sound")
+         "numbers_unheard", "slots_dropped", "yes_unsaid", "chosen_by_sound", "corrected",
+         "other_names")
 
 
 def spoken(synth, text: str, rate: int = 16000, cache: Path | None = None) -> np.ndarray:

@@ -622,3 +622,15 @@ def test_a_word_corrected_is_read_past_in_japanese(ja_site):
     result = ja_site.parse("田中研、じゃなくて佐藤研に50リットル記録")
     assert (result.intent, result.slots) == ("log_volume", {
         "lab": "sato", "amount": 50, "unit": "L"})
+
+
+def test_a_word_heard_as_a_number_is_compared_by_its_sound(ja_site):
+    """Whisper writes 「充填」 (juuten) heard in noise as 「10点」: a number has a sound in a
+    language whose script does not spell it, and a word may be heard as a number and a word."""
+    from wanwan.nlu import japanese
+
+    assert japanese.number_sound(10) == "juu" and japanese.number_sound(2.5) is None
+    result = ja_site.parse("もうええ、10点止めて")
+    assert result.intent == "stop_transfer" and not result.exact
+    result = ja_site.parse("田中研に10リットル記録")  # a number is still a number first
+    assert result.slots == {"lab": "tanaka", "amount": 10, "unit": "L"}

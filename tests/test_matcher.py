@@ -355,6 +355,23 @@ def test_no_or_sorry_that_corrects_nothing_reads_nothing_past(engine, text):
     assert engine.parse(text).intent is None
 
 
+@pytest.mark.parametrize("text", [
+    # what was said first is a whole request, and the correction is not understood
+    "how much did we recover this week? sorry, class week",
+    "how much liquid. sorry. gashelium do we have",
+])
+def test_a_correction_not_understood_leaves_nothing_understood(engine, text):
+    result = engine.parse(text)
+    assert result.intent is None and result.reason == "a correction not understood"
+    assert engine.corrects_itself(text)
+
+
+@pytest.mark.parametrize("text", ["no no cancel please", "i'm sorry, what's the level in dewar 7",
+                                  "log 50 litres from dewar no 12 to sato lab"])
+def test_a_correction_word_that_takes_nothing_back_is_no_correction(engine, text):
+    assert engine.parse(text).intent is not None
+
+
 def test_no_as_the_short_for_number_corrects_nothing(engine):
     """"dewar no 12" is dewar number twelve: the fifty said before it is not taken back."""
     result = engine.parse("log 50 litres from dewar no 12 to sato lab")

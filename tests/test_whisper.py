@@ -303,6 +303,19 @@ def test_the_grammar_pass_never_puts_another_request_in_the_speakers_mouth(
     assert result.intent in (asked, None), (heard.text, heard.notes)
 
 
+@pytest.mark.parametrize(("said", "taken_back"), [
+    ("wan wan, what is the level in dewar four, no, dewar twelve", {"dewar": "4"}),
+    ("wan wan, log fifty litres to tanaka lab, I mean sato lab", {"lab": "tanaka"}),
+])
+def test_what_the_speaker_took_back_is_never_the_command(whisper, engine, tmp_path, said,
+                                                          taken_back):
+    """The grammar has no corrections: its likeliest sentence was the request as first said
+    ("What's the level in dewar four?"). Understood as corrected, or not at all."""
+    heard = whisper.transcribe(say(tmp_path, said, "en-us", 150))
+    result = engine.parse(split_wake(heard.text, "wan wan", engine)[1])
+    assert not taken_back.items() <= result.slots.items(), (heard.text, heard.notes)
+
+
 @pytest.mark.parametrize("voice", ["en-us", "en-gb"])
 def test_speech_cut_short_is_not_made_a_command(whisper, engine, tmp_path, voice):
     """The grammar's likeliest sentence was "stop talking": it ends where Whisper expected

@@ -820,6 +820,11 @@ class WhisperRecognizer:
         parsed = self.engine.parse(command)
         if parsed.exact:
             return None  # already a sentence of the grammar
+        if self.engine.corrects_itself(command):
+            # the grammar has no corrections: it would write what was taken back
+            # ("log fifty litres, sorry, fifteen" as "log fifty litres")
+            notes["corrected"] = True
+            return None
         meant = woke or addressed
         if not meant and parsed.confidence < settings.min_confidence_without_wake:
             return None  # not meant for wanwan, or nothing like a command
@@ -867,6 +872,11 @@ class WhisperRecognizer:
         if dropped:
             notes["slots_dropped"] = "; ".join(dropped)
             log.debug("grammar refused %r: it drops %s of %r", said, dropped, command)
+            return None
+        others = other_names(self.engine, command, grammar_parse)
+        if others:
+            notes["other_names"] = "; ".join(others)
+            log.debug("grammar refused %r: %r also names %s", said, command, others)
             return None
         if hypothesis.end_logprob < settings.early_end_logprob:
             changed = meaning_of_what_follows(self.engine, said, command, grammar_parse)
@@ -1023,6 +1033,28 @@ def slots_dropped(free: ParseResult, grammar: ParseResult,
         return []
     return [f"{slot} {value}" for slot, value in free.slots.items()
             if slot not in grammar.slots and written(value)]
+
+
+def other_names(engine: IntentEngine, command: str, grammar: ParseResult) -> list[str]:
+    """Names of the site (labs, rooms, vessels) that the free text says besides the one the
+    grammar sentence's command keeps in that slot, each as "slot name": the speaker may have
+    corrected one with the other ("log fifty litres to Tanakareb, Amin Sato" made "... to
+    Tanaka lab"), and which one was meant is not the grammar's to choose."""
+    if grammar.intent is None:
+        return []
+    words = [t.text for t in engine.catalog.normalise(command)]
+    found = []
+    for slot, list_name in engine.slot_lists(grammar.intent).items():
+        names = engine.lists[list_name]
+        if slot not in grammar.slots or not names.from_site:
+            continue
+        for phrase, value in names.phrases.items():
+            said = phrase.split()
+            if value != grammar.slots[slot] and "#" not in phrase and any(
+                    words[i:i + len(said)] == said for i in range(len(words))):
+                found.append(f"{slot} {value}")
+                break
+    return found
 
 
 def respellings(engine: IntentEngine, text: str, most: int = 60) -> list[str]:

@@ -194,6 +194,22 @@ _KATAKANA = re.compile(r"[\u30A0-\u30FFー]+")
 
 
 @lru_cache(maxsize=50_000)
+@lru_cache(maxsize=4096)
+def number_sound(value: float | int) -> str | None:
+    """How a whole number from 1 to 9999 is said, in romaji (10 -> "juu", 12 -> "juuni"):
+    Whisper writes a word that sounds like a number in digits (「充填」 heard 「10点」)."""
+    if not float(value).is_integer() or not 0 < value < 10_000:
+        return None
+    n, kanji = int(value), ""
+    for unit, name in ((1000, "千"), (100, "百"), (10, "十")):
+        digit, n = divmod(n, unit)
+        if digit:
+            kanji += ("" if digit == 1 else "〇一二三四五六七八九"[digit]) + name
+    kanji += "〇一二三四五六七八九"[n] if n else ""
+    said = sound(kanji)
+    return said if said.isascii() else None
+
+
 def sound(word: str) -> str:
     """How a word sounds, in romaji ("液面" -> "ekimen"); other scripts as they are."""
     import jaconv  # deferred: optional (the ja extra)

@@ -457,12 +457,29 @@ class IntentEngine:
             for intent in nearest[:TOPIC_INTENTS]:
                 found = self._topic_apart(text, tokens, intent)
                 if found is not None:
-                    return found
-            found = self._clause_apart(text, tokens, intents) or self._restart_apart(
-                text, tokens, intents)
-            if found is not None:
-                return found
+                    result = found
+                    break
+            else:
+                result = self._clause_apart(text, tokens, intents) or self._restart_apart(
+                    text, tokens, intents) or result
+        if result.intent is not None and corrected is None and self._correction_lost(
+                text, tokens, result, intents):
+            return ParseResult(text, None, confidence=result.confidence,
+                               reason="a correction not understood")
         return result
+
+    def _correction_lost(self, text: str, tokens: list[Token], result: ParseResult,
+                         intents: set[str] | None) -> bool:
+        """Whether ``result`` may hold what the speaker took back: a correction is said
+        after a whole request of the same intent, and what it names was not understood
+        ("how much did we recover this week? sorry, class week")."""
+        at = self._correction_at(tokens)
+        if at is None:
+            return False
+        markers = {w for p in self.language.corrections for w in p}
+        if all(t.text in markers for t in tokens[:at]):
+            return False  # "no no, cancel that": an answer said twice
+        return self._parse_tokens(text, tokens[:at], intents)[0].intent == result.intent
 
     def _still_sure(self, result: ParseResult, cost: float) -> bool:
         """Whether ``result``, a reading of part of the sentence, is sure enough once the
@@ -495,6 +512,27 @@ class IntentEngine:
                     return result
         return None
 
+    def corrects_itself(self, text: str) -> bool:
+        """Whether ``text`` takes back something it said ("dewar four? No, dew three"), even
+        where what the correction names is misheard: a recogniser's grammar pass, which
+        knows no corrections, must not write the sentence as first said."""
+        return self._correction_at(self.catalog.normalise(text)) is not None
+
+    def _correction_at(self, tokens: list[Token]) -> int | None:
+        """Where the first of the language's ``corrections`` is said after something and
+        before something; not "dewar no 12", where "no" is the short for number."""
+        words = [t.text for t in tokens]
+        for at in range(1, len(tokens) - 1):
+            size = max((self._said_as(words, at, p) for p in self.language.corrections),
+                       default=0)
+            if not size or at + size >= len(tokens):
+                continue
+            before, after = tokens[at - 1], tokens[at + size]
+            if after.is_number and before.text in self.known_words:
+                continue  # a word of the catalogue before a number: "dewar no 12"
+            return at
+        return None
+
     def _corrected(self, tokens: list[Token]) -> list[Token] | None:
         """The sentence as meant, where a word said was corrected after one of the language's
         ``corrections`` ("dewar seven, no, twelve"; "tanaka lab, I mean sato lab"): the
@@ -513,7 +551,7 @@ class IntentEngine:
                                               if fix.text in w]
             for said in range(at - 1, max(at - CORRECTED_WORDS, 0) - 1, -1):
                 old = tokens[said]
-                if old.text == fix.text:
+                if old.text == fix.text or self._sounds_as_begun(fix.text, old.text):
                     return tokens[:said] + tokens[at + size:]
                 between = [t.text for t in tokens[said + 1:at]]
                 restated = [t.text for t in tokens[at + size + 1:at + size + 1 + len(between)]]
@@ -530,6 +568,13 @@ class IntentEngine:
                         said -= 1
                     return tokens[:said] + tokens[at + size:]
         return None
+
+    def _sounds_as_begun(self, heard: str, word: str) -> bool:
+        """Whether ``heard`` is ``word`` said in part or misheard ("dew" for "dewar"): a
+        correction that repeats a word is heard no better than the word was."""
+        if heard.startswith("#") or word.startswith("#") or len(heard) < 3:
+            return False
+        return word.startswith(heard) or self.language.key(heard) == self.language.key(word)
 
     def _clause_apart(self, text: str, tokens: list[Token], intents: set[str] | None
                       ) -> ParseResult | None:
@@ -1100,7 +1145,8 @@ class _Costs:
         # split and merged words are compared by their letters, or by their readings where
         # the script does not spell the sound ("汲み出し" heard as "組み" + "出し")
         self.sound = engine._by_sound or str
-        self.sounds = [self.sound(t) for t in self.texts]
+        self.sounds = [self.sound(t.text) if t.value is None
+                       else engine.language.number_sound(t.value) or t.text for t in tokens]
         # heard words by first letter: most pairs of template words cannot be one of them
         self._initials: dict[str, list[str]] = {}
         for j, sound in enumerate(self.sounds):
@@ -1160,9 +1206,9 @@ class _Costs:
             row = [None] * self.n
             said = self.sound(word)
             for j in range(self.n - 1):
-                if self.texts[j] in self.skip or self.values[j] is not None \
-                        or self.values[j + 1] is not None:
-                    continue
+                if self.texts[j] in self.skip or self.sounds[j].startswith("#") \
+                        or self.sounds[j + 1].startswith("#"):
+                    continue  # a number is part of a word only where it has a sound
                 joined = self.sounds[j] + self.sounds[j + 1]
                 if not _about_as_long(said, joined):
                     continue

@@ -133,6 +133,12 @@ class Language:
         (Japanese: "液面" and "駅面" are both "ekimen")."""
         return word if self.written_as_said else japanese.sound(word)
 
+    def number_sound(self, value: float | int) -> str | None:
+        """How a number is said, where a recogniser may write a word as its digits (「10点」
+        for 「充填」); None where numbers are compared as numbers only (English has its
+        ``number_homophones``)."""
+        return None if self.written_as_said else japanese.number_sound(value)
+
     def key(self, word: str) -> str:
         """The coarse sound-alike key of a word (see :func:`phonetic_key`)."""
         return phonetic_key(self.sound(word))
