@@ -158,7 +158,24 @@ def segment(text: str, known: frozenset[str] = frozenset()) -> list[str]:
     pattern = _known_pattern(known)
     return [w for chunk in unicodedata.normalize("NFKC", text).split()
             for piece in (pattern.split(chunk) if pattern else (chunk,)) if piece
-            for w in _segment_chunk(piece)]
+            for w in _segment_alone(piece)]
+
+
+# a noun to say a particle after: alone, MeCab reads 「まで」 as ま + で, after a word as まで
+_CONTEXT = "本"
+
+
+@lru_cache(maxsize=50_000)
+def _segment_alone(text: str) -> tuple[str, ...]:
+    """The words of ``text`` as they are split in a sentence. A few letters of hiragana
+    alone (a template's 「(まで|に なる まで)」) fall apart into single letters that the same
+    letters in a sentence (「90パーセントまで」) do not: they are split after a noun instead."""
+    words = _segment_chunk(text)
+    if len(words) > 1 and all(len(w) == 1 for w in words) and _HIRAGANA.fullmatch(text):
+        in_context = _segment_chunk(_CONTEXT + text)
+        if in_context[:1] == (_CONTEXT,) and "".join(in_context[1:]) == text:
+            return in_context[1:]
+    return words
 
 
 @lru_cache(maxsize=8)
@@ -191,6 +208,7 @@ def _segment_chunk(text: str) -> tuple[str, ...]:
 
 
 _KATAKANA = re.compile(r"[\u30A0-\u30FFー]+")
+_HIRAGANA = re.compile(r"[\u3041-\u309F]+")
 
 
 @lru_cache(maxsize=50_000)
