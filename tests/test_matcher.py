@@ -76,6 +76,17 @@ def test_a_word_begun_and_said_again_is_a_false_start(engine, text, intent, slot
     assert result.confidence >= 0.9
 
 
+@pytest.mark.parametrize(("text", "intent"), [
+    # Whisper writes a hesitation "um" as "I'm" (en-tune21 spoken by Piper, training)
+    ("I'm scratch that last entry.", "undo_log"),
+    ("Okay, I'm start the transfer from dewar 7 into the NMR.", "start_transfer"),
+    ("I'm ready, start the transfer from dewar 7 into the nmr", "start_transfer"),
+])
+def test_a_hesitation_written_as_i_am_is_a_filler(engine, text, intent):
+    result = engine.parse(text)
+    assert result.intent == intent and result.confidence >= 0.9
+
+
 def test_a_lead_in_read_past_keeps_the_fillers_a_template_says(engine):
     """"just" is a filler anywhere but a word of "delete the entry i just made": the lead-in
     ("could you") is read past alone first, before the fillers are, so an undo that must be
