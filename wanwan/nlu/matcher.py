@@ -518,19 +518,24 @@ class IntentEngine:
         knows no corrections, must not write the sentence as first said."""
         return self._correction_at(self.catalog.normalise(text)) is not None
 
-    def _correction_at(self, tokens: list[Token]) -> int | None:
-        """Where the first of the language's ``corrections`` is said after something and
-        before something; not "dewar no 12", where "no" is the short for number."""
+    def _corrections_said(self, tokens: list[Token]) -> list[tuple[int, int]]:
+        """(where, how many words) of each of the language's ``corrections`` said after
+        something and before something, first to last."""
         words = [t.text for t in tokens]
+        said = []
         for at in range(1, len(tokens) - 1):
             size = max((self._said_as(words, at, p) for p in self.language.corrections),
                        default=0)
-            if not size or at + size >= len(tokens):
-                continue
-            before, after = tokens[at - 1], tokens[at + size]
-            if after.is_number and before.text in self.known_words:
-                continue  # a word of the catalogue before a number: "dewar no 12"
-            return at
+            if size and at + size < len(tokens):
+                said.append((at, size))
+        return said
+
+    def _correction_at(self, tokens: list[Token]) -> int | None:
+        """Where the first correction is said; not "dewar no 12", where "no" is the short
+        for number."""
+        for at, size in self._corrections_said(tokens):
+            if not (tokens[at + size].is_number and tokens[at - 1].text in self.known_words):
+                return at
         return None
 
     def _corrected(self, tokens: list[Token]) -> list[Token] | None:
@@ -540,12 +545,7 @@ class IntentEngine:
         a number for a number, a name of the same list for a name), and from
         that thing to the end of the correction is read past. The last correction first;
         None if none."""
-        words = [t.text for t in tokens]
-        for at in range(len(tokens) - 2, 0, -1):
-            size = max((self._said_as(words, at, p) for p in self.language.corrections),
-                       default=0)
-            if not size or at + size >= len(tokens):
-                continue
+        for at, size in reversed(self._corrections_said(tokens)):
             fix = tokens[at + size]
             kinds = [] if fix.is_number else [n for n, w in self.list_words.items()
                                               if fix.text in w]
