@@ -96,6 +96,18 @@ def test_a_lead_in_read_past_keeps_the_fillers_a_template_says(engine):
     assert result.confidence >= 0.9 and not result.exact
 
 
+@pytest.mark.parametrize("text", ["record for sato lab please, forty",
+                                  "log for tanaka lab from dewar 12 sixty litres"])
+def test_a_reading_that_drops_a_number_said_is_no_reading(engine, text):
+    """A tolerant reading kept the lab and dropped the amount said with it; the dialogue
+    would have asked "How much?" of someone who had just said it. Not so a number that is
+    part of a name ("fill magnet 2") or the value of another slot."""
+    result = engine.parse(text)
+    assert result.intent is None or "amount" in result.slots, result
+    assert engine.parse("fill magnet 2").slots == {"target": "magnet2"}
+    assert engine.parse("alert me about dewar 12 at 10").slots == {"dewar": "12", "level": 10}
+
+
 def test_out_of_range_names_slot_and_bounds(engine):
     result = engine.parse("log 5000 litres to tanaka lab")
     assert result.reason == "amount 5000 is out of range (0.1–1000)"

@@ -31,7 +31,7 @@ from rapidfuzz import fuzz, process
 from wanwan.nlu.catalog import Catalog, Intent, SlotList, SlotValue, Template
 from wanwan.nlu.graph import GrammarNode, TemplateGraph
 from wanwan.nlu.templates import SlotRef
-from wanwan.nlu.text import Token, phonetic_key, spelled_as_said
+from wanwan.nlu.text import NUMBER_PREFIX, Token, format_number, phonetic_key, spelled_as_said
 
 MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
@@ -1077,6 +1077,9 @@ class IntentEngine:
         if not intent.question and any(t.text in self.language.habit_words
                                        and t.text not in best.words for t in tokens):
             return reject("how things usually go, not a command")
+        if not best.exact and self._number_unread(tokens, best):
+            # "log for tanaka lab: 60 litres" read as a log for the lab without its sixty
+            return reject("a number said and not read")
         if best.confidence < intent.min_confidence:
             return reject(f"not sure enough ({best.confidence:.2f} < {intent.min_confidence})")
         if (not best.exact and runner_up is not None
@@ -1097,6 +1100,23 @@ class IntentEngine:
                                    closed=cand.exact and self._is_closed(tokens, intent.name))
             first_error = first_error or error
         return reject(first_error or "no reading fits")
+
+    def _number_unread(self, tokens: list[Token], cand: _Candidate) -> bool:
+        """Whether a number was said that the reading neither took as a value nor as part of
+        a name or the template's words, while a slot for a number stays empty: a tolerant
+        reading that drops an amount is a wrong one, not a question to ask."""
+        bound = {ref.slot_name for ref, _ in cand.bindings}
+        if not any(self.lists[name].is_range and slot not in bound
+                   for slot, name in self.slot_lists(cand.intent.name).items()):
+            return False
+        read = set(cand.words)
+        for ref, value in cand.bindings:
+            if self.lists[ref.list_name].is_range:
+                read.add(f"{NUMBER_PREFIX}{format_number(value)}")
+            else:
+                read |= {w for phrase, v in self.lists[ref.list_name].phrases.items()
+                         if v == value for w in phrase.split()}
+        return any(t.is_number and t.text not in read for t in tokens)
 
     def _slots(self, cand: _Candidate) -> tuple[dict[str, SlotValue], str | None]:
         slots: dict[str, SlotValue] = {}
