@@ -277,6 +277,8 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     ("ja-tune12.yaml", 0.95),  # training score: 100 % (75.0 % of commands when first run, session 28)
     # self-corrections (いや, じゃなくて, ごめん): 90.9 % (81.8 % of commands when first run)
     ("ja-tune13.yaml", 0.90),
+    # blunt imperatives (止めろ, 記録しろ) and 頼む: 96.6 % (72.4 % of commands when first run)
+    ("ja-tune14.yaml", 0.95),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating
