@@ -48,7 +48,7 @@ NOTES = ("free_text", "source", "grammar_text", "margin", "margin_per_token", "e
          "wake_margin", "wake_per_token", "prompt_copy", "plain_text", "prompt_copy_margin",
          "prompt_copy_heard", "values_checked", "value_heard", "left_off",
          "numbers_unheard", "slots_dropped", "yes_unsaid", "chosen_by_sound", "corrected",
-         "other_names")
+         "other_names", "telling_unheard")
 
 
 def spoken(synth, text: str, rate: int = 16000, cache: Path | None = None) -> np.ndarray:

@@ -28,6 +28,7 @@ from wanwan.asr.whisper import (
     respellings,
     share_heard,
     slots_dropped,
+    telling_heard,
     words_unsaid,
 )
 from wanwan.nlu.matcher import IntentEngine
@@ -340,6 +341,28 @@ def test_speech_cut_short_is_not_made_a_command(whisper, engine, tmp_path, voice
 def test_what_a_grammar_sentence_leaves_off_must_not_change_its_meaning(engine, said, free,
                                                                         left_off):
     assert meaning_of_what_follows(engine, said, free, engine.parse(said)) == left_off
+
+
+@pytest.mark.parametrize(("said", "free", "heard"), [
+    # an alert asked for, heard with its numbers; the grammar's sentence starts a transfer
+    # (ja-tune12 by Open JTalk at 20 dB, training: an actuating false accept)
+    ("デュワー12から10パーセントまで移送開始", "NMR12が10パーセントまで結束らしらせてくれる", False),
+    ("デュワー12から10パーセントまで移送開始", "デュワー12が10パーセントまでセットで知らせてくれる", False),
+    ("デュワー7からNMRに移送開始", "ルワ7からNMRに移送スタートで", True),
+])
+def test_a_sentence_that_acts_must_be_heard_to_say_what_it_does(said, free, heard):
+    ja = load_engine(INTENTS_JA)
+    assert telling_heard(ja, said, free, ja.parse(said)) is heard
+
+
+def test_an_english_sentence_that_acts_is_judged_the_same_way(engine):
+    said = "start the transfer from dewar seven into the nmr"
+    assert telling_heard(engine, said, "Stark the transfer from dewar 7 into the NMR.",
+                         engine.parse(said))
+    assert not telling_heard(engine, said, "Is dewar seven in the NMR room?",
+                             engine.parse(said))
+    assert "transfer" in engine.telling_words("start_transfer")
+    assert "dewar" not in engine.telling_words("start_transfer")  # said by most intents
 
 
 def test_what_a_japanese_grammar_sentence_leaves_off_is_judged_the_same_way():

@@ -873,6 +873,12 @@ class WhisperRecognizer:
             notes["slots_dropped"] = "; ".join(dropped)
             log.debug("grammar refused %r: it drops %s of %r", said, dropped, command)
             return None
+        if acts and not telling_heard(self.engine, said, command, grammar_parse):
+            # 「…10パーセントまで知らせてくれる」 (an alert) became 「…10パーセントまで移送開始」:
+            # its numbers were heard, nothing that says a transfer was
+            notes["telling_unheard"] = True
+            log.debug("grammar refused %r: none of its intent's words is in %r", said, command)
+            return None
         others = other_names(self.engine, command, grammar_parse)
         if others:
             notes["other_names"] = "; ".join(others)
@@ -1033,6 +1039,23 @@ def slots_dropped(free: ParseResult, grammar: ParseResult,
         return []
     return [f"{slot} {value}" for slot, value in free.slots.items()
             if slot not in grammar.slots and written(value)]
+
+
+TELLING_ALIKE = 0.8  # "stark" for "start" (0.8); not "room" for "from" (0.75)
+
+
+def telling_heard(engine: IntentEngine, said: str, free: str, grammar: ParseResult) -> bool:
+    """Whether the free text has, or has alike, a word of ``said`` (the grammar sentence)
+    that tells its intent from others (``telling_words``: "transfer", 「移送」): a sentence
+    that acts is not written from its numbers and particles alone. A sentence of one or two
+    words, or one with no such word, is judged otherwise (``share_heard``)."""
+    wanted = [t.text for t in engine.catalog.normalise(said)]
+    telling = [w for w in wanted if w in engine.telling_words(grammar.intent or "")]
+    if len(wanted) <= 2 or not telling:
+        return True
+    have = [t.text for t in engine.catalog.normalise(free)]
+    return any(w == h or engine.similarity(w, h) >= TELLING_ALIKE
+               for w in telling for h in have if not h.startswith("#"))
 
 
 def other_names(engine: IntentEngine, command: str, grammar: ParseResult) -> list[str]:

@@ -58,6 +58,7 @@ UNEXPLAINED_WORD_COST = 2.0  # an extra word that sounds like nothing the catalo
 # evidence for them: it costs this much more, inserted or put for another word
 FOREIGN_WORD_COST = 0.3
 FOREIGN_OWNERS = 3  # a word said by more intents than this tells them apart too little
+TELLING_OWNERS = 4  # "transfer": start, stop, status of a transfer and a level's question
 # A heard word the intent says elsewhere ("gas" in "gas recovery status") is no evidence
 # against it: inserting it costs this much less
 NATIVE_WORD_DISCOUNT = 0.5
@@ -238,6 +239,20 @@ class IntentEngine:
         self._native = {intent: frozenset(w for w in words if w not in plain and w not in cues
                                           and w not in valued and not w.startswith("#"))
                         for intent, words in said.items()}
+        # the words that make a sentence this intent and few others ("transfer", 「移送」),
+        # not its names, numbers or fillers
+        written: dict[str, set[str]] = {}  # the templates' own words, without slot values
+        own_values: dict[str, set[str]] = {}
+        for template in self.templates:
+            written.setdefault(template.intent, set()).update(template.graph.words)  # type: ignore[union-attr]
+            own_values.setdefault(template.intent, set()).update(
+                w for ref in template.graph.slot_refs  # type: ignore[union-attr]
+                for phrase in self.lists[ref.list_name].phrases for w in phrase.split())
+        writers: dict[str, int] = Counter(w for words in written.values() for w in words)
+        self._telling = {intent: frozenset(
+            w for w in words if w not in plain and w not in own_values[intent]
+            and not w.startswith("#") and writers[w] <= TELLING_OWNERS)
+            for intent, words in written.items()}
         per_intent: dict[str, list[frozenset[str]]] = {}
         for template in self.templates:
             per_intent.setdefault(template.intent, []).append(
@@ -408,6 +423,11 @@ class IntentEngine:
         """Words of the templates that look or sound like ``word`` (a normalised word), each
         with how alike (0..1), as the tolerant match finds them."""
         return self._similar_words(word)
+
+    def telling_words(self, intent: str) -> frozenset[str]:
+        """The words of an intent's templates that few other intents say and that name no
+        slot value: what a sentence of it must be heard to say."""
+        return self._telling.get(intent, frozenset())
 
     def similarity(self, a: str, b: str) -> float:
         """How alike two normalised words are (0..1): letters, stems and sound, as the tolerant
