@@ -211,7 +211,6 @@ _KATAKANA = re.compile(r"[\u30A0-\u30FFー]+")
 _HIRAGANA = re.compile(r"[\u3041-\u309F]+")
 
 
-@lru_cache(maxsize=50_000)
 @lru_cache(maxsize=4096)
 def number_sound(value: float | int) -> str | None:
     """How a whole number from 1 to 9999 is said, in romaji (10 -> "juu", 12 -> "juuni"):
@@ -228,6 +227,7 @@ def number_sound(value: float | int) -> str | None:
     return said if said.isascii() else None
 
 
+@lru_cache(maxsize=50_000)
 def sound(word: str) -> str:
     """How a word sounds, in romaji ("液面" -> "ekimen"); other scripts as they are."""
     import jaconv  # deferred: optional (the ja extra)
