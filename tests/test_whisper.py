@@ -348,6 +348,8 @@ def test_what_a_grammar_sentence_leaves_off_must_not_change_its_meaning(engine, 
     # (ja-tune12 by Open JTalk at 20 dB, training: an actuating false accept)
     ("デュワー12から10パーセントまで移送開始", "NMR12が10パーセントまで結束らしらせてくれる", False),
     ("デュワー12から10パーセントまで移送開始", "デュワー12が10パーセントまでセットで知らせてくれる", False),
+    # から heard is a particle, not a word of a transfer (the same sentence, another run)
+    ("デュワー12から10パーセントまで移送開始", "デュワー12が10パーセントまでセットから知らせてくれる", False),
     ("デュワー7からNMRに移送開始", "ルワ7からNMRに移送スタートで", True),
 ])
 def test_a_sentence_that_acts_must_be_heard_to_say_what_it_does(said, free, heard):

@@ -211,6 +211,17 @@ _KATAKANA = re.compile(r"[\u30A0-\u30FFー]+")
 _HIRAGANA = re.compile(r"[\u3041-\u309F]+")
 
 
+_FUNCTION_POS = frozenset({"助詞", "助動詞", "接続詞"})
+
+
+@lru_cache(maxsize=20_000)
+def is_particle(word: str) -> bool:
+    """Whether the analyser reads ``word`` as particles, auxiliaries or conjunctions only
+    (から, って, ましょう): words that carry the grammar of a sentence, not what it is about."""
+    morphemes = list(_tagger()(word))
+    return bool(morphemes) and all(m.feature.pos1 in _FUNCTION_POS for m in morphemes)
+
+
 @lru_cache(maxsize=4096)
 def number_sound(value: float | int) -> str | None:
     """How a whole number from 1 to 9999 is said, in romaji (10 -> "juu", 12 -> "juuni"):

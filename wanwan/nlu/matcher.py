@@ -250,8 +250,8 @@ class IntentEngine:
                 for phrase in self.lists[ref.list_name].phrases for w in phrase.split())
         writers: dict[str, int] = Counter(w for words in written.values() for w in words)
         self._telling = {intent: frozenset(
-            w for w in words if w not in plain and w not in own_values[intent]
-            and not w.startswith("#") and writers[w] <= TELLING_OWNERS)
+            w for w in words if w not in own_values[intent] and not w.startswith("#")
+            and writers[w] <= TELLING_OWNERS and not self.language.says_little(w))
             for intent, words in written.items()}
         per_intent: dict[str, list[frozenset[str]]] = {}
         for template in self.templates:

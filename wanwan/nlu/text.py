@@ -133,6 +133,13 @@ class Language:
         (Japanese: "液面" and "駅面" are both "ekimen")."""
         return word if self.written_as_said else japanese.sound(word)
 
+    def says_little(self, word: str) -> bool:
+        """Whether a word is a filler or a function word of the language: the catalogue's
+        lists, and where words are not written apart, what the analyser reads as a particle
+        (から, a source's particle, is no function word to the matcher's costs)."""
+        return (word in self.function_words or word in self.skip_words
+                or (not self.written_as_said and japanese.is_particle(word)))
+
     def number_sound(self, value: float | int) -> str | None:
         """How a number is said, where a recogniser may write a word as its digits (「10点」
         for 「充填」); None where numbers are compared as numbers only (English has its
