@@ -31,7 +31,7 @@ language:
   skip_words: [please, um, uh]
   ignore_words: [the, a]
   negations: [dont, not, never]
-  function_words: [the, a, in, on, to, of, at]
+  function_words: [the, a, in, "on", to, of, at]
 expansion_rules:
   polite: "{polite}"
 lists:

@@ -106,7 +106,7 @@ language:
   code: en
   skip_words: [please, um]
   ignore_words: [the, a]
-  function_words: [the, a, in, on, to, of]
+  function_words: [the, a, in, "on", to, of]
 expansion_rules:
   polite: "{polite}"
 lists:

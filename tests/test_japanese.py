@@ -656,3 +656,9 @@ def test_a_particle_a_template_writes_alone_is_split_as_in_a_sentence(ja_site):
     assert (result.intent, result.slots) == ("start_transfer", {"target": "nmr600",
                                                                 "target_level": 90})
     assert result.exact
+
+
+def test_a_japanese_request_for_later_is_no_command_now(ja_site):
+    assert ja_site.parse("明日の朝に圧縮機止めて").intent is None
+    assert ja_site.parse("明日田中研に50リットル記録して").intent is None
+    assert ja_site.parse("デュワー12、来週までもちますか").intent == "days_until_empty"

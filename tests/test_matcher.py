@@ -401,6 +401,16 @@ def test_no_as_the_short_for_number_corrects_nothing(engine):
     assert result.slots.get("amount") == 50 and result.slots.get("dewar") == "12"
 
 
+def test_a_request_for_later_is_no_command_now(engine):
+    """"log fifty litres to tanaka lab tomorrow" was logged at once; a question may ask about
+    later, and an alert is about what is to come."""
+    assert engine.parse("log fifty litres to tanaka lab tomorrow").intent is None
+    assert engine.parse("log fifty litres to tanaka lab").intent == "log_volume"
+    assert engine.parse("will dewar seven last until monday").intent == "days_until_empty"
+    assert engine.parse("alert me when dewar four drops below ten percent tonight").slots == {
+        "dewar": "4", "level": 10}
+
+
 def test_a_habit_told_is_no_command(engine):
     result = engine.parse("tanaka lab usually takes fifty litres a week")
     assert result.intent is None

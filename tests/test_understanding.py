@@ -63,6 +63,9 @@ def score(engine, name: str) -> tuple[float, list]:
     ("en-tune24.yaml", 0.97),  # training: 100 % (83.3 % of commands when first run, session 28)
     ("en-tune25.yaml", 0.95),  # training: 96.9 % (75.0 % of commands when first run, session 28)
     ("en-tune26.yaml", 0.97),  # training: 100 % (72.7 % of commands when first run, session 28)
+    # a request for later is no command now: 81.8 % (81.8 % of commands when first run; 1 of 9
+    # requests for later was taken, "log fifty litres to tanaka lab tomorrow", none now)
+    ("en-tune27.yaml", 0.8),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

@@ -30,7 +30,7 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "asking_negations", "function_words", "ignore_words", "number_homophones",
                  "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
                  "clause_openers", "clause_endings", "corrections", "question_openers",
-                 "question_words", "habit_words"}
+                 "question_words", "habit_words", "later_words"}
 
 
 class CatalogErrors(ValueError):
@@ -392,6 +392,7 @@ class _Loader:
             question_openers=self.markers("question_openers", language_code),
             question_words=self.markers("question_words", language_code),
             habit_words=self.markers("habit_words", language_code),
+            later_words=self.markers("later_words", language_code),
             clause_endings=self.phrases(lang.get("clause_endings"), language_code),
             corrections=self.phrases(lang.get("corrections"), language_code),
             written_words=frozenset() if Language(code=language_code).spaced

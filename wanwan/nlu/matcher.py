@@ -1097,6 +1097,9 @@ class IntentEngine:
         if not intent.question and any(t.text in self.language.habit_words
                                        and t.text not in best.words for t in tokens):
             return reject("how things usually go, not a command")
+        if not intent.question and any(t.text in self.language.later_words
+                                       and t.text not in best.words for t in tokens):
+            return reject("a request for later, not a command now")
         if not best.exact and self._number_unread(tokens, best):
             # "log for tanaka lab: 60 litres" read as a log for the lab without its sixty
             return reject("a number said and not read")

@@ -81,6 +81,9 @@ class Language:
     # words of a habit ("tanaka lab usually takes fifty litres", 「田中研は週に50リットル使う」):
     # a sentence with one the template does not say tells how things go, it commands nothing
     habit_words: frozenset[str] = frozenset()
+    # words of a time to come ("log fifty litres tomorrow", 「明日圧縮機止めて」): a request
+    # for later is no command to carry out now (a question may ask about later)
+    later_words: frozenset[str] = frozenset()
     # phrases that end a clause said before a question: who asks ("sato lab wants to know"),
     # or why (「報告書に使うけえ、」: the reason ends in から, ので, けえ)
     clause_endings: tuple[tuple[str, ...], ...] = ()
