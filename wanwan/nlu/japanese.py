@@ -22,6 +22,7 @@ from wanwan.errors import UserError
 _KANJI_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6,
                  "七": 7, "八": 8, "九": 9}
 _KANJI_VALUES = {**_KANJI_DIGITS, "十": 10, "百": 100, "千": 1000, "万": 10_000}
+_DIGIT_KANJI = "〇一二三四五六七八九"  # 0 to 9 written as _KANJI_DIGITS reads them
 # kana readings of number parts, longest first (sound changes: さんびゃく, はっぴゃく, いっせん)
 _KANA_PARTS = [
     ("きゅうひゃく", 900), ("はっぴゃく", 800), ("ろっぴゃく", 600), ("さんびゃく", 300),
@@ -232,8 +233,8 @@ def number_sound(value: float | int) -> str | None:
     for unit, name in ((1000, "千"), (100, "百"), (10, "十")):
         digit, n = divmod(n, unit)
         if digit:
-            kanji += ("" if digit == 1 else "〇一二三四五六七八九"[digit]) + name
-    kanji += "〇一二三四五六七八九"[n] if n else ""
+            kanji += ("" if digit == 1 else _DIGIT_KANJI[digit]) + name
+    kanji += _DIGIT_KANJI[n] if n else ""
     said = sound(kanji)
     return said if said.isascii() else None
 

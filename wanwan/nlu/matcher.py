@@ -209,13 +209,14 @@ class IntentEngine:
         self.intent_names = [t.intent for t in self.templates]
         # the words each intent says (its templates' and its slot lists'), and for each word
         # the intents that say it: a word of a few other intents is foreign to this one
-        said: dict[str, set[str]] = {}
+        written: dict[str, set[str]] = {}  # the templates' own words
+        own_values: dict[str, set[str]] = {}  # the words of their slots' values
         for template in self.templates:
-            words = set(template.graph.words)  # type: ignore[union-attr]
-            for ref in template.graph.slot_refs:  # type: ignore[union-attr]
-                words |= {w for phrase in self.lists[ref.list_name].phrases
-                          for w in phrase.split()}
-            said.setdefault(template.intent, set()).update(words)
+            written.setdefault(template.intent, set()).update(template.graph.words)  # type: ignore[union-attr]
+            own_values.setdefault(template.intent, set()).update(
+                w for ref in template.graph.slot_refs  # type: ignore[union-attr]
+                for w in self.list_words[ref.list_name])
+        said = {intent: words | own_values[intent] for intent, words in written.items()}
         owners: dict[str, set[str]] = {}
         for intent, words in said.items():
             for word in words:
@@ -241,13 +242,6 @@ class IntentEngine:
                         for intent, words in said.items()}
         # the words that make a sentence this intent and few others ("transfer", 「移送」),
         # not its names, numbers or fillers
-        written: dict[str, set[str]] = {}  # the templates' own words, without slot values
-        own_values: dict[str, set[str]] = {}
-        for template in self.templates:
-            written.setdefault(template.intent, set()).update(template.graph.words)  # type: ignore[union-attr]
-            own_values.setdefault(template.intent, set()).update(
-                w for ref in template.graph.slot_refs  # type: ignore[union-attr]
-                for phrase in self.lists[ref.list_name].phrases for w in phrase.split())
         writers: dict[str, int] = Counter(w for words in written.values() for w in words)
         self._telling = {intent: frozenset(
             w for w in words if w not in own_values[intent] and not w.startswith("#")
@@ -464,7 +458,8 @@ class IntentEngine:
             return ParseResult(text, None, reason="empty")
         if len(tokens) > MAX_TOKENS:
             return ParseResult(text, None, reason=f"too long for a command ({len(tokens)} words)")
-        corrected = self._corrected(tokens)
+        corrections = self._corrections_said(tokens)
+        corrected = self._corrected(tokens, corrections)
         if corrected is not None:
             # said and then corrected: what was said first is not what is meant, even where
             # the whole would be understood ("log fifty litres, sorry, fifteen" is not fifty)
@@ -483,17 +478,18 @@ class IntentEngine:
                 result = self._clause_apart(text, tokens, intents) or self._restart_apart(
                     text, tokens, intents) or result
         if result.intent is not None and corrected is None and self._correction_lost(
-                text, tokens, result, intents):
+                text, tokens, corrections, result, intents):
             return ParseResult(text, None, confidence=result.confidence,
                                reason="a correction not understood")
         return result
 
-    def _correction_lost(self, text: str, tokens: list[Token], result: ParseResult,
+    def _correction_lost(self, text: str, tokens: list[Token],
+                         corrections: list[tuple[int, int]], result: ParseResult,
                          intents: set[str] | None) -> bool:
         """Whether ``result`` may hold what the speaker took back: a correction is said
         after a whole request of the same intent, and what it names was not understood
         ("how much did we recover this week? sorry, class week")."""
-        at = self._correction_at(tokens)
+        at = self._correction_at(tokens, corrections)
         if at is None:
             return False
         markers = {w for p in self.language.corrections for w in p}
@@ -536,7 +532,8 @@ class IntentEngine:
         """Whether ``text`` takes back something it said ("dewar four? No, dew three"), even
         where what the correction names is misheard: a recogniser's grammar pass, which
         knows no corrections, must not write the sentence as first said."""
-        return self._correction_at(self.catalog.normalise(text)) is not None
+        tokens = self.catalog.normalise(text)
+        return self._correction_at(tokens, self._corrections_said(tokens)) is not None
 
     def _corrections_said(self, tokens: list[Token]) -> list[tuple[int, int]]:
         """(where, how many words) of each of the language's ``corrections`` said after
@@ -550,22 +547,24 @@ class IntentEngine:
                 said.append((at, size))
         return said
 
-    def _correction_at(self, tokens: list[Token]) -> int | None:
-        """Where the first correction is said; not "dewar no 12", where "no" is the short
-        for number."""
-        for at, size in self._corrections_said(tokens):
+    def _correction_at(self, tokens: list[Token], corrections: list[tuple[int, int]]
+                       ) -> int | None:
+        """Where the first of ``corrections`` (``_corrections_said``) is; not "dewar no 12",
+        where "no" is the short for number."""
+        for at, size in corrections:
             if not (tokens[at + size].is_number and tokens[at - 1].text in self.known_words):
                 return at
         return None
 
-    def _corrected(self, tokens: list[Token]) -> list[Token] | None:
+    def _corrected(self, tokens: list[Token], corrections: list[tuple[int, int]]
+                   ) -> list[Token] | None:
         """The sentence as meant, where a word said was corrected after one of the language's
         ``corrections`` ("dewar seven, no, twelve"; "tanaka lab, I mean sato lab"): the
         correction names a thing of the same kind as one said just before it (the same word,
         a number for a number, a name of the same list for a name), and from
         that thing to the end of the correction is read past. The last correction first;
         None if none."""
-        for at, size in reversed(self._corrections_said(tokens)):
+        for at, size in reversed(corrections):
             fix = tokens[at + size]
             kinds = [] if fix.is_number else [n for n, w in self.list_words.items()
                                               if fix.text in w]
@@ -1094,12 +1093,11 @@ class IntentEngine:
             # "did we log the fifty litres for sato lab?" must not log them again, nor
             # "twenty litres is how much gas?" log twenty litres
             return reject("a question, not a command")
-        if not intent.question and any(t.text in self.language.habit_words
-                                       and t.text not in best.words for t in tokens):
-            return reject("how things usually go, not a command")
-        if not intent.question and any(t.text in self.language.later_words
-                                       and t.text not in best.words for t in tokens):
-            return reject("a request for later, not a command now")
+        for markers, why in ((self.language.habit_words, "how things usually go, not a command"),
+                             (self.language.later_words, "a request for later, not a command now")):
+            if not intent.question and any(t.text in markers and t.text not in best.words
+                                           for t in tokens):
+                return reject(why)
         if not best.exact and self._number_unread(tokens, best):
             # "log for tanaka lab: 60 litres" read as a log for the lab without its sixty
             return reject("a number said and not read")
