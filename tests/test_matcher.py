@@ -455,3 +455,47 @@ def test_a_false_start_that_denies_is_not_read_past(engine):
 def test_hedges_and_degree_words_cost_little(engine, text, intent, slots):
     result = engine.parse(text)
     assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("the compressor, turn it on", "compressor_control", {"action": "start"}),
+    ("turn it off, the compressor", "compressor_control", {"action": "stop"}),
+    ("that last entry, take it back please", "undo_log", {}),
+    ("the ppms, fill it from dewar three", "start_transfer", {"target": "ppms1", "source": "3"}),
+])
+def test_a_thing_named_apart_is_read_in_its_pronouns_place(engine, text, intent, slots):
+    """A speaker names the thing first and then says what to do with "it"."""
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+    assert not result.exact
+
+
+@pytest.mark.parametrize("text", ["the compressor, don't turn it off",
+                                  "the compressor, i fixed it yesterday",
+                                  "that dewar, we sent it back"])
+def test_a_thing_named_apart_makes_no_command_of_what_is_not_one(engine, text):
+    assert engine.parse(text).intent is None
+
+
+def test_a_phrase_of_the_language_is_read_without_the_words_sentences_are_read_without(
+        tmp_path):
+    """"if you have a moment" is "if you have moment" once "a" is read past, as in a
+    sentence; the lead-in's "when" asks nothing."""
+    (tmp_path / "lab.yaml").write_text("""
+language:
+  code: en
+  ignore_words: [a, the]
+  question_words: [when, what]
+  lead_ins: [if you have a moment, when you get a chance]
+lists:
+  amount: {range: {from: 1, to: 100}}
+intents:
+  log_volume:
+    data:
+      - sentences: ["log {amount} litres"]
+""")
+    engine = IntentEngine(load_catalog(tmp_path))
+    for text in ("if you have a moment log fifty litres", "when you get a chance, log fifty litres"):
+        result = engine.parse(text)
+        assert (result.intent, result.slots) == ("log_volume", {"amount": 50}), result.reason
+    assert engine.parse("when did you log fifty litres").intent is None

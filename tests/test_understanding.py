@@ -66,6 +66,10 @@ def score(engine, name: str) -> tuple[float, list]:
     # a request for later is no command now: 81.8 % (81.8 % of commands when first run; 1 of 9
     # requests for later was taken, "log fifty litres to tanaka lab tomorrow", none now)
     ("en-tune27.yaml", 0.8),
+    # yes/no checks, alerts put as conditions, a second language's English: 94.1 % (79.4 % of
+    # commands when first run, session 29; "should dewar twelve fall under twenty percent,
+    # alert me" and "make the stop of the transfer" left)
+    ("en-tune28.yaml", 0.9),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

@@ -30,7 +30,7 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "asking_negations", "function_words", "ignore_words", "number_homophones",
                  "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
                  "clause_openers", "clause_endings", "corrections", "question_openers",
-                 "question_words", "habit_words", "later_words"}
+                 "question_words", "habit_words", "later_words", "pronouns"}
 
 
 class CatalogErrors(ValueError):
@@ -339,9 +339,13 @@ class _Loader:
         return frozenset(found)
 
     def phrases(self, raw: Any, code: str) -> tuple[tuple[str, ...], ...]:
-        """Lead-in or tail-out phrases as normalised words, longest first."""
+        """Lead-in or tail-out phrases as normalised words, longest first; without the
+        words a sentence is read without ("if you have a moment" is read "if you have
+        moment", as the sentence it is said in is)."""
         plain = Language(code=code)
-        words = {tuple(t.text for t in normalise(str(p), plain)) for p in raw or []}
+        ignored = self.words(self.language_raw.get("ignore_words"), code)
+        words = {tuple(t.text for t in normalise(str(p), plain) if t.text not in ignored)
+                 for p in raw or []}
         return tuple(sorted((w for w in words if w), key=len, reverse=True))
 
     def written_words(self, extra_lists: Mapping[str, Iterable[ListValue]] | None
@@ -393,6 +397,7 @@ class _Loader:
             question_words=self.markers("question_words", language_code),
             habit_words=self.markers("habit_words", language_code),
             later_words=self.markers("later_words", language_code),
+            pronouns=self.markers("pronouns", language_code),
             clause_endings=self.phrases(lang.get("clause_endings"), language_code),
             corrections=self.phrases(lang.get("corrections"), language_code),
             written_words=frozenset() if Language(code=language_code).spaced

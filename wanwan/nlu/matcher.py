@@ -475,8 +475,9 @@ class IntentEngine:
                     result = found
                     break
             else:
-                result = self._clause_apart(text, tokens, intents) or self._restart_apart(
-                    text, tokens, intents) or result
+                result = self._pronoun_apart(text, tokens, intents) or self._clause_apart(
+                    text, tokens, intents) or self._restart_apart(text, tokens, intents) \
+                    or result
         if result.intent is not None and corrected is None and self._correction_lost(
                 text, tokens, corrections, result, intents):
             return ParseResult(text, None, confidence=result.confidence,
@@ -625,13 +626,44 @@ class IntentEngine:
         whose own words were misheard ("報告書に使う経営、" for 「使うけえ、」) is still
         known by the comma a recogniser or a typist put after it. A clause with a number or
         a name in it may carry the question's dewar or lab, and is not read past this way."""
-        cuts: set[int] = set()
-        for comma in _CLAUSE_COMMA.finditer(text):
-            cut = len(self.catalog.normalise(text[:comma.start()]))
-            if 0 < cut < len(tokens) and not any(
-                    t.is_number or t.text in self.named_words for t in tokens[:cut]):
-                cuts.add(cut)
-        return cuts
+        return {cut for cut in self._comma_cuts(text, tokens) if not any(
+            t.is_number or t.text in self.named_words for t in tokens[:cut])}
+
+    def _comma_cuts(self, text: str, tokens: list[Token]) -> set[int]:
+        """How many words come before each comma of ``text`` that has words on both sides."""
+        cuts = {len(self.catalog.normalise(text[:comma.start()]))
+                for comma in _CLAUSE_COMMA.finditer(text)}
+        return {cut for cut in cuts if 0 < cut < len(tokens)}
+
+    def _pronoun_apart(self, text: str, tokens: list[Token], intents: set[str] | None
+                       ) -> ParseResult | None:
+        """A thing named apart from its clause and stood for there by a pronoun ("the
+        compressor, switch it off", "the alarm, I've seen it", "undo that, the last entry"):
+        the clause is understood with the thing in the pronoun's place. The thing comes
+        first and the clause opens as a sentence of the catalogue does, or a comma sets the
+        thing apart; it is more than a pronoun or a filler and denies nothing."""
+        pronouns = self.language.pronouns
+        if not pronouns or not any(t.text in pronouns for t in tokens):
+            return None
+        commas = self._comma_cuts(text, tokens)
+        for cut in range(1, min(TOPIC_WORDS, len(tokens) - 2) + 1):
+            for topic, clause, comma in ((tokens[:cut], tokens[cut:], cut),
+                                         (tokens[-cut:], tokens[:-cut], len(tokens) - cut)):
+                if comma not in commas and not (comma == cut
+                                                and clause[0].text in self.root.words):
+                    continue
+                if self.language.negating(topic) or all(
+                        t.text in pronouns or t.text in self.language.skip_words for t in topic):
+                    continue
+                said = [i for i, t in enumerate(clause) if t.text in pronouns]
+                if len(said) != 1:
+                    continue  # "put it in it": which one the thing is, is not known
+                at = said[0]
+                result, _ = self._parse_tokens(text, clause[:at] + topic + clause[at + 1:],
+                                               intents)
+                if result.intent is not None and self._still_sure(result, 0.02 * cut):
+                    return result
+        return None
 
     @cached_property
     def named_words(self) -> frozenset[str]:
@@ -1085,7 +1117,10 @@ class IntentEngine:
         if any(word not in best.words for word in denied):
             return reject("negated")
         opener = tokens[0].text if tokens else ""
-        asking = [t.text for t in tokens if t.text in self.language.question_words]
+        # the words of a lead-in ask nothing: "when you get a chance, log fifty litres"
+        trimmed = self._trim(tokens)
+        lead = next((i for i, t in enumerate(tokens) if trimmed and t is trimmed[0]), 0)
+        asking = [t.text for t in tokens[lead:] if t.text in self.language.question_words]
         # an opener asks unless the template opens with it too ("is the alarm acknowledged"
         # asks, though "the alarm is acknowledged" says "is")
         opens = opener in self.language.question_openers and best.words[:1] != (opener,)

@@ -90,6 +90,9 @@ class Language:
     # what a speaker says before correcting the word just said ("dewar seven, no, twelve",
     # "tanaka lab, I mean sato lab", 「デュワー7、いや12」): the corrected words are read past
     corrections: tuple[tuple[str, ...], ...] = ()
+    # words that stand for a thing named apart from its clause ("the compressor, switch it
+    # off", "the alarm, I've seen it"): the thing is read in their place
+    pronouns: frozenset[str] = frozenset()
     # words the catalogue writes whole in a language without spaces (圧縮機, 液面): the text
     # is cut around them before the analyser splits it, as a user dictionary would, so that
     # 「圧縮機動かして」 is not read 圧縮 / 機動 (mobility) / か / し / て
