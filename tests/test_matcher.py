@@ -499,3 +499,50 @@ intents:
         result = engine.parse(text)
         assert (result.intent, result.slots) == ("log_volume", {"amount": 50}), result.reason
     assert engine.parse("when did you log fifty litres").intent is None
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    # the reason after the request, set apart by a comma or the word that opens it
+    ("stop the compressor, it's making a strange noise", "compressor_control", {"action": "stop"}),
+    ("log thirty litres for sato lab, they forgot to sign", "log_volume",
+     {"amount": 30, "unit": "L", "lab": "sato"}),
+    ("what's the pressure in dewar four because the gauge looks odd", "read_pressure",
+     {"dewar": "4"}),
+    # ... or before a question, naming the same dewar
+    ("since dewar four is going out today, how much is left in dewar four", "read_level",
+     {"dewar": "4"}),
+])
+def test_a_reason_said_with_a_request_is_read_past(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+    assert not result.exact
+
+
+@pytest.mark.parametrize("text", [
+    "start the compressor when the bag is full",  # a condition: for later, not now
+    "when the bag is full, start the compressor",
+    "start the compressor, or should we wait",  # an alternative asked about
+    "start the compressor, just kidding",  # taken back
+    "start the compressor, i was told not to",
+    "no, i said dewar twelve",  # the clause is what is said, not a reason
+    "sorry, i dropped the glove",
+    "the pressure at work is crazy",  # "at" opens no clause here
+    "we stopped the transfer because the magnet was full",  # a report, read tolerantly
+    "yes, hang on",  # a pause, not a reason
+    "because i said yes",  # before a request only a question is read alone
+])
+def test_a_clause_that_conditions_takes_back_or_says_more_is_not_read_past(engine, text):
+    assert engine.parse(text).intent is None
+
+
+def test_a_name_said_and_not_read_leaves_nothing_understood(engine):
+    """Read past as a false start ("for ito lab thats for ..."), "ito" was lost and "thats"
+    heard as "satos": a log for the wrong lab."""
+    result = engine.parse("log twenty litres for ito lab thats for their squid")
+    assert result.intent is None and result.reason == "a name said and not read"
+
+
+def test_the_lists_of_a_slot_filled_from_two_are_both_known(engine):
+    """"to_unit" is a unit or a phase said for its unit ("in gas"): which one a slot's list
+    is must not depend on the order a frozenset gives."""
+    assert set(engine.lists_of_slots["convert_units"]["to_unit"]) == {"as_phase", "volume_unit"}

@@ -70,6 +70,9 @@ def score(engine, name: str) -> tuple[float, list]:
     # commands when first run, session 29; "should dewar twelve fall under twenty percent,
     # alert me" and "make the stop of the transfer" left)
     ("en-tune28.yaml", 0.9),
+    # a reason said with the request: 76.9 % (23.1 % of commands when first run, session 29;
+    # left: a reason before a command, a one-word answer with more said after it)
+    ("en-tune29.yaml", 0.75),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

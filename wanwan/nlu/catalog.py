@@ -30,7 +30,8 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "asking_negations", "function_words", "ignore_words", "number_homophones",
                  "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
                  "clause_openers", "clause_endings", "corrections", "question_openers",
-                 "question_words", "habit_words", "later_words", "pronouns"}
+                 "question_words", "habit_words", "later_words", "pronouns",
+                 "condition_words"}
 
 
 class CatalogErrors(ValueError):
@@ -398,6 +399,7 @@ class _Loader:
             habit_words=self.markers("habit_words", language_code),
             later_words=self.markers("later_words", language_code),
             pronouns=self.markers("pronouns", language_code),
+            condition_words=self.markers("condition_words", language_code),
             clause_endings=self.phrases(lang.get("clause_endings"), language_code),
             corrections=self.phrases(lang.get("corrections"), language_code),
             written_words=frozenset() if Language(code=language_code).spaced

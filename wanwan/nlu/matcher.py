@@ -360,9 +360,27 @@ class IntentEngine:
         return [n for t in self.templates for n in t.graph.nodes]  # type: ignore[union-attr]
 
     def slot_lists(self, intent: str) -> dict[str, str]:
-        """The slots an intent's templates fill, each with its list: {"source": "dewar"}."""
-        return {ref.slot_name: ref.list_name for t in self.templates if t.intent == intent
-                for ref in t.graph.slot_refs}  # type: ignore[union-attr]
+        """The slots an intent's templates fill, each with its list: {"source": "dewar"}; a
+        slot that templates fill from more than one list ("to_unit": a unit, or a phase
+        said for its unit) with the one its first template names."""
+        return {slot: names[0] for slot, names in self.lists_of_slots.get(intent, {}).items()}
+
+    @cached_property
+    def lists_of_slots(self) -> dict[str, dict[str, tuple[str, ...]]]:
+        """For each intent, each slot with every list its templates fill it from, in the
+        order of the templates (a frozenset's order changes from run to run)."""
+        found: dict[str, dict[str, dict[str, None]]] = {}
+        for template in self.templates:
+            slots = found.setdefault(template.intent, {})
+            for ref in sorted(template.graph.slot_refs,  # type: ignore[union-attr]
+                              key=lambda r: (r.slot_name, r.list_name)):
+                slots.setdefault(ref.slot_name, {})[ref.list_name] = None
+        return {intent: {slot: tuple(names) for slot, names in slots.items()}
+                for intent, slots in found.items()}
+
+    def lists_of(self, intent: str) -> frozenset[str]:
+        """Every list an intent's slots are filled from."""
+        return frozenset(n for names in self.lists_of_slots.get(intent, {}).values() for n in names)
 
     def answer(self, text: str, intent: str, wanted: str,
                have: dict[str, SlotValue] | None = None) -> dict[str, SlotValue] | None:
@@ -482,7 +500,29 @@ class IntentEngine:
                 text, tokens, corrections, result, intents):
             return ParseResult(text, None, confidence=result.confidence,
                                reason="a correction not understood")
+        if result.intent is not None and not result.exact and self._name_unread(tokens, result):
+            return ParseResult(text, None, confidence=result.confidence, near=result.intent,
+                               reason="a name said and not read")
         return result
+
+    def _name_unread(self, tokens: list[Token], result: ParseResult) -> bool:
+        """Whether the sentence says a name of a list the intent takes ("ito", "ppms") that
+        its reading did not take: "log twenty litres for ito lab thats for their squid",
+        read past "for ito lab thats" as a false start, was a log for sato lab."""
+        slots = self.lists_of_slots.get(result.intent, {})  # type: ignore[arg-type]
+        taken: dict[str, set[Any]] = {name: set() for name in self.lists_of(result.intent)  # type: ignore[arg-type]
+                                      if not self.lists[name].is_range}
+        for slot, value in result.slots.items():
+            for name in slots.get(slot, ()):
+                if name in taken:
+                    taken[name].add(value)
+        said = {t.text for t in tokens} & self.naming_words
+        for name, values in taken.items():
+            read = {w for phrase, v in self.lists[name].phrases.items() if v in values
+                    for w in phrase.split()}
+            if said & self.list_words[name] - read:
+                return True
+        return False
 
     def _correction_lost(self, text: str, tokens: list[Token],
                          corrections: list[tuple[int, int]], result: ParseResult,
@@ -599,11 +639,12 @@ class IntentEngine:
     def _clause_apart(self, text: str, tokens: list[Token], intents: set[str] | None
                       ) -> ParseResult | None:
         """A clause of reason or time said before a question ("for the monthly report I need
-        last month's recovery", "before I order, what's our liquid stock"), known by the word
-        it opens with or the words it ends with (who asks: "sato lab wants to know ...", why:
-        「報告書に使うけえ、」): the question after it is understood alone, the shortest clause
-        first. Only a question is read this way: it changes nothing, and "because I said yes"
-        must not confirm anything."""
+        last month's recovery", "before I order, what's our liquid stock"), known by the
+        word it opens with or the words it ends with (who asks: "sato lab wants to know
+        ...", why: 「報告書に使うけえ、」) or a comma after it, or said after any request
+        ("stop the compressor, the bag is empty", "start the compressor because ..."), known
+        by a comma or the word it opens with: the request is understood alone, the shortest
+        clause first, if the clause may be read past (:meth:`_clause_read_past`)."""
         opened = tokens[0].text in self.language.clause_openers
         words = [t.text for t in tokens]
         marked = self._marked_clauses(text, tokens)
@@ -615,11 +656,74 @@ class IntentEngine:
             if self.language.negating(clause):
                 return None  # "since it isn't empty ...": the clause says something
             result, _ = self._parse_tokens(text, rest, intents)
-            if result.intent is None or not self.catalog.intents[result.intent].question:
+            # only before a question: "because I said yes" confirms nothing
+            if result.intent is None or not self.catalog.intents[result.intent].question \
+                    or not self._clause_read_past(clause, result, after=False):
                 continue
             if self._still_sure(result, 0.01 * cut):  # as a lead-in's words cost
                 return result
+        commas = self._comma_cuts(text, tokens)
+        language = self.language
+        # a clause after the request opens with a comma or a word that only opens clauses
+        # ("because", not "at": "the balloon at the party popped")
+        openers = language.clause_openers - language.function_words
+        said_alone = {p[0] for p in (*language.lead_ins, *language.tail_outs,
+                                     *language.corrections) if len(p) == 1}
+        for cut in range(len(tokens) - 1, max(len(tokens) - CLAUSE_WORDS, 1) - 1, -1):
+            if cut not in commas and words[cut] not in openers:
+                continue
+            rest, clause = tokens[:cut], tokens[cut:]
+            if all(t.text in said_alone for t in rest):
+                continue  # "sorry, I dropped the glove", "no, I said dewar twelve"
+            if any(self._said_as(words, cut, p) for p in (*language.lead_ins,
+                                                          *language.corrections)):
+                continue  # "yes, hang on", "yes, wait": not a reason, a pause
+            result, _ = self._parse_tokens(text, rest, intents)
+            # a request read tolerantly and a clause read past are one guess too many ("we
+            # stopped the transfer because the magnet was full" reports a stop)
+            if result.intent is None or result.confidence < SURE_ENOUGH \
+                    or not self._clause_read_past(clause, result, after=True):
+                continue
+            if len(rest) < 2 and not self.catalog.intents[result.intent].question:
+                continue  # an answer in one word and more said: 「はい、入ってます」 (it is in)
+            if self._still_sure(result, 0.01 * len(clause)):
+                return result
         return None
+
+    def _clause_read_past(self, clause: list[Token], result: ParseResult, after: bool
+                          ) -> bool:
+        """Whether ``clause``, said with the request ``result`` understood without it, only
+        says why or when: it names nothing the request would take otherwise than the request
+        does (a number for its amounts, a name of its lists that it did not take), said
+        ``after`` the request it neither asks ("dewar seven, how is the gas bag") nor makes
+        it a condition ("what's the level in dewar four when the fill is done"), and unless
+        the request is a question (which changes nothing), it names nothing of the lab at
+        all, and neither denies nor makes the request one for later ("start the compressor,
+        just kidding"; "no, I said dewar twelve")."""
+        language = self.language
+        question = self.catalog.intents[result.intent].question  # type: ignore[index]
+        lists = self.lists_of(result.intent)  # type: ignore[arg-type]
+        if any(t.is_number for t in clause) and (
+                not question or any(self.lists[n].is_range for n in lists)):
+            return False
+        taken = set(result.slots.values())
+        named = {w for n in lists if not self.lists[n].is_range for w in self.list_words[n]}
+        if not question:
+            named |= self.naming_words
+        restated = {w for n in lists if not self.lists[n].is_range
+                    for phrase, value in self.lists[n].phrases.items() if value in taken
+                    for w in phrase.split()}
+        if any(t.text in named and t.text not in restated for t in clause):
+            return False
+        asks = clause[0].text in language.question_openers or any(
+            t.text in language.question_words for t in clause)
+        if (after or not question) and (asks or any(t.text in language.condition_words
+                                                    for t in clause)):
+            return False  # "dewar seven, how is the gas bag" asks about the bag
+        if question:
+            return True
+        return not (language.negating(clause)
+                    or any(t.text in language.later_words for t in clause))
 
     def _marked_clauses(self, text: str, tokens: list[Token]) -> set[int]:
         """Where a comma closes a clause that names nothing the catalogue knows: a clause
@@ -671,6 +775,18 @@ class IntentEngine:
         hold to be read past."""
         return frozenset(w for name, values in self.lists.items() if not values.is_range
                          for w in self.list_words[name])
+
+    @cached_property
+    def naming_words(self) -> frozenset[str]:
+        """The words of one list's values that no template says ("sato", "ppms"; not "lab"
+        or "start", nor the "l" of "l h e" and of litres): a clause with one speaks of
+        something in the lab."""
+        lists_of = Counter(w for name, words in self.list_words.items()
+                           if not self.lists[name].is_range for w in words)
+        return frozenset(w for w, count in lists_of.items()
+                         if count == 1 and w not in self.vocab_ids
+                         and w not in self.language.function_words
+                         and not w.startswith(NUMBER_PREFIX))
 
     def _topic_apart(self, text: str, tokens: list[Token], intent: str) -> ParseResult | None:
         """A topic said before or after the question ("dewar fifteen, is it empty yet",

@@ -84,6 +84,9 @@ class Language:
     # words of a time to come ("log fifty litres tomorrow", 「明日圧縮機止めて」): a request
     # for later is no command to carry out now (a question may ask about later)
     later_words: frozenset[str] = frozenset()
+    # words that make a clause a condition ("when the bag is full", 「満杯になったら」): a
+    # request said with such a clause is for when it holds, not a command now
+    condition_words: frozenset[str] = frozenset()
     # phrases that end a clause said before a question: who asks ("sato lab wants to know"),
     # or why (「報告書に使うけえ、」: the reason ends in から, ので, けえ)
     clause_endings: tuple[tuple[str, ...], ...] = ()
