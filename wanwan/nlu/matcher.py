@@ -37,7 +37,9 @@ MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
 TOPIC_INTENTS = 3  # a topic is tried with the intents that came this near, no others
 CLAUSE_WORDS = 10  # the longest clause of reason or time read past before a question
-_CLAUSE_COMMA = re.compile(r"[,、，;；]")
+# what closes a clause in writing: a comma, or the end of a sentence ("... do we have?
+# I'd like to know before I order"); not the point of "12.5"
+_CLAUSE_COMMA = re.compile(r"[,、，;；?？!！。]|\.(?!\d)")
 RESTART_WORDS = 4  # the longest false start read past ("stop it, stop the transfer")
 RESTART_TRIES = 2  # false starts tried in one sentence
 CORRECTED_WORDS = 6  # the farthest back a correction reaches ("dewar seven from the bay, no")
@@ -648,17 +650,21 @@ class IntentEngine:
         opened = tokens[0].text in self.language.clause_openers
         words = [t.text for t in tokens]
         marked = self._marked_clauses(text, tokens)
-        for cut in range(2, min(CLAUSE_WORDS, len(tokens) - 3) + 1):
+        for cut in range(2, min(CLAUSE_WORDS, len(tokens) - 2) + 1):
             clause, rest = tokens[:cut], tokens[cut:]
-            if not opened and cut not in marked and not any(
-                    tuple(words[cut - len(p):cut]) == p for p in self.language.clause_endings):
+            ended = any(tuple(words[cut - len(p):cut]) == p
+                        for p in self.language.clause_endings)
+            if not opened and cut not in marked and not ended:
                 continue
             if self.language.negating(clause):
                 return None  # "since it isn't empty ...": the clause says something
             result, _ = self._parse_tokens(text, rest, intents)
-            # only before a question: "because I said yes" confirms nothing
-            if result.intent is None or not self.catalog.intents[result.intent].question \
-                    or not self._clause_read_past(clause, result, after=False):
+            if result.intent is None or not self._clause_read_past(clause, result, after=False):
+                continue
+            # before any other request, only a reason that says it is one (「空だから、」) and
+            # a request of more than a word: "because I said yes" confirms nothing
+            if not self.catalog.intents[result.intent].question and not (
+                    ended and len(rest) >= 2 and result.confidence >= SURE_ENOUGH):
                 continue
             if self._still_sure(result, 0.01 * cut):  # as a lead-in's words cost
                 return result
@@ -675,17 +681,19 @@ class IntentEngine:
             rest, clause = tokens[:cut], tokens[cut:]
             if all(t.text in said_alone for t in rest):
                 continue  # "sorry, I dropped the glove", "no, I said dewar twelve"
-            if any(self._said_as(words, cut, p) for p in (*language.lead_ins,
-                                                          *language.corrections)):
-                continue  # "yes, hang on", "yes, wait": not a reason, a pause
             result, _ = self._parse_tokens(text, rest, intents)
             # a request read tolerantly and a clause read past are one guess too many ("we
             # stopped the transfer because the magnet was full" reports a stop)
             if result.intent is None or result.confidence < SURE_ENOUGH \
                     or not self._clause_read_past(clause, result, after=True):
                 continue
-            if len(rest) < 2 and not self.catalog.intents[result.intent].question:
-                continue  # an answer in one word and more said: 「はい、入ってます」 (it is in)
+            if not self.catalog.intents[result.intent].question and (
+                    len(self._trim(rest)) < 2 or any(
+                        self._said_as(words, cut, p)
+                        for p in (*language.lead_ins, *language.corrections))):
+                # an answer of a word and more said (「はい、入ってます」: it is in), or a
+                # pause ("start the transfer, hang on"; "yes please, wait")
+                continue
             if self._still_sure(result, 0.01 * len(clause)):
                 return result
         return None
