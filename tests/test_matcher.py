@@ -546,3 +546,15 @@ def test_the_lists_of_a_slot_filled_from_two_are_both_known(engine):
     """"to_unit" is a unit or a phase said for its unit ("in gas"): which one a slot's list
     is must not depend on the order a frozenset gives."""
     assert set(engine.lists_of_slots["convert_units"]["to_unit"]) == {"as_phase", "volume_unit"}
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("lemme know when dewar seven is below fifteen percent", "set_level_alert",
+     {"dewar": "7", "level": 15}),
+    ("i'm gonna log thirty liters for ito lab", "log_volume",
+     {"amount": 30, "unit": "L", "lab": "ito"}),
+    ("switch the compressor back on", "compressor_control", {"action": "start"}),
+])
+def test_casual_spellings_are_read_as_the_words_they_stand_for(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
