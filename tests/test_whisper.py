@@ -337,6 +337,12 @@ def test_speech_cut_short_is_not_made_a_command(whisper, engine, tmp_path, voice
     ("what is our stock", "What's our stock of helium?", None),
     ("dewar 15", "Doer fifteen is it empty yet.", None),
     ("how many litres have gone in", "How many litres have gone across?", None),
+    # a clause of its own after it, as the free text marks it: a reason, read past as typed
+    ("repeat that", "Repeat that. The compressor was too loud.", None),
+    ("log 50 litres for tanaka lab", "Log 50 litres for Tanaka lab. They just picked it up.",
+     None),
+    # ... but not a condition
+    ("start the compressor", "Start the compressor, when the bag is full.", "when bag is full"),
 ])
 def test_what_a_grammar_sentence_leaves_off_must_not_change_its_meaning(engine, said, free,
                                                                         left_off):

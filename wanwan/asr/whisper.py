@@ -1124,7 +1124,9 @@ def meaning_of_what_follows(engine: IntentEngine, said: str, free: str, parsed: 
     """The words of ``free`` after the last it shares with the grammar's sentence ``said``
     (parsed as ``parsed``), when the sentence with them no longer means the same to the
     engine: speech the sentence was cut short of. None when nothing was left off, or what was
-    left off changes nothing ("how full is the gas bag" + "right now")."""
+    left off changes nothing ("how full is the gas bag" + "right now"), read as a clause of
+    its own where the free text closes one before it ("log 50 litres for Tanaka lab." + "They
+    just picked it up.": a reason the engine reads past, as it would typed)."""
     said_tokens = [t.text for t in engine.catalog.normalise(said)]
     free_tokens = [t.text for t in engine.catalog.normalise(free)]
     opcodes = difflib.SequenceMatcher(None, said_tokens, free_tokens,
@@ -1134,7 +1136,9 @@ def meaning_of_what_follows(engine: IntentEngine, said: str, free: str, parsed: 
     # a number's token is "#20": written back as the number
     left_off = [t.replace("#", "") for t in free_tokens[opcodes[-1][3]:]]
     joint = " " if engine.language.spaced else ""
-    whole = engine.parse(joint.join([*(t.replace("#", "") for t in said_tokens), *left_off]))
+    mark = "," if opcodes[-1][3] in engine.clause_breaks(free) else ""
+    whole = engine.parse(joint.join(t.replace("#", "") for t in said_tokens) + mark + joint
+                         + joint.join(left_off))
     if whole.intent == parsed.intent and whole.slots == parsed.slots:
         return None
     return joint.join(left_off)

@@ -743,9 +743,13 @@ class IntentEngine:
 
     def _comma_cuts(self, text: str, tokens: list[Token]) -> set[int]:
         """How many words come before each comma of ``text`` that has words on both sides."""
-        cuts = {len(self.catalog.normalise(text[:comma.start()]))
-                for comma in _CLAUSE_COMMA.finditer(text)}
-        return {cut for cut in cuts if 0 < cut < len(tokens)}
+        return {cut for cut in self.clause_breaks(text) if 0 < cut < len(tokens)}
+
+    def clause_breaks(self, text: str) -> set[int]:
+        """How many words come before each mark in ``text`` that closes a clause (a comma, a
+        full stop, a question mark)."""
+        return {len(self.catalog.normalise(text[:mark.start()]))
+                for mark in _CLAUSE_COMMA.finditer(text)}
 
     def _pronoun_apart(self, text: str, tokens: list[Token], intents: set[str] | None
                        ) -> ParseResult | None:
