@@ -61,7 +61,7 @@ def score(engine, name: str) -> tuple[float, list]:
     # self-corrections: 50.0 % of commands when first run (four read with the corrected word)
     ("en-tune23.yaml", 0.97),
     ("en-tune24.yaml", 0.97),  # training: 100 % (83.3 % of commands when first run, session 28)
-    ("en-tune25.yaml", 0.95),  # training: 96.9 % (75.0 % of commands when first run, session 28)
+    ("en-tune25.yaml", 0.97),  # training: 100 % (75.0 % of commands when first run, session 28)
     ("en-tune26.yaml", 0.97),  # training: 100 % (72.7 % of commands when first run, session 28)
     # a request for later is no command now: 81.8 % (81.8 % of commands when first run; 1 of 9
     # requests for later was taken, "log fifty litres to tanaka lab tomorrow", none now)
@@ -79,6 +79,9 @@ def score(engine, name: str) -> tuple[float, list]:
     # what is said back once wanwan has spoken: 100 % (78.3 % of commands when first run,
     # session 29)
     ("en-tune31.yaml", 0.97),
+    # people at the kiosk who are not technicians: 90.0 % (75.0 % of commands when first run,
+    # session 29; left: a reason before an undo, "litres of gas", a unit the slot cannot say)
+    ("en-tune32.yaml", 0.88),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
