@@ -294,6 +294,9 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # what is said back once wanwan has spoken: 100 % (77.8 % of commands when first run,
     # session 29; 「今なんて言った？」 was a transfer's status)
     ("ja-tune19.yaml", 0.95),
+    # people at the kiosk who are not technicians: 87.5 % (43.8 % of commands when first run,
+    # session 29; left: 「デュワー7、もらっても大丈夫な量ありますか」, 「間違えて記録しちゃった、消してください」)
+    ("ja-tune20.yaml", 0.85),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating

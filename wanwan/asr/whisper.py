@@ -1042,6 +1042,7 @@ def slots_dropped(free: ParseResult, grammar: ParseResult,
 
 
 TELLING_ALIKE = 0.8  # "stark" for "start" (0.8); not "room" for "from" (0.75)
+TELLING_SOUND = 5  # letters of a telling word's sound found whole in the free text's sound
 
 
 def telling_heard(engine: IntentEngine, said: str, free: str, grammar: ParseResult) -> bool:
@@ -1053,9 +1054,14 @@ def telling_heard(engine: IntentEngine, said: str, free: str, grammar: ParseResu
     telling = [w for w in wanted if w in engine.telling_words(grammar.intent or "")]
     if len(wanted) <= 2 or not telling:
         return True
-    have = [t.text for t in engine.catalog.normalise(free)]
-    return any(w == h or engine.similarity(w, h) >= TELLING_ALIKE
-               for w in telling for h in have if not h.startswith("#"))
+    have = [t.text for t in engine.catalog.normalise(free) if not t.text.startswith("#")]
+    if any(w == h or engine.similarity(w, h) >= TELLING_ALIKE for w in telling for h in have):
+        return True
+    # the recogniser may split or spell the word otherwise than the catalogue (「組み出し」, 組み
+    # + 出し, for 「汲み出し」): its sound said through the free text's words counts
+    sound = engine.language.sound
+    heard = "".join(map(sound, have))
+    return any(len(said_as := sound(w)) >= TELLING_SOUND and said_as in heard for w in telling)
 
 
 def other_names(engine: IntentEngine, command: str, grammar: ParseResult) -> list[str]:
