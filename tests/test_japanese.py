@@ -275,7 +275,7 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     ("ja-tune10.yaml", 0.90),  # training score: 94.1 % (61.8 % when first run, session 27; two left)
     ("ja-tune11.yaml", 0.90),  # training score: 97.3 % (64.9 % when first run, session 27; one left)
     ("ja-tune12.yaml", 0.95),  # training score: 100 % (75.0 % of commands when first run, session 28)
-    # self-corrections (いや, じゃなくて, ごめん): 90.9 % (81.8 % of commands when first run)
+    # self-corrections (いや, じゃなくて, ごめん): 95.5 % (81.8 % of commands when first run)
     ("ja-tune13.yaml", 0.90),
     # blunt imperatives (止めろ, 記録しろ) and 頼む: 96.6 % (72.4 % of commands when first run)
     ("ja-tune14.yaml", 0.95),
