@@ -1125,18 +1125,6 @@ def respellings(engine: IntentEngine, text: str, most: int = 60) -> list[str]:
     return list(dict.fromkeys(found))[:most]
 
 
-def words_left_off(engine: IntentEngine, said: str, free: str) -> list[str]:
-    """The words of ``free`` after the last it shares with the grammar's sentence ``said``
-    (numbers written back as numbers, not "#20")."""
-    said_tokens = [t.text for t in engine.catalog.normalise(said)]
-    free_tokens = [t.text for t in engine.catalog.normalise(free)]
-    opcodes = difflib.SequenceMatcher(None, said_tokens, free_tokens,
-                                      autojunk=False).get_opcodes()
-    if not opcodes or opcodes[-1][0] != "insert":  # the free text's end is the sentence's
-        return []
-    return [t.replace("#", "") for t in free_tokens[opcodes[-1][3]:]]
-
-
 def meaning_of_what_follows(engine: IntentEngine, said: str, free: str, parsed: ParseResult
                             ) -> str | None:
     """The words of ``free`` after the last it shares with the grammar's sentence ``said``
@@ -1145,12 +1133,16 @@ def meaning_of_what_follows(engine: IntentEngine, said: str, free: str, parsed: 
     left off changes nothing ("how full is the gas bag" + "right now"), read as a clause of
     its own where the free text closes one before it ("log 50 litres for Tanaka lab." + "They
     just picked it up.": a reason the engine reads past, as it would typed)."""
-    left_off = words_left_off(engine, said, free)
-    if not left_off:
-        return None
     said_tokens = [t.text for t in engine.catalog.normalise(said)]
+    free_tokens = [t.text for t in engine.catalog.normalise(free)]
+    opcodes = difflib.SequenceMatcher(None, said_tokens, free_tokens,
+                                      autojunk=False).get_opcodes()
+    if not opcodes or opcodes[-1][0] != "insert":  # the free text's end is the sentence's
+        return None
+    at = opcodes[-1][3]
+    # a number's token is "#20": written back as the number
+    left_off = [t.replace("#", "") for t in free_tokens[at:]]
     joint = " " if engine.language.spaced else ""
-    at = len(engine.catalog.normalise(free)) - len(left_off)
     mark = "," if at in engine.clause_breaks(free) else ""
     whole = engine.parse(joint.join(t.replace("#", "") for t in said_tokens) + mark + joint
                          + joint.join(left_off))

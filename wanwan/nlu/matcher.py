@@ -1245,10 +1245,11 @@ class IntentEngine:
         if any(word not in best.words for word in denied):
             return reject("negated")
         opener = tokens[0].text if tokens else ""
-        # the words of a lead-in ask nothing: "when you get a chance, log fifty litres"
-        trimmed = self._trim(tokens)
-        lead = next((i for i, t in enumerate(tokens) if trimmed and t is trimmed[0]), 0)
-        asking = [t.text for t in tokens[lead:] if t.text in self.language.question_words]
+        asking = [t.text for t in tokens if t.text in self.language.question_words]
+        if asking:  # the words of a lead-in ask nothing: "when you get a chance, log ..."
+            trimmed = self._trim(tokens)
+            lead = next((i for i, t in enumerate(tokens) if trimmed and t is trimmed[0]), 0)
+            asking = [t.text for t in tokens[lead:] if t.text in self.language.question_words]
         # an opener asks unless the template opens with it too ("is the alarm acknowledged"
         # asks, though "the alarm is acknowledged" says "is")
         opens = opener in self.language.question_openers and best.words[:1] != (opener,)

@@ -71,7 +71,8 @@ class Language:
     lead_ins: tuple[tuple[str, ...], ...] = ()
     tail_outs: tuple[tuple[str, ...], ...] = ()
     # words that open a clause of reason or time said before a question ("for the monthly
-    # report, ...", "before I order, ..."): the question after it is understood alone
+    # report, ...", "before I order, ..."), or after any request ("... because the bag is
+    # full"): the request is understood alone
     clause_openers: frozenset[str] = frozenset()
     # words that open a yes/no question ("did we log fifty litres for sato lab?"): such a
     # sentence asks, and is no command unless the template itself says the word
@@ -88,7 +89,8 @@ class Language:
     # request said with such a clause is for when it holds, not a command now
     condition_words: frozenset[str] = frozenset()
     # phrases that end a clause said before a question: who asks ("sato lab wants to know"),
-    # or why (「報告書に使うけえ、」: the reason ends in から, ので, けえ)
+    # or why (「報告書に使うけえ、」: the reason ends in から, ので, けえ); a reason so ended
+    # is read past before any request (「バッグが空だから、圧縮機止めて」)
     clause_endings: tuple[tuple[str, ...], ...] = ()
     # what a speaker says before correcting the word just said ("dewar seven, no, twelve",
     # "tanaka lab, I mean sato lab", 「デュワー7、いや12」): the corrected words are read past
