@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
@@ -495,9 +496,12 @@ class IntentEngine:
                     result = found
                     break
             else:
-                result = self._pronoun_apart(text, tokens, intents) or self._clause_apart(
-                    text, tokens, intents) or self._restart_apart(text, tokens, intents) \
-                    or result
+                # where a comma or full stop closes a clause: found once, for both readings
+                # (each cut is the sentence before it analysed again)
+                commas = self._comma_cuts(text, tokens)
+                result = self._pronoun_apart(text, tokens, commas, intents) \
+                    or self._clause_apart(text, tokens, commas, intents) \
+                    or self._restart_apart(text, tokens, intents) or result
         if result.intent is not None and corrected is None and self._correction_lost(
                 text, tokens, corrections, result, intents):
             return ParseResult(text, None, confidence=result.confidence,
@@ -519,12 +523,15 @@ class IntentEngine:
                 if name in taken:
                     taken[name].add(value)
         said = {t.text for t in tokens} & self.naming_words
-        for name, values in taken.items():
-            read = {w for phrase, v in self.lists[name].phrases.items() if v in values
-                    for w in phrase.split()}
-            if said & self.list_words[name] - read:
-                return True
-        return False
+        return any(said & self.list_words[name] - self._words_of_values((name,), values)
+                   for name, values in taken.items())
+
+    def _words_of_values(self, lists: Iterable[str], values: Container[Any]) -> set[str]:
+        """The words of the names in ``lists`` that say one of ``values`` (the words a
+        reading took for its slots)."""
+        return {w for name in lists if not self.lists[name].is_range
+                for phrase, value in self.lists[name].phrases.items() if value in values
+                for w in phrase.split()}
 
     def _correction_lost(self, text: str, tokens: list[Token],
                          corrections: list[tuple[int, int]], result: ParseResult,
@@ -638,18 +645,19 @@ class IntentEngine:
             return False
         return word.startswith(heard) or self.language.key(heard) == self.language.key(word)
 
-    def _clause_apart(self, text: str, tokens: list[Token], intents: set[str] | None
-                      ) -> ParseResult | None:
+    def _clause_apart(self, text: str, tokens: list[Token], commas: set[int],
+                      intents: set[str] | None) -> ParseResult | None:
         """A clause of reason or time said before a question ("for the monthly report I need
         last month's recovery", "before I order, what's our liquid stock"), known by the
         word it opens with or the words it ends with (who asks: "sato lab wants to know
         ...", why: 「報告書に使うけえ、」) or a comma after it, or said after any request
         ("stop the compressor, the bag is empty", "start the compressor because ..."), known
         by a comma or the word it opens with: the request is understood alone, the shortest
-        clause first, if the clause may be read past (:meth:`_clause_read_past`)."""
+        clause first, if the clause may be read past (:meth:`_clause_read_past`). ``commas``:
+        :meth:`_comma_cuts`."""
         opened = tokens[0].text in self.language.clause_openers
         words = [t.text for t in tokens]
-        marked = self._marked_clauses(text, tokens)
+        marked = self._marked_clauses(tokens, commas)
         for cut in range(2, min(CLAUSE_WORDS, len(tokens) - 2) + 1):
             clause, rest = tokens[:cut], tokens[cut:]
             ended = any(tuple(words[cut - len(p):cut]) == p
@@ -668,13 +676,8 @@ class IntentEngine:
                 continue
             if self._still_sure(result, 0.01 * cut):  # as a lead-in's words cost
                 return result
-        commas = self._comma_cuts(text, tokens)
         language = self.language
-        # a clause after the request opens with a comma or a word that only opens clauses
-        # ("because", not "at": "the balloon at the party popped")
-        openers = language.clause_openers - language.function_words
-        said_alone = {p[0] for p in (*language.lead_ins, *language.tail_outs,
-                                     *language.corrections) if len(p) == 1}
+        openers, said_alone = self._clause_after_openers, self._said_alone
         for cut in range(len(tokens) - 1, max(len(tokens) - CLAUSE_WORDS, 1) - 1, -1):
             if cut not in commas and words[cut] not in openers:
                 continue
@@ -718,9 +721,7 @@ class IntentEngine:
         named = {w for n in lists if not self.lists[n].is_range for w in self.list_words[n]}
         if not question:
             named |= self.naming_words
-        restated = {w for n in lists if not self.lists[n].is_range
-                    for phrase, value in self.lists[n].phrases.items() if value in taken
-                    for w in phrase.split()}
+        restated = self._words_of_values(lists, taken)
         if any(t.text in named and t.text not in restated for t in clause):
             return False
         asks = clause[0].text in language.question_openers or any(
@@ -733,12 +734,26 @@ class IntentEngine:
         return not (language.negating(clause)
                     or any(t.text in language.later_words for t in clause))
 
-    def _marked_clauses(self, text: str, tokens: list[Token]) -> set[int]:
+    @cached_property
+    def _clause_after_openers(self) -> frozenset[str]:
+        """The words that open a clause said after a request: a clause opener that only
+        opens clauses ("because", not "at": "the balloon at the party popped")."""
+        return self.language.clause_openers - self.language.function_words
+
+    @cached_property
+    def _said_alone(self) -> frozenset[str]:
+        """The lead-ins, tail-outs and corrections of one word ("sorry", "no", "please"):
+        said alone before a clause, they are no request it is said with."""
+        language = self.language
+        return frozenset(p[0] for p in (*language.lead_ins, *language.tail_outs,
+                                        *language.corrections) if len(p) == 1)
+
+    def _marked_clauses(self, tokens: list[Token], commas: set[int]) -> set[int]:
         """Where a comma closes a clause that names nothing the catalogue knows: a clause
         whose own words were misheard ("報告書に使う経営、" for 「使うけえ、」) is still
         known by the comma a recogniser or a typist put after it. A clause with a number or
         a name in it may carry the question's dewar or lab, and is not read past this way."""
-        return {cut for cut in self._comma_cuts(text, tokens) if not any(
+        return {cut for cut in commas if not any(
             t.is_number or t.text in self.named_words for t in tokens[:cut])}
 
     def _comma_cuts(self, text: str, tokens: list[Token]) -> set[int]:
@@ -751,8 +766,8 @@ class IntentEngine:
         return {len(self.catalog.normalise(text[:mark.start()]))
                 for mark in _CLAUSE_COMMA.finditer(text)}
 
-    def _pronoun_apart(self, text: str, tokens: list[Token], intents: set[str] | None
-                       ) -> ParseResult | None:
+    def _pronoun_apart(self, text: str, tokens: list[Token], commas: set[int],
+                       intents: set[str] | None) -> ParseResult | None:
         """A thing named apart from its clause and stood for there by a pronoun ("the
         compressor, switch it off", "the alarm, I've seen it", "undo that, the last entry"):
         the clause is understood with the thing in the pronoun's place. The thing comes
@@ -761,7 +776,6 @@ class IntentEngine:
         pronouns = self.language.pronouns
         if not pronouns or not any(t.text in pronouns for t in tokens):
             return None
-        commas = self._comma_cuts(text, tokens)
         for cut in range(1, min(TOPIC_WORDS, len(tokens) - 2) + 1):
             for topic, clause, comma in ((tokens[:cut], tokens[cut:], cut),
                                          (tokens[-cut:], tokens[:-cut], len(tokens) - cut)):
