@@ -97,15 +97,22 @@ def test_a_lead_in_read_past_keeps_the_fillers_a_template_says(engine):
 
 
 @pytest.mark.parametrize("text", ["record for sato lab please, forty",
-                                  "log for tanaka lab from dewar 12 sixty litres"])
+                                  "log for tanaka lab from dewar 12 sixty litres",
+                                  "log one fifty litres for the ito lab",
+                                  "put down two seventy five litres for sato lab"])
 def test_a_reading_that_drops_a_number_said_is_no_reading(engine, text):
     """A tolerant reading kept the lab and dropped the amount said with it; the dialogue
-    would have asked "How much?" of someone who had just said it. Not so a number that is
-    part of a name ("fill magnet 2") or the value of another slot."""
+    would have asked "How much?" of someone who had just said it; or it took one number and
+    read past the one said before it ("one fifty" was a log of fifty litres). Not so a
+    number that is part of a name ("fill magnet 2") or the value of another slot, nor one
+    in a lead-in ("next one: watanabe lab, 25 litres")."""
     result = engine.parse(text)
-    assert result.intent is None or "amount" in result.slots, result
+    assert result.intent is None or ("amount" in result.slots and str(
+        int(result.slots["amount"])) in text.replace("sixty", "60").replace("forty", "40")), result
     assert engine.parse("fill magnet 2").slots == {"target": "magnet2"}
     assert engine.parse("alert me about dewar 12 at 10").slots == {"dewar": "12", "level": 10}
+    assert engine.parse("next one: watanabe lab, 25 litres").slots == {
+        "lab": "watanabe", "amount": 25, "unit": "L"}
 
 
 def test_out_of_range_names_slot_and_bounds(engine):
@@ -314,6 +321,9 @@ def test_a_clause_read_past_leaves_only_a_question(engine, text):
     "twenty litres is how much gas",  # a question word anywhere asks as well
     "what is fifty litres to tanaka lab",
     "is the alarm acknowledged",  # asks; "the alarm is acknowledged" says so
+    "okay did we log fifty litres for sato lab",  # asks, after a lead-in
+    "so did you stop the compressor",
+    "is it possible the transfer stopped",  # asks whether it is so, not for it to be done
 ])
 def test_a_question_is_no_command(engine, text):
     result = engine.parse(text)
@@ -475,6 +485,60 @@ def test_a_thing_named_apart_is_read_in_its_pronouns_place(engine, text, intent,
                                   "that dewar, we sent it back"])
 def test_a_thing_named_apart_makes_no_command_of_what_is_not_one(engine, text):
     assert engine.parse(text).intent is None
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("is it possible to log thirty litres for sato lab", "log_volume",
+     {"amount": 30, "unit": "L", "lab": "sato"}),
+    ("i was wondering if you could stop the compressor", "compressor_control",
+     {"action": "stop"}),
+    ("would it be possible for you to start the compressor", "compressor_control",
+     {"action": "start"}),
+    ("may i ask how the transfer is going", "transfer_status", {}),
+    ("id like you to stop the transfer", "stop_transfer", {}),
+    ("i was hoping to convert five cubic metres to litres", "convert_units",
+     {"amount": 5, "unit": "m3", "to_unit": "L"}),
+])
+def test_a_request_wrapped_in_politeness_or_doubt_is_the_request(engine, text, intent, slots):
+    """The wrapping is one lead-in written once as a template ("(i was wondering|is it
+    possible) [if you could|to]"); one that asks, "is it possible", opens no question."""
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+def test_a_phrase_of_the_language_is_written_as_a_template_is(tmp_path):
+    (tmp_path / "lab.yaml").write_text("""
+language:
+  code: en
+  lead_ins: ["(i was wondering|i was hoping) [if you could|to]"]
+lists:
+  amount: {range: {from: 1, to: 100}}
+intents:
+  log_volume:
+    data:
+      - sentences: ["log {amount} litres"]
+""")
+    catalog = load_catalog(tmp_path)
+    assert ("i", "was", "hoping", "to") in catalog.language.lead_ins
+    assert ("i", "was", "wondering") in catalog.language.lead_ins
+    engine = IntentEngine(catalog)
+    for text in ("i was wondering if you could log fifty litres", "i was hoping to log fifty litres"):
+        assert engine.parse(text).slots == {"amount": 50}
+
+
+@pytest.mark.parametrize("phrase", ["(i was wondering", "log {amount}", "<polite> log"])
+def test_a_phrase_that_is_no_template_is_an_error_naming_file_and_key(tmp_path, phrase):
+    (tmp_path / "lab.yaml").write_text(f"""
+language:
+  code: en
+  tail_outs: [please, "{phrase}"]
+intents:
+  read_level:
+    data:
+      - sentences: ["read the level"]
+""")
+    with pytest.raises(CatalogErrors, match=r"lab\.yaml:\d+: language: tail_outs: "):
+        load_catalog(tmp_path)
 
 
 def test_a_phrase_of_the_language_is_read_without_the_words_sentences_are_read_without(

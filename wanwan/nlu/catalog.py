@@ -153,6 +153,10 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 }
 
 
+def _no_rules(name: str) -> tpl.Sequence:
+    raise tpl.TemplateError(f"a phrase refers to no rule (<{name}>)")
+
+
 class _Loader:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -339,14 +343,28 @@ class _Loader:
                        f"({' + '.join(parts)}): write words it keeps whole", path, line)
         return frozenset(found)
 
-    def phrases(self, raw: Any, code: str) -> tuple[tuple[str, ...], ...]:
-        """Lead-in or tail-out phrases as normalised words, longest first; without the
-        words a sentence is read without ("if you have a moment" is read "if you have
-        moment", as the sentence it is said in is)."""
+    def phrases(self, key: str, code: str) -> tuple[tuple[str, ...], ...]:
+        """The phrases of a language key (lead-ins, tail-outs, negations ...) as normalised
+        words, longest first. An entry may be written as a template is, with alternatives
+        and optional parts, so that the ways of wrapping a request are written once ("(i was
+        wondering|is it possible) [if you could|to]"); it names no slot and no rule. Kept
+        without the words a sentence is read without ("if you have a moment" is read "if you
+        have moment", as the sentence it is said in is)."""
         plain = Language(code=code)
         ignored = self.words(self.language_raw.get("ignore_words"), code)
-        words = {tuple(t.text for t in normalise(str(p), plain) if t.text not in ignored)
-                 for p in raw or []}
+        words: set[tuple[str, ...]] = set()
+        for entry in map(str, self.language_raw.get(key) or []):
+            try:
+                sayings = tpl.expand(tpl.parse(entry), _no_rules)
+                if any(not isinstance(piece, str) for saying in sayings for piece in saying):
+                    raise tpl.TemplateError("a phrase names no slot")
+            except tpl.TemplateError as err:
+                path, line = self.language_where.get(key, (self.folder, None))
+                self.error(f"language: {key}: {entry!r}: {err}", path, line)
+                continue
+            for saying in sayings:
+                words.add(tuple(t.text for t in normalise(" ".join(map(str, saying)), plain)
+                                if t.text not in ignored))
         return tuple(sorted((w for w in words if w), key=len, reverse=True))
 
     def written_words(self, extra_lists: Mapping[str, Iterable[ListValue]] | None
@@ -374,14 +392,14 @@ class _Loader:
     def build(self, extra_lists: Mapping[str, Iterable[ListValue]] | None) -> Catalog:
         lang = self.language_raw
         language_code = str(lang.get("code", self.folder.name or "en"))
-        negations = self.phrases(lang.get("negations"), language_code)
+        negations = self.phrases("negations", language_code)
         language = Language(
             code=language_code,
             spellings={str(k): str(v) for k, v in (lang.get("spellings") or {}).items()},
             skip_words=self.words(lang.get("skip_words"), language_code),
             negations=frozenset(p[0] for p in negations if len(p) == 1),
             negation_phrases=tuple(p for p in negations if len(p) > 1),
-            not_negations=self.phrases(lang.get("not_negations"), language_code),
+            not_negations=self.phrases("not_negations", language_code),
             asking_negations=self.words(lang.get("asking_negations"), language_code),
             function_words=self.words(lang.get("function_words"), language_code),
             ignore_words=self.words(lang.get("ignore_words"), language_code),
@@ -391,8 +409,8 @@ class _Loader:
             stop_words=frozenset(map(str, lang.get("stop_words") or [])),
             symbols=UNIVERSAL_SYMBOLS | {str(k): str(v) for k, v in
                                          (lang.get("symbols") or {}).items()},
-            lead_ins=self.phrases(lang.get("lead_ins"), language_code),
-            tail_outs=self.phrases(lang.get("tail_outs"), language_code),
+            lead_ins=self.phrases("lead_ins", language_code),
+            tail_outs=self.phrases("tail_outs", language_code),
             clause_openers=self.markers("clause_openers", language_code),
             question_openers=self.markers("question_openers", language_code),
             question_words=self.markers("question_words", language_code),
@@ -400,8 +418,8 @@ class _Loader:
             later_words=self.markers("later_words", language_code),
             pronouns=self.markers("pronouns", language_code),
             condition_words=self.markers("condition_words", language_code),
-            clause_endings=self.phrases(lang.get("clause_endings"), language_code),
-            corrections=self.phrases(lang.get("corrections"), language_code),
+            clause_endings=self.phrases("clause_endings", language_code),
+            corrections=self.phrases("corrections", language_code),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),
         )

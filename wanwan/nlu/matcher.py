@@ -1260,10 +1260,13 @@ class IntentEngine:
             return reject("negated")
         opener = tokens[0].text if tokens else ""
         asking = [t.text for t in tokens if t.text in self.language.question_words]
-        if asking:  # the words of a lead-in ask nothing: "when you get a chance, log ..."
+        if asking or any(t.text in self.language.question_openers for t in tokens):
+            # the words of a lead-in ask nothing: "when you get a chance, log ...", "is it
+            # possible to log ..."
             trimmed = self._trim(tokens)
             lead = next((i for i, t in enumerate(tokens) if trimmed and t is trimmed[0]), 0)
             asking = [t.text for t in tokens[lead:] if t.text in self.language.question_words]
+            opener = tokens[lead].text if lead < len(tokens) else ""
         # an opener asks unless the template opens with it too ("is the alarm acknowledged"
         # asks, though "the alarm is acknowledged" says "is")
         opens = opener in self.language.question_openers and best.words[:1] != (opener,)
@@ -1301,21 +1304,22 @@ class IntentEngine:
         return reject(first_error or "no reading fits")
 
     def _number_unread(self, tokens: list[Token], cand: _Candidate) -> bool:
-        """Whether a number was said that the reading neither took as a value nor as part of
-        a name or the template's words, while a slot for a number stays empty: a tolerant
-        reading that drops an amount is a wrong one, not a question to ask."""
-        bound = {ref.slot_name for ref, _ in cand.bindings}
-        if not any(self.lists[name].is_range and slot not in bound
-                   for slot, name in self.slot_lists(cand.intent.name).items()):
+        """Whether a number was said, outside the lead-ins, that the reading neither took as
+        a value nor as part of a name or the template's words, of an intent that takes a
+        number: a tolerant reading that drops an amount is a wrong one, not a question to
+        ask, and one that drops a number beside the amount it took may have halved it ("log
+        one fifty litres" read past "one" was a log of fifty)."""
+        if not any(self.lists[name].is_range
+                   for name in self.slot_lists(cand.intent.name).values()):
             return False
         read = set(cand.words)
         for ref, value in cand.bindings:
             if self.lists[ref.list_name].is_range:
-                read.add(f"{NUMBER_PREFIX}{format_number(value)}")
+                read.add(format_number(value))
             else:
                 read |= {w for phrase, v in self.lists[ref.list_name].phrases.items()
                          if v == value for w in phrase.split()}
-        return any(t.is_number and t.text not in read for t in tokens)
+        return any(t.is_number and t.text not in read for t in self._trim(tokens))
 
     def _slots(self, cand: _Candidate) -> tuple[dict[str, SlotValue], str | None]:
         slots: dict[str, SlotValue] = {}
