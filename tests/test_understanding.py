@@ -82,6 +82,15 @@ def score(engine, name: str) -> tuple[float, list]:
     # people at the kiosk who are not technicians: 90.0 % (75.0 % of commands when first run,
     # session 29; left: a reason before an undo, "litres of gas", a unit the slot cannot say)
     ("en-tune32.yaml", 0.88),
+    # British, Australian and Indian English at the bay: 96.0 % (72.0 % of commands when first
+    # run, session 30; "pack it in, stop the transfer" left)
+    ("en-tune33.yaml", 0.93),
+    # a lab manager's books, numbers said every way: 95.0 % (85.7 % of commands when first
+    # run, session 30; "log one fifty litres" is refused, no longer a log of fifty, not 150)
+    ("en-tune34.yaml", 0.93),
+    # requests wrapped in politeness or doubt: 94.7 % (31.6 % of commands when first run,
+    # session 30; "i'd appreciate it if you undid the last log" left)
+    ("en-tune35.yaml", 0.93),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
