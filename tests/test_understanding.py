@@ -91,6 +91,13 @@ def score(engine, name: str) -> tuple[float, list]:
     # requests wrapped in politeness or doubt: 94.7 % (31.6 % of commands when first run,
     # session 30; "i'd appreciate it if you undid the last log" left)
     ("en-tune35.yaml", 0.93),
+    # the night shift, fillers and repeats: 90.5 % (80.0 % of commands when first run,
+    # session 30, and "okay okay okay", written as muttered, taken as a yes; left: "right,
+    # transfer, dewar twelve, go", "alarm, yeah, i know, acknowledged")
+    ("en-tune36.yaml", 0.88),
+    # during and after an alarm at the kiosk: 100 % (58.8 % of commands when first run,
+    # session 30)
+    ("en-tune37.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
