@@ -489,6 +489,10 @@ class IntentEngine:
                     result, 0.01 * (len(tokens) - len(corrected))):
                 return result
         result, nearest = self._parse_tokens(text, tokens, intents)
+        if result.intent is not None and not result.exact and self._name_unread(tokens, result):
+            # the name may be a topic said apart (「回収量、今月は？」): read as one below
+            result = ParseResult(text, None, confidence=result.confidence, near=result.intent,
+                                 reason="a name said and not read")
         if result.intent is None and len(tokens) > 2:
             for intent in nearest[:TOPIC_INTENTS]:
                 found = self._topic_apart(text, tokens, intent)
