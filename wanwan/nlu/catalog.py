@@ -145,6 +145,7 @@ class Catalog:
 
 _PUNCTUATION = re.compile(r"[,、。]+")
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
+_LOANWORD = re.compile(r"[\u30A1-\u30FAー]+")  # katakana
 
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -371,7 +372,10 @@ class _Loader:
                       ) -> frozenset[str]:
         """The words the templates, rules and lists write apart, with a kanji in them and
         more than one character (圧縮機, 田中研; not はい, which is also the start of はいって):
-        in a language without spaces, what the author wrote as one word."""
+        in a language without spaces, what the author wrote as one word. And the loanwords
+        of three letters or more (デュワー, リットル), which a recogniser or a typist may write
+        in hiragana (でゅわー): the analyser knows them in neither writing, and cuts the
+        hiragana into letters."""
         texts = [text for text, _, _ in self.rule_text.values()]
         for _, body, _, _ in self.raw_intents:
             for block in (body.get("data") or []) if isinstance(body, dict) else []:
@@ -386,7 +390,8 @@ class _Loader:
             except tpl.TemplateError:
                 continue  # reported where the template is compiled
             found.update(w for word in written for w in _PUNCTUATION.split(word)
-                         if len(w) > 1 and _KANJI.search(w))
+                         if (len(w) > 1 and _KANJI.search(w))
+                         or (len(w) > 2 and _LOANWORD.fullmatch(w)))
         return frozenset(found)
 
     def build(self, extra_lists: Mapping[str, Iterable[ListValue]] | None) -> Catalog:

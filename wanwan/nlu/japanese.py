@@ -156,10 +156,10 @@ def segment(text: str, known: frozenset[str] = frozenset()) -> list[str]:
     differently alone (as in a template) and in a sentence, and both must meet. Where the
     text has one of the ``known`` words, it is cut there first, and the word and the rest are
     each split as if alone: the way a template, which writes the word apart, is split."""
-    pattern = _known_pattern(known)
+    pattern, in_katakana = _known_pattern(known)
     return [w for chunk in unicodedata.normalize("NFKC", text).split()
             for piece in (pattern.split(chunk) if pattern else (chunk,)) if piece
-            for w in _segment_alone(piece)]
+            for w in _segment_alone(in_katakana.get(piece, piece))]
 
 
 # a noun to say a particle after: alone, MeCab reads 「まで」 as ま + で, after a word as まで
@@ -180,12 +180,16 @@ def _segment_alone(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=8)
-def _known_pattern(known: frozenset[str]) -> re.Pattern[str] | None:
-    """One pattern for the known words, longest first, that keeps what it cuts at."""
+def _known_pattern(known: frozenset[str]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    """One pattern for the known words, longest first, that keeps what it cuts at; and the
+    known loanwords written in hiragana (でゅわー), with the katakana they are read as."""
     if not known:
-        return None
-    words = sorted((unicodedata.normalize("NFKC", w) for w in known), key=len, reverse=True)
-    return re.compile("(" + "|".join(map(re.escape, words)) + ")")
+        return None, {}
+    words = {unicodedata.normalize("NFKC", w) for w in known}
+    in_katakana = {w.translate(_KATAKANA_TO_HIRAGANA): w for w in words
+                   if _KATAKANA.fullmatch(w)}
+    alternatives = sorted(words | set(in_katakana), key=len, reverse=True)
+    return re.compile("(" + "|".join(map(re.escape, alternatives)) + ")"), in_katakana
 
 
 @lru_cache(maxsize=50_000)
@@ -209,6 +213,7 @@ def _segment_chunk(text: str) -> tuple[str, ...]:
 
 
 _KATAKANA = re.compile(r"[\u30A0-\u30FFー]+")
+_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
 _HIRAGANA = re.compile(r"[\u3041-\u309F]+")
 
 
