@@ -63,6 +63,7 @@ MAX_FRAMES = 3000  # Whisper's own 30 s window
 MAX_SPEECH_FRAMES = MAX_FRAMES - SILENCE_FRAMES
 WINDOW_STEP = 250  # window sizes are multiples of 2.5 s
 COMMON_TOKENS = 10_000  # the commonest BPE tokens, kept in the grammar decoder's vocabulary
+RUN_INTO_LETTERS = 4  # a shorter word is inside too many others ("in" in "transfer")
 
 
 def _release_freed_memory() -> None:
@@ -977,9 +978,16 @@ def share_heard(engine: IntentEngine, said: str, free: str, settings: GrammarSet
 
         return 1.0 if sound_alike(engine, said, free) >= least else 0.0
     found = sum(any(w == h or (not w.startswith("#") and not h.startswith("#")
-                               and alike(w, h) >= settings.word_alike) for h in have)
+                               and (alike(w, h) >= settings.word_alike or _run_into(w, h)))
+                    for h in have)
                 for w in wanted)
     return found / len(wanted)
+
+
+def _run_into(word: str, heard: str) -> bool:
+    """Whether ``word`` is written whole inside a longer word Whisper wrote: it runs words it
+    does not know into their neighbours ("halt the helium" heard "Altahhelium")."""
+    return len(word) >= RUN_INTO_LETTERS and len(heard) > len(word) and word in heard
 
 
 def sound_alike(engine: IntentEngine, said: str, free: str) -> float:
