@@ -488,6 +488,26 @@ def test_a_thing_named_apart_makes_no_command_of_what_is_not_one(engine, text):
 
 
 @pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("into the ppms from dewar four, start the transfer", "start_transfer",
+     {"source": "4", "target": "ppms1"}),
+    ("up to ninety percent, fill the nmr from dewar twelve", "start_transfer",
+     {"source": "12", "target": "nmr600", "target_level": 90}),
+])
+def test_a_request_said_in_two_parts_the_other_way_round_is_the_request(engine, text, intent,
+                                                                      slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+    assert not result.exact
+
+
+@pytest.mark.parametrize("text", ["if the bag is full, start the compressor",
+                                  "from dewar seven, don't start the transfer",
+                                  "not dewar seven, start the transfer from dewar four"])
+def test_parts_put_the_other_way_round_never_drop_a_condition_or_a_no(engine, text):
+    assert engine.parse(text).intent is None
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
     ("is it possible to log thirty litres for sato lab", "log_volume",
      {"amount": 30, "unit": "L", "lab": "sato"}),
     ("i was wondering if you could stop the compressor", "compressor_control",

@@ -505,7 +505,8 @@ class IntentEngine:
                 commas = self._comma_cuts(text, tokens)
                 result = self._pronoun_apart(text, tokens, commas, intents) \
                     or self._clause_apart(text, tokens, commas, intents) \
-                    or self._restart_apart(text, tokens, intents) or result
+                    or self._restart_apart(text, tokens, intents) \
+                    or self._parts_swapped(text, tokens, commas, intents) or result
         if result.intent is not None and corrected is None and self._correction_lost(
                 text, tokens, corrections, result, intents):
             return ParseResult(text, None, confidence=result.confidence,
@@ -797,6 +798,31 @@ class IntentEngine:
                                                intents)
                 if result.intent is not None and self._still_sure(result, 0.02 * cut):
                     return result
+        return None
+
+    def _parts_swapped(self, text: str, tokens: list[Token], commas: set[int],
+                       intents: set[str] | None) -> ParseResult | None:
+        """A request said in two parts the other way round, a comma between them: what it is
+        about first, then what is asked ("into the nmr from dewar twelve, start the transfer",
+        "up to eighty percent, fill magnet two from dewar seven"). Read in the order the
+        catalogue says it, it must be a sure reading; the part put first denies nothing, is
+        more than fillers and sets no condition ("if the bag is full, start the compressor"),
+        and the part after the comma is more than an aside ("yes, hang on")."""
+        language = self.language
+        for cut in sorted(commas):
+            front, back = tokens[:cut], tokens[cut:]
+            if language.negating(front) or all(
+                    t.text in self._said_alone or t.text in language.skip_words for t in front):
+                continue
+            if any(t.text in language.condition_words for t in front):
+                continue
+            trimmed = self._trim(back + front)
+            if trimmed and any(trimmed[0] is t for t in front):
+                continue  # what came after the comma is only an aside ("yes, hang on")
+            result, _ = self._parse_tokens(text, back + front, intents)
+            if result.intent is not None and result.confidence >= SURE_ENOUGH \
+                    and self._still_sure(result, 0.01 * len(front)):
+                return result
         return None
 
     @cached_property
