@@ -101,6 +101,11 @@ def score(engine, name: str) -> tuple[float, list]:
     # every intent in the plainest other words (begin, halt, reverse, inventory, reclaim):
     # 100 % (86.2 % of commands when first run, session 30)
     ("en-tune38.yaml", 0.95),
+    # the slots said first, apart, and words that describe around them: 82.4 % (47.1 % of
+    # commands when first run, session 30; left: "in percent, how full is dewar seven" reads
+    # without its unit, "cubic metres, how many is thirty litres", and "for professor tanaka's
+    # group": a title before a lab made "i'm looking for professor tanaka" a log)
+    ("en-tune39.yaml", 0.8),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
