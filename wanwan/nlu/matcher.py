@@ -503,10 +503,12 @@ class IntentEngine:
                 # where a comma or full stop closes a clause: found once, for both readings
                 # (each cut is the sentence before it analysed again)
                 commas = self._comma_cuts(text, tokens)
+                # two parts said the other way round read every word: tried before a clause
+                # is read past ("止めて、圧縮機" is the compressor's stop, not a stop)
                 result = self._pronoun_apart(text, tokens, commas, intents) \
+                    or self._parts_swapped(text, tokens, commas, intents) \
                     or self._clause_apart(text, tokens, commas, intents) \
-                    or self._restart_apart(text, tokens, intents) \
-                    or self._parts_swapped(text, tokens, commas, intents) or result
+                    or self._restart_apart(text, tokens, intents) or result
         if result.intent is not None and corrected is None and self._correction_lost(
                 text, tokens, corrections, result, intents):
             return ParseResult(text, None, confidence=result.confidence,
