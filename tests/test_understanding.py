@@ -106,6 +106,10 @@ def score(engine, name: str) -> tuple[float, list]:
     # without its unit, "cubic metres, how many is thirty litres", and "for professor tanaka's
     # group": a title before a lab made "i'm looking for professor tanaka" a log)
     ("en-tune39.yaml", 0.8),
+    # questions asked the roundabout way (embedded, negative, "any news on"): 93.8 % (62.5 % of
+    # commands when first run, session 30; "no alarms in the recovery room, right?" left: as a
+    # template, "no problems" became an oxygen question)
+    ("en-tune40.yaml", 0.9),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
