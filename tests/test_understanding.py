@@ -110,6 +110,9 @@ def score(engine, name: str) -> tuple[float, list]:
     # commands when first run, session 30; "no alarms in the recovery room, right?" left: as a
     # template, "no problems" became an oxygen question)
     ("en-tune40.yaml", 0.9),
+    # talk near the domain that asks nothing (25 sentences) among five requests: 100 %, none of
+    # the 25 understood, when first run (session 30)
+    ("en-tune41.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
