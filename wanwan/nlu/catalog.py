@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wanwan.nlu import japanese
 from wanwan.nlu import templates as tpl
 from wanwan.nlu.graph import TemplateGraph, compile_template
 from wanwan.nlu.text import UNIVERSAL_SYMBOLS, Language, Token, normalise, split_words
@@ -145,7 +146,6 @@ class Catalog:
 
 _PUNCTUATION = re.compile(r"[,、。]+")
 _KANJI = re.compile(r"[\u4e00-\u9fff]")
-_LOANWORD = re.compile(r"[\u30A1-\u30FAー]+")  # katakana
 
 
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -391,7 +391,7 @@ class _Loader:
                 continue  # reported where the template is compiled
             found.update(w for word in written for w in _PUNCTUATION.split(word)
                          if (len(w) > 1 and _KANJI.search(w))
-                         or (len(w) > 2 and _LOANWORD.fullmatch(w)))
+                         or (len(w) > 2 and japanese.written_in_katakana(w)))
         return frozenset(found)
 
     def build(self, extra_lists: Mapping[str, Iterable[ListValue]] | None) -> Catalog:

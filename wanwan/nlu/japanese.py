@@ -187,7 +187,7 @@ def _known_pattern(known: frozenset[str]) -> tuple[re.Pattern[str] | None, dict[
         return None, {}
     words = {unicodedata.normalize("NFKC", w) for w in known}
     in_katakana = {w.translate(_KATAKANA_TO_HIRAGANA): w for w in words
-                   if _KATAKANA.fullmatch(w)}
+                   if written_in_katakana(w)}
     alternatives = sorted(words | set(in_katakana), key=len, reverse=True)
     return re.compile("(" + "|".join(map(re.escape, alternatives)) + ")"), in_katakana
 
@@ -214,6 +214,11 @@ def _segment_chunk(text: str) -> tuple[str, ...]:
 
 _KATAKANA = re.compile(r"[\u30A0-\u30FFー]+")
 _KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
+
+
+def written_in_katakana(word: str) -> bool:
+    """Whether ``word`` is all katakana (a loanword: デュワー, リットル)."""
+    return bool(_KATAKANA.fullmatch(word))
 _HIRAGANA = re.compile(r"[\u3041-\u309F]+")
 
 

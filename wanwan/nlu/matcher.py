@@ -1298,7 +1298,7 @@ class IntentEngine:
             trimmed = self._trim(tokens)
             lead = next((i for i, t in enumerate(tokens) if trimmed and t is trimmed[0]), 0)
             asking = [t.text for t in tokens[lead:] if t.text in self.language.question_words]
-            opener = tokens[lead].text if lead < len(tokens) else ""
+            opener = tokens[lead].text
         # an opener asks unless the template opens with it too ("is the alarm acknowledged"
         # asks, though "the alarm is acknowledged" says "is")
         opens = opener in self.language.question_openers and best.words[:1] != (opener,)
