@@ -915,22 +915,38 @@ class IntentEngine:
         """Without the lead-ins and tail-outs of the language ("can you ...", "... for me")."""
         words = [t.text for t in tokens]
         start, end = 0, len(words)
+        lead_ins, tail_outs = self._phrases_by_letter
         changed = True
         while changed and start < end:
             changed = False
-            for phrase in self.language.lead_ins:
+            for phrase in lead_ins.get(words[start][:1], ()):
                 size = self._said_as(words, start, phrase)
                 if size and start + size < end:
                     start += size
                     changed = True
                     break
-            for phrase in self.language.tail_outs:
+            for phrase in tail_outs.get(words[end - 1][-1:], ()):
                 size = self._said_as(words, end, phrase, backwards=True)
                 if size and end - size > start:
                     end -= size
                     changed = True
                     break
         return tokens[start:end]
+
+    @cached_property
+    def _phrases_by_letter(self) -> tuple[dict[str, tuple[tuple[str, ...], ...]],
+                                          dict[str, tuple[tuple[str, ...], ...]]]:
+        """The lead-ins by their first letter and the tail-outs by their last, each longest
+        first: a phrase is said only where its letters are (``_said_as``), and a sentence is
+        trimmed many times over as its parts are read (the lists run to hundreds once their
+        templates are expanded)."""
+        def by(phrases: tuple[tuple[str, ...], ...], at: int) -> dict[str, tuple]:
+            found: dict[str, list[tuple[str, ...]]] = {}
+            for phrase in phrases:
+                found.setdefault("".join(phrase)[at], []).append(phrase)
+            return {letter: tuple(group) for letter, group in found.items()}
+
+        return by(self.language.lead_ins, 0), by(self.language.tail_outs, -1)
 
     def _said_as(self, words: list[str], at: int, phrase: tuple[str, ...],
                  backwards: bool = False) -> int:
