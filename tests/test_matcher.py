@@ -498,6 +498,20 @@ def test_a_thing_said_apart_makes_no_command_of_what_is_not_one(engine, text):
 
 
 @pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("my supervisor wants the pressure in dewar four", "read_pressure", {"dewar": "4"}),
+    ("the manager said to stop the compressor", "compressor_control", {"action": "stop"}),
+    ("the nmr group needs to know how much liquid we have", "stock_query", {"phase": "liquid"}),
+    ("my boss wants a new compressor", None, {}),
+    ("we need a new gas bag", None, {}),
+])
+def test_a_request_made_for_someone_else_is_the_request(engine, text, intent, slots):
+    """Who wants it is read past (``clause_endings``: "wants", "said to"); what they want
+    that is no request of the catalogue stays none."""
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
     ("is it possible to log thirty litres for sato lab", "log_volume",
      {"amount": 30, "unit": "L", "lab": "sato"}),
     ("i was wondering if you could stop the compressor", "compressor_control",

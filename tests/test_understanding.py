@@ -113,6 +113,11 @@ def score(engine, name: str) -> tuple[float, list]:
     # talk near the domain that asks nothing (25 sentences) among five requests: 100 %, none of
     # the 25 understood, when first run (session 30)
     ("en-tune41.yaml", 0.95),
+    # measures and units asked every way: 100 % (100 % when first run, session 30)
+    ("en-tune42.yaml", 0.95),
+    # requests made for someone else ("my boss wants last month's recovery"): 100 % (25.0 %
+    # of commands when first run, session 30)
+    ("en-tune43.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
