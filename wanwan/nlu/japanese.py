@@ -188,7 +188,10 @@ def _known_pattern(known: frozenset[str]) -> tuple[re.Pattern[str] | None, dict[
     words = {unicodedata.normalize("NFKC", w) for w in known}
     in_katakana = {w.translate(_KATAKANA_TO_HIRAGANA): w for w in words
                    if written_in_katakana(w)}
-    alternatives = sorted(words | set(in_katakana), key=len, reverse=True)
+    # a loanword in katakana is kept whole by its run already, and not cut out of a longer
+    # one (チェックリスト is no チェック)
+    alternatives = sorted({w for w in words if not written_in_katakana(w)} | set(in_katakana),
+                          key=len, reverse=True)
     return re.compile("(" + "|".join(map(re.escape, alternatives)) + ")"), in_katakana
 
 
