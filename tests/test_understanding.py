@@ -118,6 +118,10 @@ def score(engine, name: str) -> tuple[float, list]:
     # requests made for someone else ("my boss wants last month's recovery"): 100 % (25.0 %
     # of commands when first run, session 30)
     ("en-tune43.yaml", 0.95),
+    # talked to as a phone's assistant ("hey wanwan", "set a reminder", "what's up with"):
+    # 93.3 % (80.0 % of commands when first run, session 30; "what's the weather like in the
+    # recovery room oxygen wise" left)
+    ("en-tune44.yaml", 0.9),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
