@@ -498,6 +498,24 @@ def test_a_thing_said_apart_makes_no_command_of_what_is_not_one(engine, text):
 
 
 @pytest.mark.parametrize(("text", "intent", "slots"), [
+    # what happened, before a request that does not act
+    ("we're all done here, stop the transfer", "stop_transfer", {}),
+    # a reason that says it is one, before one that does
+    ("since the gas bag is nearly full, start the compressor", "compressor_control",
+     {"action": "start"}),
+    ("yesterday was busy, start the compressor", None, {}),
+    ("the magnet is warm, undo the last entry", None, {}),
+    # a clause with "out" in it names nothing ("sent out" is a direction of the ledger)
+    ("the delivery goes out friday, how much liquid helium do we have", "stock_query",
+     {"phase": "liquid"}),
+])
+def test_what_is_said_before_a_request_is_read_past_as_far_as_the_request_may_be_guessed(
+        engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
     ("my supervisor wants the pressure in dewar four", "read_pressure", {"dewar": "4"}),
     ("the manager said to stop the compressor", "compressor_control", {"action": "stop"}),
     ("the nmr group needs to know how much liquid we have", "stock_query", {"phase": "liquid"}),

@@ -122,6 +122,10 @@ def score(engine, name: str) -> tuple[float, list]:
     # 93.3 % (80.0 % of commands when first run, session 30; "what's the weather like in the
     # recovery room oxygen wise" left)
     ("en-tune44.yaml", 0.9),
+    # context said around the request, new wording after en-tune29: 92.3 % (61.5 % of
+    # commands when first run, session 30; "the gauge on dewar four looks odd, what's its
+    # pressure" left)
+    ("en-tune45.yaml", 0.9),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

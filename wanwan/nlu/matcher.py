@@ -676,10 +676,16 @@ class IntentEngine:
             result, _ = self._parse_tokens(text, rest, intents)
             if result.intent is None or not self._clause_read_past(clause, result, after=False):
                 continue
-            # before any other request, only a reason that says it is one (「空だから、」) and
-            # a request of more than a word: "because I said yes" confirms nothing
-            if not self.catalog.intents[result.intent].question and not (
-                    ended and len(rest) >= 2 and result.confidence >= SURE_ENOUGH):
+            # before any other request, a request of more than a word after a clause that a
+            # comma closes or that ends as a reason (「空だから、」); before one that acts or
+            # answers a read-back, only a reason that says it is one ("since the bag is full,
+            # ..."): "because I said yes" confirms nothing, while "we're all done here, stop the
+            # transfer" stops it
+            intent = self.catalog.intents[result.intent]
+            says_why = ended or (cut in commas and (
+                opened or not (intent.actuating or intent.ends_turn)))
+            if not intent.question and not (
+                    says_why and len(rest) >= 2 and result.confidence >= SURE_ENOUGH):
                 continue
             if self._still_sure(result, 0.01 * cut):  # as a lead-in's words cost
                 return result
@@ -760,8 +766,10 @@ class IntentEngine:
         whose own words were misheard ("報告書に使う経営、" for 「使うけえ、」) is still
         known by the comma a recogniser or a typist put after it. A clause with a number or
         a name in it may carry the question's dewar or lab, and is not read past this way."""
+        plain = self.language.function_words  # "out" of "sent out" names nothing alone
         return {cut for cut in commas if not any(
-            t.is_number or t.text in self.named_words for t in tokens[:cut])}
+            t.is_number or (t.text in self.named_words and t.text not in plain)
+            for t in tokens[:cut])}
 
     def _comma_cuts(self, text: str, tokens: list[Token]) -> set[int]:
         """How many words come before each comma of ``text`` that has words on both sides."""
