@@ -126,6 +126,9 @@ def score(engine, name: str) -> tuple[float, list]:
     # commands when first run, session 30; "the gauge on dewar four looks odd, what's its
     # pressure" left)
     ("en-tune45.yaml", 0.9),
+    # one morning at the plant, no theme: 94.7 % (84.2 % of commands when first run, session
+    # 30; "oops, that should have been twenty five, undo it" left: a number before an undo)
+    ("en-tune46.yaml", 0.9),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
