@@ -888,7 +888,14 @@ class IntentEngine:
         """The result, and the intents that came nearest, best first."""
         candidates = self._exact(tokens, intents)
         trimmed = self._trim(tokens)
-        for words, bent in ((tokens, 0), (trimmed, len(tokens) - len(trimmed))):
+        # the lead-in alone read past, then the tail-out too: a tail-out may be a word the
+        # template says (「…移送お願い」, お願い trimmed as a tail-out after 「じゃあ」)
+        lead = next((i for i, t in enumerate(tokens) if trimmed and t is trimmed[0]), 0)
+        readings = [(tokens, 0)]
+        for read in (tokens[lead:], trimmed):
+            if read != readings[-1][0]:
+                readings.append((read, len(tokens) - len(read)))
+        for words, bent in readings:
             if candidates or not words:
                 break
             if bent:  # the lead-in alone read past: a filler a template says stays ("i just made")
