@@ -498,6 +498,20 @@ def test_a_thing_said_apart_makes_no_command_of_what_is_not_one(engine, text):
 
 
 @pytest.mark.parametrize(("text", "intent", "slots"), [
+    ("never mind the pressure, how full is dewar three", "read_level", {"dewar": "3"}),
+    ("forget the gas bag, what's the oxygen in the bay", "read_oxygen", {"room": "transfer_bay"}),
+    # what is set aside before a request that is no question stays a denial
+    ("not the compressor, start the transfer from dewar four", None, {}),
+    # "don't forget to" asks for it
+    ("don't forget to log twenty litres for suzuki lab", "log_volume",
+     {"amount": 20, "unit": "L", "lab": "suzuki"}),
+])
+def test_what_is_set_aside_before_a_question_denies_only_itself(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
     # what happened, before a request that does not act
     ("we're all done here, stop the transfer", "stop_transfer", {}),
     # a reason that says it is one, before one that does

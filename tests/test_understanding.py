@@ -129,6 +129,12 @@ def score(engine, name: str) -> tuple[float, list]:
     # one morning at the plant, no theme: 94.7 % (84.2 % of commands when first run, session
     # 30; "oops, that should have been twenty five, undo it" left: a number before an undo)
     ("en-tune46.yaml", 0.9),
+    # requests with a "not" that still ask, and denied ones: 80.0 % (11.1 % of commands when
+    # first run, session 30, and "no, don't undo it", written as a refusal, was a cancel, as it
+    # is to the undo's read-back; left: "not now, the transfer can wait", "nothing else,
+    # thanks": "nothing" sounds as "meeting" does, and as a word of ours made "how long will
+    # the meeting last" a question about a dewar)
+    ("en-tune47.yaml", 0.75),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

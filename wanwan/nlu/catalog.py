@@ -32,7 +32,7 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
                  "clause_openers", "clause_endings", "corrections", "question_openers",
                  "question_words", "habit_words", "later_words", "pronouns",
-                 "condition_words"}
+                 "condition_words", "dismissals"}
 
 
 class CatalogErrors(ValueError):
@@ -425,6 +425,7 @@ class _Loader:
             condition_words=self.markers("condition_words", language_code),
             clause_endings=self.phrases("clause_endings", language_code),
             corrections=self.phrases("corrections", language_code),
+            dismissals=self.phrases("dismissals", language_code),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),
         )

@@ -669,11 +669,18 @@ class IntentEngine:
             clause, rest = tokens[:cut], tokens[cut:]
             ended = any(tuple(words[cut - len(p):cut]) == p
                         for p in self.language.clause_endings)
-            if not opened and cut not in marked and not ended:
+            dismissed = cut in commas and any(
+                self._said_as(words, 0, p) for p in self.language.dismissals)
+            if not opened and cut not in marked and not ended and not dismissed:
                 continue
-            if self.language.negating(clause):
+            if self.language.negating(clause) and not dismissed:
                 return None  # "since it isn't empty ...": the clause says something
             result, _ = self._parse_tokens(text, rest, intents)
+            if dismissed and result.intent is not None \
+                    and self.catalog.intents[result.intent].question:
+                if self._still_sure(result, 0.01 * cut):  # "never mind the level, what's ..."
+                    return result
+                continue
             if result.intent is None or not self._clause_read_past(clause, result, after=False):
                 continue
             # before any other request, a request of more than a word after a clause that a

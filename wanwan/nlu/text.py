@@ -95,6 +95,10 @@ class Language:
     # what a speaker says before correcting the word just said ("dewar seven, no, twelve",
     # "tanaka lab, I mean sato lab", 「デュワー7、いや12」): the corrected words are read past
     corrections: tuple[tuple[str, ...], ...] = ()
+    # what opens a clause that sets something else aside before a question ("never mind the
+    # level, what's the pressure ..."; "not the level, the pressure ..."): its "not" denies
+    # what it names, not the question
+    dismissals: tuple[tuple[str, ...], ...] = ()
     # words that stand for a thing named apart from its clause ("the compressor, switch it
     # off", "the alarm, I've seen it"): the thing is read in their place
     pronouns: frozenset[str] = frozenset()
