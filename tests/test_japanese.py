@@ -329,6 +329,9 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # one morning at the plant, no theme: 94.4 % (66.7 % of commands when first run, session
     # 30; 「あ、25だった、今のなしで」, labelled an undo, is a cancel's words, left)
     ("ja-tune30.yaml", 0.9),
+    # a visitor's keigo (伺ってもよろしいですか, ご確認いただけますか, 拝見できますか, 恐縮ですが):
+    # 100 % (64.3 % of commands when first run, session 30)
+    ("ja-tune31.yaml", 0.95),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating
