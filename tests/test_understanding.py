@@ -135,6 +135,9 @@ def score(engine, name: str) -> tuple[float, list]:
     # thanks": "nothing" sounds as "meeting" does, and as a word of ours made "how long will
     # the meeting last" a question about a dewar)
     ("en-tune47.yaml", 0.75),
+    # formal, written-sounding English ("kindly advise", "I should be grateful if"): 100 %
+    # (**16.7 %** of commands when first run, session 30)
+    ("en-tune48.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
