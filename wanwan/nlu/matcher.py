@@ -665,12 +665,12 @@ class IntentEngine:
         opened = tokens[0].text in self.language.clause_openers
         words = [t.text for t in tokens]
         marked = self._marked_clauses(tokens, commas)
+        dismissing = any(self._said_as(words, 0, p) for p in self.language.dismissals)
         for cut in range(2, min(CLAUSE_WORDS, len(tokens) - 2) + 1):
             clause, rest = tokens[:cut], tokens[cut:]
             ended = any(tuple(words[cut - len(p):cut]) == p
                         for p in self.language.clause_endings)
-            dismissed = cut in commas and any(
-                self._said_as(words, 0, p) for p in self.language.dismissals)
+            dismissed = dismissing and cut in commas
             if not opened and cut not in marked and not ended and not dismissed:
                 continue
             if self.language.negating(clause) and not dismissed:
@@ -897,7 +897,7 @@ class IntentEngine:
         trimmed = self._trim(tokens)
         # the lead-in alone read past, then the tail-out too: a tail-out may be a word the
         # template says (「…移送お願い」, お願い trimmed as a tail-out after 「じゃあ」)
-        lead = next((i for i, t in enumerate(tokens) if trimmed and t is trimmed[0]), 0)
+        lead = self._lead_in_end(tokens, trimmed)
         readings = [(tokens, 0)]
         for read in (tokens[lead:], trimmed):
             if read != readings[-1][0]:
@@ -954,6 +954,11 @@ class IntentEngine:
                     changed = True
                     break
         return tokens[start:end]
+
+    @staticmethod
+    def _lead_in_end(tokens: list[Token], trimmed: list[Token]) -> int:
+        """Where the words ``_trim`` kept of ``tokens`` begin: after the lead-ins."""
+        return next((i for i, t in enumerate(tokens) if trimmed and t is trimmed[0]), 0)
 
     @cached_property
     def _phrases_by_letter(self) -> tuple[dict[str, tuple[tuple[str, ...], ...]],
@@ -1334,7 +1339,7 @@ class IntentEngine:
             # the words of a lead-in ask nothing: "when you get a chance, log ...", "is it
             # possible to log ..."
             trimmed = self._trim(tokens)
-            lead = next((i for i, t in enumerate(tokens) if trimmed and t is trimmed[0]), 0)
+            lead = self._lead_in_end(tokens, trimmed)
             asking = [t.text for t in tokens[lead:] if t.text in self.language.question_words]
             opener = tokens[lead].text
         # an opener asks unless the template opens with it too ("is the alarm acknowledged"
