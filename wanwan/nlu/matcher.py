@@ -489,6 +489,7 @@ class IntentEngine:
                     result, 0.01 * (len(tokens) - len(corrected))):
                 return result
         result, nearest = self._parse_tokens(text, tokens, intents)
+        whole = result
         if result.intent is not None and not result.exact and self._name_unread(tokens, result):
             # the name may be a topic said apart (「回収量、今月は？」): read as one below
             result = ParseResult(text, None, confidence=result.confidence, near=result.intent,
@@ -513,7 +514,8 @@ class IntentEngine:
                 text, tokens, corrections, result, intents):
             return ParseResult(text, None, confidence=result.confidence,
                                reason="a correction not understood")
-        if result.intent is not None and not result.exact and self._name_unread(tokens, result):
+        if result is not whole and result.intent is not None and not result.exact \
+                and self._name_unread(tokens, result):  # a reading apart, not yet checked
             return ParseResult(text, None, confidence=result.confidence, near=result.intent,
                                reason="a name said and not read")
         return result
@@ -929,7 +931,7 @@ class IntentEngine:
                     candidates.append(cand)
         if not candidates:
             return ParseResult(text, None, reason="no intent fits"), []
-        result = self._decide(text, tokens, candidates)
+        result = self._decide(text, tokens, trimmed, candidates)
         nearest = list(dict.fromkeys(c.intent.name for c in candidates))  # sorted by _decide
         return result, nearest
 
@@ -1316,8 +1318,10 @@ class IntentEngine:
         cands.sort(key=lambda c: -c.confidence)
         return [(c.intent.name, round(c.confidence, 3), c.template.text) for c in cands[:8]]
 
-    def _decide(self, text: str, tokens: list[Token], candidates: list[_Candidate]
-                ) -> ParseResult:
+    def _decide(self, text: str, tokens: list[Token], trimmed: list[Token],
+                candidates: list[_Candidate]) -> ParseResult:
+        """The reading of ``tokens`` (``trimmed``: without the lead-ins and tail-outs) among
+        ``candidates``, or why there is none."""
         # Most confident first; among equals, the more literal (fewer slots) and earlier one.
         candidates.sort(key=lambda c: (-c.confidence, -len(c.words)))
         best = candidates[0]
@@ -1338,7 +1342,6 @@ class IntentEngine:
         if asking or any(t.text in self.language.question_openers for t in tokens):
             # the words of a lead-in ask nothing: "when you get a chance, log ...", "is it
             # possible to log ..."
-            trimmed = self._trim(tokens)
             lead = self._lead_in_end(tokens, trimmed)
             asking = [t.text for t in tokens[lead:] if t.text in self.language.question_words]
             opener = tokens[lead].text
@@ -1354,7 +1357,7 @@ class IntentEngine:
             if not intent.question and any(t.text in markers and t.text not in best.words
                                            for t in tokens):
                 return reject(why)
-        if not best.exact and self._number_unread(tokens, best):
+        if not best.exact and self._number_unread(trimmed, best):
             # "log for tanaka lab: 60 litres" read as a log for the lab without its sixty
             return reject("a number said and not read")
         if best.confidence < intent.min_confidence:
@@ -1378,12 +1381,13 @@ class IntentEngine:
             first_error = first_error or error
         return reject(first_error or "no reading fits")
 
-    def _number_unread(self, tokens: list[Token], cand: _Candidate) -> bool:
-        """Whether a number was said, outside the lead-ins, that the reading neither took as
-        a value nor as part of a name or the template's words, of an intent that takes a
-        number: a tolerant reading that drops an amount is a wrong one, not a question to
-        ask, and one that drops a number beside the amount it took may have halved it ("log
-        one fifty litres" read past "one" was a log of fifty)."""
+    def _number_unread(self, trimmed: list[Token], cand: _Candidate) -> bool:
+        """Whether a number was said (in ``trimmed``, the sentence without its lead-ins and
+        tail-outs) that the reading neither took as a value nor as part of a name or the
+        template's words, of an intent that takes a number: a tolerant reading that drops an
+        amount is a wrong one, not a question to ask, and one that drops a number beside the
+        amount it took may have halved it ("log one fifty litres" read past "one" was a log
+        of fifty)."""
         if not any(self.lists[name].is_range
                    for name in self.slot_lists(cand.intent.name).values()):
             return False
@@ -1392,9 +1396,8 @@ class IntentEngine:
             if self.lists[ref.list_name].is_range:
                 read.add(format_number(value))
             else:
-                read |= {w for phrase, v in self.lists[ref.list_name].phrases.items()
-                         if v == value for w in phrase.split()}
-        return any(t.is_number and t.text not in read for t in self._trim(tokens))
+                read |= self._words_of_values((ref.list_name,), (value,))
+        return any(t.is_number and t.text not in read for t in trimmed)
 
     def _slots(self, cand: _Candidate) -> tuple[dict[str, SlotValue], str | None]:
         slots: dict[str, SlotValue] = {}

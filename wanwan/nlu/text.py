@@ -89,8 +89,9 @@ class Language:
     # request said with such a clause is for when it holds, not a command now
     condition_words: frozenset[str] = frozenset()
     # phrases that end a clause said before a question: who asks ("sato lab wants to know"),
-    # or why (「報告書に使うけえ、」: the reason ends in から, ので, けえ); a reason so ended
-    # is read past before any request (「バッグが空だから、圧縮機止めて」)
+    # or why (「報告書に使うけえ、」: the reason ends in から, ので, けえ); a clause so ended
+    # is read past before any request too (「バッグが空だから、圧縮機止めて」, "my colleague
+    # said to undo the last entry")
     clause_endings: tuple[tuple[str, ...], ...] = ()
     # what a speaker says before correcting the word just said ("dewar seven, no, twelve",
     # "tanaka lab, I mean sato lab", 「デュワー7、いや12」): the corrected words are read past
