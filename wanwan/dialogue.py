@@ -306,7 +306,9 @@ class Dialogue:
                                     confidence=parse.confidence if parse.intent else 1.0,
                                     actuating=self.engine.catalog.intents[
                                         awaiting.intent].actuating)
-        if parse.intent is None:
+        if parse.intent is None or not (parse.exact or parse.actuating):
+            # a bent reading too: "and dewar four" reads tolerantly as a level question, but
+            # after "what's the pressure in dewar three" it asks that again
             parse = self._same_question(state, parse) or parse
         intent = parse.intent
 

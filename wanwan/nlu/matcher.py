@@ -44,8 +44,8 @@ _CLAUSE_COMMA = re.compile(r"[,、，;；?？!！。]|\.(?!\d)")
 RESTART_WORDS = 4  # the longest false start read past ("stop it, stop the transfer")
 RESTART_TRIES = 2  # false starts tried in one sentence
 CORRECTED_WORDS = 6  # the farthest back a correction reaches ("dewar seven from the bay, no")
-SHORTLIST = 40  # templates aligned after the overlap score
-PER_INTENT = 8  # of which at most this many of one intent, while others are left
+SHORTLIST = 50  # templates aligned after the overlap score
+PER_INTENT = 10  # of which at most this many of one intent, while others are left
 BM25_B = 0.75  # how much a template's size discounts its overlap
 SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again without the lead-in
 AMBIGUITY_MARGIN = 0.03
@@ -744,7 +744,8 @@ class IntentEngine:
         if not question:
             named |= self.naming_words
         restated = self._words_of_values(lists, taken)
-        if any(t.text in named and t.text not in restated for t in clause):
+        plain = language.function_words  # に of 「今年に入ってから」 names nothing alone
+        if any(t.text in named and t.text not in restated | plain for t in clause):
             return False
         asks = clause[0].text in language.question_openers or any(
             t.text in language.question_words for t in clause)
@@ -1360,6 +1361,11 @@ class IntentEngine:
         if not best.exact and self._number_unread(trimmed, best):
             # "log for tanaka lab: 60 litres" read as a log for the lab without its sixty
             return reject("a number said and not read")
+        if not best.exact and any(t.text in self.language.stop_words
+                                  and t.text not in self._words_read(best) for t in trimmed):
+            # "how do i stop it, stop the transfer" bent into "how do i use it" (help) would
+            # leave the transfer running: a stop said must be read, or the sentence is a stop
+            return reject("a stop word said and not read")
         if best.confidence < intent.min_confidence:
             return reject(f"not sure enough ({best.confidence:.2f} < {intent.min_confidence})")
         if (not best.exact and runner_up is not None
@@ -1391,13 +1397,19 @@ class IntentEngine:
         if not any(self.lists[name].is_range
                    for name in self.slot_lists(cand.intent.name).values()):
             return False
+        read = self._words_read(cand)
+        return any(t.is_number and t.text not in read for t in trimmed)
+
+    def _words_read(self, cand: _Candidate) -> set[str]:
+        """The words a reading took: its template's, and those of the values it bound (a
+        number as the number mark writes it)."""
         read = set(cand.words)
         for ref, value in cand.bindings:
             if self.lists[ref.list_name].is_range:
                 read.add(format_number(value))
             else:
                 read |= self._words_of_values((ref.list_name,), (value,))
-        return any(t.is_number and t.text not in read for t in trimmed)
+        return read
 
     def _slots(self, cand: _Candidate) -> tuple[dict[str, SlotValue], str | None]:
         slots: dict[str, SlotValue] = {}
