@@ -332,6 +332,20 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # a visitor's keigo (伺ってもよろしいですか, ご確認いただけますか, 拝見できますか, 恐縮ですが):
     # 100 % (64.3 % of commands when first run, session 30)
     ("ja-tune31.yaml", 0.95),
+    # a new technician, unsure of the words (「始めてもいいですか」, 「記録することになってるんです
+    # けど」): 73.3 % (40.0 % of commands when first run, session 31; left: 「ガスバッグってもう
+    # いっぱいですか」, って for は and です か cost too much; 「たぶん大丈夫です、お願いします」,
+    # 大丈夫です also declines; 「移送を止めるにはどうしたら、止めて」, a stop only by the
+    # dialogue's rule; a question how to look at a level)
+    ("ja-tune32.yaml", 0.7),
+    # terse, in gloves (「12、液面」, 「50リットル、田中研」, 「いや、なし」): 100 % (66.7 % when first
+    # run, session 31)
+    ("ja-tune33.yaml", 0.95),
+    # numbers as people say them: 100 % (100 % when first run, session 31)
+    ("ja-tune34.yaml", 0.95),
+    # a manager planning the week (「今年に入ってから」, 「ストレージはもう上限近い？」): 100 % (72.7 %
+    # when first run, session 31)
+    ("ja-tune35.yaml", 0.95),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating

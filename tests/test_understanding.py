@@ -138,6 +138,20 @@ def score(engine, name: str) -> tuple[float, list]:
     # formal, written-sounding English ("kindly advise", "I should be grateful if"): 100 %
     # (**16.7 %** of commands when first run, session 30)
     ("en-tune48.yaml", 0.95),
+    # a new technician's first weeks, unsure of the words: 87.5 % (62.5 % of commands when
+    # first run, session 31; "how do i stop it, stop the transfer" is now a stop, not help, and
+    # counted wrong here as it is not stop_transfer; a question answered by oneself, "should i
+    # turn the compressor on, actually yes, start the compressor", left)
+    ("en-tune49.yaml", 0.85),
+    # terse, in gloves ("four pressure?", "again?"): 93.8 % (81.2 % when first run, session
+    # 31; "seven into the nmr, go" left: a start read tolerantly is below the acting bar)
+    ("en-tune50.yaml", 0.9),
+    # numbers said as people say them: 100 % (91.7 % when first run, session 31)
+    ("en-tune51.yaml", 0.95),
+    # a manager planning the week: 83.3 % (75.0 % when first run, session 31; left: "are we
+    # recovering more than last month" compares two periods, "can we cover tanaka lab's fill,
+    # how much liquid is there" names a lab in a clause before a question)
+    ("en-tune52.yaml", 0.8),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
