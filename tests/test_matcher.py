@@ -678,3 +678,41 @@ def test_the_lists_of_a_slot_filled_from_two_are_both_known(engine):
 def test_casual_spellings_are_read_as_the_words_they_stand_for(engine, text, intent, slots):
     result = engine.parse(text)
     assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+@pytest.mark.parametrize("text,intent,slots", [
+    ("what's the level of dewar fifteen in the recovery room", "read_level", {"dewar": "15"}),
+    ("how's the gas bag in the recovery room", "gas_status", {}),
+])
+def test_where_a_thing_is_is_read_past_by_a_request_that_takes_no_place(engine, text, intent,
+                                                                        slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots)
+
+
+@pytest.mark.parametrize("text,intent,slots", [
+    # a request that takes a place keeps it
+    ("what's the oxygen in the nmr room", "read_oxygen", {"room": "nmr_room"}),
+    # one that acts is read back without the place, so it is not read past
+    ("start the compressor in the bay", None, {}),
+])
+def test_a_place_is_kept_where_it_is_taken_or_where_the_request_acts(engine, text, intent,
+                                                                     slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots)
+
+
+def test_a_list_of_places_is_marked_in_the_catalogue(tmp_path):
+    """Only a list marked ``place`` is read past this way: a lab or a magnet said of a
+    request that does not take it is what the request is about."""
+    (tmp_path / "c.yaml").write_text(
+        "language: {code: en, function_words: [in, of, the, is]}\n"
+        "intents:\n"
+        "  bag: {data: [{sentences: ['how is the bag']}]}\n"
+        "  seen: {data: [{sentences: ['is {owner} in the {room}']}]}\n"
+        "lists:\n"
+        "  room: {place: true, values: [kitchen]}\n"
+        "  owner: {values: [alice]}\n", encoding="utf-8")
+    engine = IntentEngine(load_catalog(tmp_path))
+    assert engine.parse("how is the bag in the kitchen").intent == "bag"
+    assert engine.parse("how is the bag of alice").intent is None

@@ -25,7 +25,7 @@ TOP_LEVEL_KEYS = {"language", "settings", "lists", "expansion_rules", "intents",
 INTENT_KEYS = {"description", "actuating", "min_confidence", "data", "tests", "response",
                "ends_turn", "question"}
 DATA_KEYS = {"sentences", "slots"}
-LIST_KEYS = {"values", "range", "external", "description", "qualifier"}
+LIST_KEYS = {"values", "range", "external", "description", "qualifier", "place"}
 RANGE_KEYS = {"from", "to", "decimals", "unit"}
 LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations",
                  "asking_negations", "function_words", "ignore_words", "number_homophones",
@@ -66,6 +66,9 @@ class SlotList:
     # says how to answer, not what about ("in litres"): a sentence that could go on with it
     # is still complete, for endpointing
     qualifier: bool = False
+    # names where things are (rooms): said of a request that takes none, it only says where
+    # the thing asked about is ("the gas bag in the recovery room")
+    place: bool = False
     path: Path | None = None
     line: int = 0
     # compiled: spoken form (normalised token text) -> value
@@ -263,6 +266,7 @@ class _Loader:
         slot_list.external = bool(body.get("external", False))
         slot_list.from_site = slot_list.external
         slot_list.qualifier = self.flag(body, "qualifier", f"list {{{name}}}", path)
+        slot_list.place = self.flag(body, "place", f"list {{{name}}}", path)
         if "range" in body:
             self.read_range(slot_list, body["range"], path, _line(body, "range"))
         values = body.get("values", [])

@@ -43,6 +43,7 @@ CLAUSE_WORDS = 10  # the longest clause of reason or time read past before a que
 _CLAUSE_COMMA = re.compile(r"[,、，;；?？!！。]|\.(?!\d)")
 RESTART_WORDS = 4  # the longest false start read past ("stop it, stop the transfer")
 RESTART_TRIES = 2  # false starts tried in one sentence
+PLACE_FUNCTION_WORDS = 2  # read past with a place's name ("over in the", 「の」)
 CORRECTED_WORDS = 6  # the farthest back a correction reaches ("dewar seven from the bay, no")
 SHORTLIST = 50  # templates aligned after the overlap score
 PER_INTENT = 10  # of which at most this many of one intent, while others are left
@@ -509,7 +510,8 @@ class IntentEngine:
                 result = self._pronoun_apart(text, tokens, commas, intents) \
                     or self._parts_swapped(text, tokens, commas, intents) \
                     or self._clause_apart(text, tokens, commas, intents) \
-                    or self._restart_apart(text, tokens, intents) or result
+                    or self._restart_apart(text, tokens, intents) \
+                    or self._place_apart(text, tokens, intents) or result
         if result.intent is not None and corrected is None and self._correction_lost(
                 text, tokens, corrections, result, intents):
             return ParseResult(text, None, confidence=result.confidence,
@@ -586,6 +588,50 @@ class IntentEngine:
                 if self._still_sure(result, 0.01 * (again - start)):
                     return result
         return None
+
+    def _place_apart(self, text: str, tokens: list[Token], intents: set[str] | None
+                     ) -> ParseResult | None:
+        """Where the thing asked about is, said of a request that takes no place ("what's the
+        level of dewar fifteen in the recovery room", 「回収室のガスバッグは？」): a name of a
+        list marked ``place``, with the function words on one side of it ("in", の), is read
+        past. Never for a request that acts: its read-back would not say the place dropped."""
+        words = [t.text for t in tokens]
+        plain = self.language.function_words
+        for start, end, list_name in self._place_names(words):
+            spans = []
+            for step in (-1, 1):  # the preposition before ("in the"), the particle after (の)
+                lo, hi = start, end
+                while (lo - 1 if step < 0 else hi) in range(len(words)) \
+                        and words[lo - 1 if step < 0 else hi] in plain \
+                        and hi - lo < end - start + PLACE_FUNCTION_WORDS:
+                    lo, hi = (lo - 1, hi) if step < 0 else (lo, hi + 1)
+                spans.append((lo, hi))
+            for lo, hi in dict.fromkeys(spans):
+                rest = tokens[:lo] + tokens[hi:]
+                if len(rest) < 2:
+                    continue
+                result, _ = self._parse_tokens(text, rest, intents)
+                if result.intent is None or list_name in self.lists_of(result.intent):
+                    continue
+                if self.catalog.intents[result.intent].actuating:
+                    continue
+                if self._still_sure(result, 0.01 * (hi - lo)):
+                    return result
+        return None
+
+    def _place_names(self, words: list[str]) -> list[tuple[int, int, str]]:
+        """(start, end, list) of each whole name of a ``place`` list in ``words``, the
+        longest at each start."""
+        found = []
+        for name, slot_list in self.lists.items():
+            if not slot_list.place:
+                continue
+            for start in range(len(words)):
+                size = max((len(p.split()) for p in slot_list.phrases
+                            if words[start:start + len(p.split())] == p.split()), default=0)
+                if size:
+                    found.append((start, start + size, name))
+        return found
 
     def corrects_itself(self, text: str) -> bool:
         """Whether ``text`` takes back something it said ("dewar four? No, dew three"), even
