@@ -152,6 +152,22 @@ def score(engine, name: str) -> tuple[float, list]:
     # recovering more than last month" compares two periods, "can we cover tanaka lab's fill,
     # how much liquid is there" names a lab in a clause before a question)
     ("en-tune52.yaml", 0.8),
+    # after an alarm at the kiosk, new wording after en-tune37: 83.3 % (66.7 % of commands
+    # when first run, session 31; left: "is the bag really full or is that a false alarm", and
+    # "what's the storage pressure, is it still high": a question asked again of "it")
+    ("en-tune53.yaml", 0.8),
+    # while a transfer runs: 83.3 % (75.0 % when first run, session 31; left: "what's the
+    # pressure in dewar seven while it's transferring", a clause that sounds like a condition;
+    # "halt it", a stop that is counted wrong as it is not stop_transfer)
+    ("en-tune54.yaml", 0.8),
+    # text as a recogniser writes it ("Dewar #12", "50L", "Stop. Stop the transfer."): 83.3 %
+    # (83.3 % when first run, session 31; left: "dewar for" and "twelves level")
+    ("en-tune55.yaml", 0.8),
+    # asked from one place about another ("the gas bag in the recovery room"): 72.7 % (36.4 %
+    # when first run, session 31; a place is now read past by a request that takes none;
+    # left: "fill the ppms in the bay ...", which acts, "from the kiosk here, ...", and a
+    # place in a clause after a log)
+    ("en-tune56.yaml", 0.7),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
