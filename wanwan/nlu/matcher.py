@@ -718,7 +718,10 @@ class IntentEngine:
             clause, rest = tokens[:cut], tokens[cut:]
             ended = any(tuple(words[cut - len(p):cut]) == p
                         for p in self.language.clause_endings)
-            dismissed = dismissing and cut in commas
+            # set aside by a phrase that opens the sentence ("never mind the level, ...") or
+            # closes the clause (「圧力じゃなくて、…」)
+            dismissed = cut in commas and (dismissing or any(
+                self._said_as(words, cut, p, backwards=True) for p in self.language.dismissals))
             if not opened and cut not in marked and not ended and not dismissed:
                 continue
             if self.language.negating(clause) and not dismissed:
@@ -930,10 +933,14 @@ class IntentEngine:
                     continue
                 open_slots = [slot for slot, name in lists.items() if slot not in result.slots
                               and not self.lists[name].is_range]
+                said = {t.text for t in topic}
                 for slot in open_slots:
                     found = self.answer(" ".join(t.text for t in topic), intent, slot,
                                         result.slots)
-                    if found and set(found) == {slot}:
+                    # a topic says a word of the name it answers with: 「もう一回言うね、…」
+                    # is no topic whose 回 sounds like ガス (its 1 is a word of dewar "one two")
+                    if found and set(found) == {slot} and said & self._words_of_values(
+                            set(lists.values()), set(found.values())):
                         result.slots = {**result.slots, **found}
                         if self._still_sure(result, 0.02 * cut):  # a topic apart bends more
                             return result
