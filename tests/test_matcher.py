@@ -716,3 +716,11 @@ def test_a_list_of_places_is_marked_in_the_catalogue(tmp_path):
     engine = IntentEngine(load_catalog(tmp_path))
     assert engine.parse("how is the bag in the kitchen").intent == "bag"
     assert engine.parse("how is the bag of alice").intent is None
+
+
+@pytest.mark.parametrize("text", [
+    "i logged forty litres yesterday for suzuki lab",  # told, not asked: no second entry
+    "how much did we recover yesterday",  # no day before today is kept: not today's figure
+])
+def test_a_day_gone_is_neither_a_request_nor_bent_into_another(engine, text):
+    assert engine.parse(text).intent is None

@@ -31,7 +31,7 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "asking_negations", "function_words", "ignore_words", "number_homophones",
                  "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
                  "clause_openers", "clause_endings", "corrections", "question_openers",
-                 "question_words", "habit_words", "later_words", "pronouns",
+                 "question_words", "habit_words", "later_words", "past_words", "pronouns",
                  "condition_words", "dismissals"}
 
 
@@ -425,6 +425,7 @@ class _Loader:
             question_words=self.markers("question_words", language_code),
             habit_words=self.markers("habit_words", language_code),
             later_words=self.markers("later_words", language_code),
+            past_words=self.markers("past_words", language_code),
             pronouns=self.markers("pronouns", language_code),
             condition_words=self.markers("condition_words", language_code),
             clause_endings=self.phrases("clause_endings", language_code),

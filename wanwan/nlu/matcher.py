@@ -804,7 +804,8 @@ class IntentEngine:
         if question:
             return True
         return not (language.negating(clause)
-                    or any(t.text in language.later_words for t in clause))
+                    or any(t.text in language.later_words | language.past_words
+                           for t in clause))
 
     @cached_property
     def _clause_after_openers(self) -> frozenset[str]:
@@ -1406,11 +1407,19 @@ class IntentEngine:
             # "did we log the fifty litres for sato lab?" must not log them again, nor
             # "twenty litres is how much gas?" log twenty litres
             return reject("a question, not a command")
-        for markers, why in ((self.language.habit_words, "how things usually go, not a command"),
-                             (self.language.later_words, "a request for later, not a command now")):
+        language = self.language
+        for markers, why in ((language.habit_words, "how things usually go, not a command"),
+                             (language.later_words, "a request for later, not a command now"),
+                             (language.past_words, "a report of what was done, not a command")):
             if not intent.question and any(t.text in markers and t.text not in best.words
                                            for t in tokens):
                 return reject(why)
+        if not best.exact and intent.question and any(
+                t.text in self.language.past_words and t.text not in best.words
+                for t in tokens):
+            # 「昨日の回収量は？」 bent into 今日's: a figure of a day gone is not today's (a
+            # question about a day to come is answered as things stand: 「来週の分は足りてる？」)
+            return reject("a day gone said and not read")
         if not best.exact and self._number_unread(trimmed, best):
             # "log for tanaka lab: 60 litres" read as a log for the lab without its sixty
             return reject("a number said and not read")

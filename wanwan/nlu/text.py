@@ -85,6 +85,9 @@ class Language:
     # words of a time to come ("log fifty litres tomorrow", 「明日圧縮機止めて」): a request
     # for later is no command to carry out now (a question may ask about later)
     later_words: frozenset[str] = frozenset()
+    # words of a time gone ("i logged forty litres yesterday", 「昨日…記録したよ」): a request
+    # said with one tells what was done, it commands nothing now
+    past_words: frozenset[str] = frozenset()
     # words that make a clause a condition ("when the bag is full", 「満杯になったら」): a
     # request said with such a clause is for when it holds, not a command now
     condition_words: frozenset[str] = frozenset()
