@@ -183,6 +183,12 @@ def score(engine, name: str) -> tuple[float, list]:
     # first run, session 31; left: "the two fifty", and "lhe out to sato lab", whose "out" is
     # not read as dispensed)
     ("en-tune60.yaml", 0.8),
+    # English as Japanese researchers speak it ("dewar seven, pressure is how much"): 100 %
+    # (92.3 % of commands when first run, session 31)
+    ("en-tune61.yaml", 0.95),
+    # questions about the books wanwan cannot answer, never a new entry: 100 %, none of the 8
+    # taken (100 % and 0 of 8 when first run, session 31)
+    ("en-tune62.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
