@@ -724,3 +724,19 @@ def test_a_list_of_places_is_marked_in_the_catalogue(tmp_path):
 ])
 def test_a_day_gone_is_neither_a_request_nor_bent_into_another(engine, text):
     assert engine.parse(text).intent is None
+
+
+@pytest.mark.parametrize("text,intent,slots", [
+    ("the ito lab people phoned about their squid, what's the level in dewar three",
+     "read_level", {"dewar": "3"}),
+    ("we had a quench on the nmr last month, so what's our liquid stock looking like",
+     "stock_query", {"phase": "liquid"}),
+    # a clause that names what the question takes is not read past: which dewar hissed?
+    ("dewar seven was hissing, what's the pressure", None, {}),
+    # nor one before a request that is not a question
+    ("dewar seven was low this morning, start the transfer", None, {}),
+])
+def test_a_clause_that_names_things_is_read_past_before_a_question_that_takes_none(
+        engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots)

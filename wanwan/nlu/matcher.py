@@ -714,7 +714,14 @@ class IntentEngine:
         words = [t.text for t in tokens]
         marked = self._marked_clauses(tokens, commas)
         dismissing = any(self._said_as(words, 0, p) for p in self.language.dismissals)
-        for cut in range(2, min(CLAUSE_WORDS, len(tokens) - 2) + 1):
+        plain = self.language.function_words | self.language.skip_words
+        # the words of the clause that say something count: a language that cuts its
+        # particles apart (「戻ってきたんだけど、」) has more words to a clause
+        said = int(tokens[0].text not in plain)
+        for cut in range(2, len(tokens) - 1):
+            said += tokens[cut - 1].text not in plain
+            if said > CLAUSE_WORDS:
+                break
             clause, rest = tokens[:cut], tokens[cut:]
             ended = any(tuple(words[cut - len(p):cut]) == p
                         for p in self.language.clause_endings)
@@ -722,7 +729,10 @@ class IntentEngine:
             # closes the clause (「圧力じゃなくて、…」)
             dismissed = cut in commas and (dismissing or any(
                 self._said_as(words, cut, p, backwards=True) for p in self.language.dismissals))
-            if not opened and cut not in marked and not ended and not dismissed:
+            # a clause a comma closes that names things ("tanaka lab called about their
+            # magnet, ..."): before a question only, which reads none of them (below)
+            naming = cut in commas and cut not in marked
+            if not opened and cut not in marked and not ended and not dismissed and not naming:
                 continue
             if self.language.negating(clause) and not dismissed:
                 return None  # "since it isn't empty ...": the clause says something
@@ -733,6 +743,10 @@ class IntentEngine:
                     return result
                 continue
             if result.intent is None or not self._clause_read_past(clause, result, after=False):
+                continue
+            if naming and not (opened or ended or cut in marked) and not (
+                    self.catalog.intents[result.intent].question
+                    and result.confidence >= SURE_ENOUGH):
                 continue
             # before any other request, a request of more than a word after a clause that a
             # comma closes or that ends as a reason (「空だから、」); before one that acts or
