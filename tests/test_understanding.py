@@ -189,6 +189,14 @@ def score(engine, name: str) -> tuple[float, list]:
     # questions about the books wanwan cannot answer, never a new entry: 100 %, none of the 8
     # taken (100 % and 0 of 8 when first run, session 31)
     ("en-tune62.yaml", 0.95),
+    # requests that leave out what they need, for wanwan to ask: 100 % (90.9 % of commands
+    # when first run, session 31)
+    ("en-tune63.yaml", 0.95),
+    # a story told before the request or after it: 85.7 % (42.9 % when first run, session 31;
+    # a clause that names things is now read past before a question that takes none of them;
+    # left: "so the bag was full all weekend and nobody noticed, anyway, how full is it now",
+    # whose "it" is the bag of the story)
+    ("en-tune64.yaml", 0.8),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
