@@ -365,10 +365,10 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # wanwan shown to visitors (「見ててください」, 「…か聞いてみましょう」): 87.5 % (25.0 % of
     # commands when first run, session 31)
     ("ja-tune40.yaml", 0.85),
-    # put right after a wrong answer (「そうじゃなくて」, 「圧力じゃなくて、…」): 80.0 % (33.3 % when
+    # put right after a wrong answer (「そうじゃなくて」, 「圧力じゃなくて、…」): 90.0 % (33.3 % when
     # first run, session 31; 「もう一回言うね、伊藤研に20リットル記録」 was a log of gas, its 回
     # heard as ガス in a false topic; 「もういいや」, written as a remark, is a cancel; left:
-    # 「違う、…を聞いたの」, 違う being an answer to a read-back, and 「先週のことだよ、…」)
+    # 「違う、…を聞いたの」, 違う being an answer to a read-back)
     ("ja-tune41.yaml", 0.75),
     # fillers between the words of a request: 90.0 % (80.0 % when first run, session 31)
     ("ja-tune42.yaml", 0.85),

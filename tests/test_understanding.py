@@ -148,9 +148,8 @@ def score(engine, name: str) -> tuple[float, list]:
     ("en-tune50.yaml", 0.9),
     # numbers said as people say them: 100 % (91.7 % when first run, session 31)
     ("en-tune51.yaml", 0.95),
-    # a manager planning the week: 83.3 % (75.0 % when first run, session 31; left: "are we
-    # recovering more than last month" compares two periods, "can we cover tanaka lab's fill,
-    # how much liquid is there" names a lab in a clause before a question)
+    # a manager planning the week: 91.7 % (75.0 % when first run, session 31; left: "are we
+    # recovering more than last month" compares two periods)
     ("en-tune52.yaml", 0.8),
     # after an alarm at the kiosk, new wording after en-tune37: 83.3 % (66.7 % of commands
     # when first run, session 31; left: "is the bag really full or is that a false alarm", and
