@@ -350,9 +350,11 @@ class _Loader:
 
     def phrases(self, key: str, code: str) -> tuple[tuple[str, ...], ...]:
         """The phrases of a language key (lead-ins, tail-outs, negations ...) as normalised
-        words, longest first. An entry may be written as a template is, with alternatives
-        and optional parts, so that the ways of wrapping a request are written once ("(i was
-        wondering|is it possible) [if you could|to]"); it names no slot and no rule. Kept
+        words, longest first (in letters, for a language without spaces: 「か聞いてる」 before
+        「聞いてる」, whatever the analyser cut them into), the same order in every process.
+        An entry may be written as a template is, with alternatives and optional parts, so
+        that the ways of wrapping a request are written once ("(i was wondering|is it
+        possible) [if you could|to]"); it names no slot and no rule. Kept
         without the words a sentence is read without ("if you have a moment" is read "if you
         have moment", as the sentence it is said in is)."""
         plain = Language(code=code)
@@ -370,7 +372,8 @@ class _Loader:
             for saying in sayings:
                 words.add(tuple(t.text for t in normalise(" ".join(map(str, saying)), plain)
                                 if t.text not in ignored))
-        return tuple(sorted((w for w in words if w), key=len, reverse=True))
+        return tuple(sorted((w for w in words if w),
+                            key=lambda w: (-len("".join(w)), -len(w), w)))
 
     def written_words(self, extra_lists: Mapping[str, Iterable[ListValue]] | None
                       ) -> frozenset[str]:

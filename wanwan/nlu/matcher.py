@@ -623,15 +623,19 @@ class IntentEngine:
         """(start, end, list) of each whole name of a ``place`` list in ``words``, the
         longest at each start."""
         found = []
-        for name, slot_list in self.lists.items():
-            if not slot_list.place:
-                continue
+        for name, phrases in self._place_phrases.items():
             for start in range(len(words)):
-                size = max((len(p.split()) for p in slot_list.phrases
-                            if words[start:start + len(p.split())] == p.split()), default=0)
+                size = max((len(p) for p in phrases if words[start:start + len(p)] == list(p)),
+                           default=0)
                 if size:
                     found.append((start, start + size, name))
         return found
+
+    @cached_property
+    def _place_phrases(self) -> dict[str, list[tuple[str, ...]]]:
+        """The names of each ``place`` list, as words."""
+        return {name: [tuple(p.split()) for p in slot_list.phrases]
+                for name, slot_list in self.lists.items() if slot_list.place}
 
     def corrects_itself(self, text: str) -> bool:
         """Whether ``text`` takes back something it said ("dewar four? No, dew three"), even
@@ -729,11 +733,11 @@ class IntentEngine:
             # closes the clause (「圧力じゃなくて、…」)
             dismissed = cut in commas and (dismissing or any(
                 self._said_as(words, cut, p, backwards=True) for p in self.language.dismissals))
+            if not opened and cut not in commas and not ended and not dismissed:
+                continue
             # a clause a comma closes that names things ("tanaka lab called about their
             # magnet, ..."): before a question only, which reads none of them (below)
-            naming = cut in commas and cut not in marked
-            if not opened and cut not in marked and not ended and not dismissed and not naming:
-                continue
+            naming = not (opened or ended or dismissed or cut in marked)
             if self.language.negating(clause) and not dismissed:
                 return None  # "since it isn't empty ...": the clause says something
             result, _ = self._parse_tokens(text, rest, intents)
@@ -744,9 +748,8 @@ class IntentEngine:
                 continue
             if result.intent is None or not self._clause_read_past(clause, result, after=False):
                 continue
-            if naming and not (opened or ended or cut in marked) and not (
-                    self.catalog.intents[result.intent].question
-                    and result.confidence >= SURE_ENOUGH):
+            if naming and not (self.catalog.intents[result.intent].question
+                               and result.confidence >= SURE_ENOUGH):
                 continue
             # before any other request, a request of more than a word after a clause that a
             # comma closes or that ends as a reason (「空だから、」); before one that acts or
@@ -1211,7 +1214,7 @@ class IntentEngine:
 
     def _shortlist(self, tokens: list[Token], intents: set[str] | None) -> list[int]:
         acc = np.zeros(len(self.templates), dtype=np.float32)
-        for token in {t.text for t in tokens}:
+        for token in dict.fromkeys(t.text for t in tokens):  # in order: float sums repeat
             best: dict[str, float] = dict(self._similar_words(token))
             for word, sim in best.items():
                 acc[self.vocab_ids[word]] += sim * self.idf[word]
@@ -1429,15 +1432,14 @@ class IntentEngine:
                                            for t in tokens):
                 return reject(why)
         if not best.exact and intent.question and any(
-                t.text in self.language.past_words and t.text not in best.words
-                for t in tokens):
+                t.text in language.past_words and t.text not in best.words for t in tokens):
             # 「昨日の回収量は？」 bent into 今日's: a figure of a day gone is not today's (a
             # question about a day to come is answered as things stand: 「来週の分は足りてる？」)
             return reject("a day gone said and not read")
         if not best.exact and self._number_unread(trimmed, best):
             # "log for tanaka lab: 60 litres" read as a log for the lab without its sixty
             return reject("a number said and not read")
-        if not best.exact and any(t.text in self.language.stop_words
+        if not best.exact and any(t.text in language.stop_words
                                   and t.text not in self._words_read(best) for t in trimmed):
             # "how do i stop it, stop the transfer" bent into "how do i use it" (help) would
             # leave the transfer running: a stop said must be read, or the sentence is a stop
