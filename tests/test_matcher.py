@@ -740,3 +740,19 @@ def test_a_clause_that_names_things_is_read_past_before_a_question_that_takes_no
         engine, text, intent, slots):
     result = engine.parse(text)
     assert (result.intent, result.slots) == (intent, slots)
+
+
+@pytest.mark.parametrize("text", [
+    "is dewar seven fuller than dewar four",  # was dewar four's level, seven read past
+    "what's the level in dewar seven and dewar twelve",  # was dewar twelve's, as a false start
+])
+def test_a_second_thing_named_by_a_number_is_not_read_past(engine, text):
+    assert engine.parse(text).intent is None
+
+
+def test_a_number_read_as_an_amount_is_no_name_left_unread(engine):
+    """"twenty" is also dewar 20's name: taken as the amount, it names no dewar."""
+    result = engine.parse("log twenty litres for tanaka lab")
+    assert (result.intent, result.slots) == ("log_volume", {"amount": 20, "unit": "L",
+                                                            "lab": "tanaka"})
+

