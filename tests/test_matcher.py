@@ -756,3 +756,11 @@ def test_a_number_read_as_an_amount_is_no_name_left_unread(engine):
     assert (result.intent, result.slots) == ("log_volume", {"amount": 20, "unit": "L",
                                                             "lab": "tanaka"})
 
+
+
+def test_a_clause_that_asks_is_not_read_past_before_its_own_topic(engine):
+    """Whisper's commas cut "what's the pressure on, dewar four": read past as a clause, the
+    question left "dewar four", a level's question alone."""
+    assert engine.parse("wayne, and what's the pressure on, dewar four").intent != "read_level"
+    result = engine.parse("which dewar is full enough, is dewar seven okay")  # the rest asks
+    assert result.intent == "read_level" and result.slots == {"dewar": "7"}

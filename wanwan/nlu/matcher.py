@@ -761,6 +761,8 @@ class IntentEngine:
                 continue
             if result.intent is None or not self._clause_read_past(clause, result, after=False):
                 continue
+            if self._asks(clause) and not self._asks(rest):
+                continue  # "what's the pressure on, dewar four": the rest is the clause's topic
             if naming and not (self.catalog.intents[result.intent].question
                                and result.confidence >= SURE_ENOUGH):
                 continue
@@ -826,8 +828,7 @@ class IntentEngine:
         plain = language.function_words  # に of 「今年に入ってから」 names nothing alone
         if any(t.text in named and t.text not in restated | plain for t in clause):
             return False
-        asks = clause[0].text in language.question_openers or any(
-            t.text in language.question_words for t in clause)
+        asks = self._asks(clause)
         if (after or not question) and (asks or any(t.text in language.condition_words
                                                     for t in clause)):
             return False  # "dewar seven, how is the gas bag" asks about the bag
@@ -836,6 +837,12 @@ class IntentEngine:
         return not (language.negating(clause)
                     or any(t.text in language.later_words | language.past_words
                            for t in clause))
+
+    def _asks(self, words: list[Token]) -> bool:
+        """Whether ``words`` open as a question or hold a question word."""
+        language = self.language
+        return bool(words) and (words[0].text in language.question_openers or any(
+            t.text in language.question_words for t in words))
 
     @cached_property
     def _clause_after_openers(self) -> frozenset[str]:
