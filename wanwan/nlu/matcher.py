@@ -538,7 +538,8 @@ class IntentEngine:
         # amount: "is dewar seven fuller than dewar four" was dewar four's level
         amounts = {format_number(v) for v in result.slots.values()
                    if isinstance(v, int | float)}
-        said |= {t.text for t in tokens if t.is_number} & self.number_names - amounts
+        named = self._words_of_values(taken, set().union(*taken.values()))  # "nm 3": a unit
+        said |= {t.text for t in tokens if t.is_number} & self.number_names - amounts - named
         return any(said & self.list_words[name] - self._words_of_values((name,), values)
                    for name, values in taken.items())
 
