@@ -768,5 +768,5 @@ def test_a_clause_that_asks_is_not_read_past_before_its_own_topic(engine):
 
 def test_a_number_that_is_part_of_a_name_read_is_no_name_left_unread(engine):
     """The 3 of "nm 3" (a unit) is also dewar 3's name: read as the unit, it names no dewar."""
-    result = engine.parse("i am collecting number 15 to suzuki lab 634 nm 3")
+    result = engine.parse("i am collecting numbea 15 to suzuki lab 634 nm 3 in it")  # bent
     assert result.intent == "log_volume" and result.slots["unit"] == "m3"
