@@ -203,9 +203,10 @@ def score(engine, name: str) -> tuple[float, list]:
     # left: "so the bag was full all weekend and nobody noticed, anyway, how full is it now",
     # whose "it" is the bag of the story)
     ("en-tune64.yaml", 0.8),
-    # two dewars or two things in one question, answered for neither: 100 % and none of 7
-    # taken (66.7 % and 2 of 7 taken when first run, session 31: "is dewar seven fuller than
-    # dewar four" was dewar four's level; a number that is a whole name is now a name)
+    # two dewars or two things in one question, answered for neither: 2 of 3 commands and
+    # none of 7 remarks taken (2 of 3 and 2 of 7 taken when first run, session 31: "is dewar
+    # seven fuller than dewar four" was dewar four's level; a number that is a whole name is
+    # now a name; left: "what's the level in dewar seven, the one next to dewar four")
     ("en-tune65.yaml", 0.6),
     # alerts asked every way: 100 % (85.7 % when first run, session 31; left: "tell me if the
     # oxygen drops below nineteen percent" and "let me know when the bag is ninety percent
