@@ -644,6 +644,7 @@ def test_a_reason_said_with_a_request_is_read_past(engine, text, intent, slots):
     "we stopped the transfer because the magnet was full",  # a report, read tolerantly
     "yes, hang on",  # a pause, not a reason
     "because i said yes",  # before a request only a question is read alone
+    "when i say so, start the compressor",  # for when it is said, not now
 ])
 def test_a_clause_that_conditions_takes_back_or_says_more_is_not_read_past(engine, text):
     assert engine.parse(text).intent is None
