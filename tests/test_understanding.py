@@ -210,7 +210,8 @@ def score(engine, name: str) -> tuple[float, list]:
     ("en-tune65.yaml", 0.6),
     # alerts asked every way: 100 % (85.7 % when first run, session 31; left: "tell me if the
     # oxygen drops below nineteen percent" and "let me know when the bag is ninety percent
-    # full" are taken for a dewar's alert, which then asks "Which dewar?")
+    # full" are taken for a level alert: it asks which dewar, or, with a dewar or a fill in the
+    # conversation, sets the alert on that one and says so)
     ("en-tune66.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
