@@ -400,9 +400,9 @@ class Dialogue:
         return out
 
     def _same_question(self, state: SiteState, parse: ParseResult) -> ParseResult | None:
-        """What is not understood alone may be the last question asked again of another
-        dewar, lab or room ("What's the pressure in dewar three?" ... "and dewar four?"): read
-        as the answer to one of that question's slots, with nothing else in it."""
+        """What is not understood alone, or only bent, may be the last question asked again of
+        another dewar, lab or room ("What's the pressure in dewar three?" ... "and dewar
+        four?"): read as the answer to one of that question's slots, with nothing else in it."""
         last = state.last_question
         if last is None or time.monotonic() > last.deadline:
             return None

@@ -37,7 +37,8 @@ from wanwan.nlu.text import NUMBER_PREFIX, Token, format_number, phonetic_key, s
 MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
 TOPIC_INTENTS = 3  # a topic is tried with the intents that came this near, no others
-CLAUSE_WORDS = 10  # the longest clause of reason or time read past before a question
+# the longest clause read past before a request, in words that say something (not particles)
+CLAUSE_WORDS = 10
 # what closes a clause in writing: a comma, or the end of a sentence ("... do we have?
 # I'd like to know before I order"); not the point of "12.5"
 _CLAUSE_COMMA = re.compile(r"[,、，;；?？!！。]|\.(?!\d)")
