@@ -613,15 +613,14 @@ class IntentEngine:
         words = [t.text for t in tokens]
         plain = self.language.function_words
         for start, end, list_name in self._place_names(words):
-            spans = []
-            for step in (-1, 1):  # the preposition before ("in the"), the particle after (の)
-                lo, hi = start, end
-                while (lo - 1 if step < 0 else hi) in range(len(words)) \
-                        and words[lo - 1 if step < 0 else hi] in plain \
-                        and hi - lo < end - start + PLACE_FUNCTION_WORDS:
-                    lo, hi = (lo - 1, hi) if step < 0 else (lo, hi + 1)
-                spans.append((lo, hi))
-            for lo, hi in dict.fromkeys(spans):
+            before, after = start, end  # the preposition before ("in the"), the particle after (の)
+            while before > 0 and start - before < PLACE_FUNCTION_WORDS \
+                    and words[before - 1] in plain:
+                before -= 1
+            while after < len(words) and after - end < PLACE_FUNCTION_WORDS \
+                    and words[after] in plain:
+                after += 1
+            for lo, hi in dict.fromkeys(((before, end), (start, after))):
                 rest = tokens[:lo] + tokens[hi:]
                 if len(rest) < 2:
                     continue
@@ -636,21 +635,17 @@ class IntentEngine:
 
     def _place_names(self, words: list[str]) -> list[tuple[int, int, str]]:
         """(start, end, list) of each whole name of a ``place`` list in ``words``, the
-        longest at each start."""
+        longest at each start (looked up in the list's phrases, as the exact match does)."""
         found = []
-        for name, phrases in self._place_phrases.items():
+        for name, slot_list in self.lists.items():
+            if not slot_list.place:
+                continue
             for start in range(len(words)):
-                size = max((len(p) for p in phrases if words[start:start + len(p)] == list(p)),
-                           default=0)
+                size = next((k for k in range(min(slot_list.max_words, len(words) - start), 0, -1)
+                             if " ".join(words[start:start + k]) in slot_list.phrases), 0)
                 if size:
                     found.append((start, start + size, name))
         return found
-
-    @cached_property
-    def _place_phrases(self) -> dict[str, list[tuple[str, ...]]]:
-        """The names of each ``place`` list, as words."""
-        return {name: [tuple(p.split()) for p in slot_list.phrases]
-                for name, slot_list in self.lists.items() if slot_list.place}
 
     def corrects_itself(self, text: str) -> bool:
         """Whether ``text`` takes back something it said ("dewar four? No, dew three"), even
