@@ -771,3 +771,40 @@ def test_a_number_that_is_part_of_a_name_read_is_no_name_left_unread(engine):
     """The 3 of "nm 3" (a unit) is also dewar 3's name: read as the unit, it names no dewar."""
     result = engine.parse("i am collecting numbea 15 to suzuki lab 634 nm 3 in it")  # bent
     assert result.intent == "log_volume" and result.slots["unit"] == "m3"
+
+
+def test_a_slot_named_with_an_underscore_is_said_and_checked_not_kept(tmp_path: Path):
+    """A figure a question is asked against ("is the cup over half full") is part of what is
+    said, range-checked like any number, and no slot of the answer."""
+    (tmp_path / "coffee.yaml").write_text("""
+language: en
+lists:
+  figure: {range: {from: 0, to: 100}}
+intents:
+  cup_level:
+    question: true
+    data:
+      - sentences:
+          - "how full is the cup"
+          - "is the cup (over|under) {figure:_figure} percent [full]"
+""")
+    engine = IntentEngine(load_catalog(tmp_path))
+    result = engine.parse("is the cup over 80 percent full")
+    assert (result.intent, result.slots) == ("cup_level", {})
+    assert result.to_json()["slots"] == {}
+    assert engine.parse("is the cup over 300 percent").intent is None  # out of its range
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    # asked against a figure: the reading answers it
+    ("is dewar three below a quarter", "read_level", {"dewar": "3"}),
+    ("is the oxygen under nineteen percent in the bay", "read_oxygen", {"room": "transfer_bay"}),
+    ("have we recovered more than fifty cubic metres this week", "recovery_summary",
+     {"period": "this_week"}),
+    ("is dewar twenty past three quarters", "read_level", {"dewar": "20"}),
+    # a figure told, not asked against: its comparison is not said
+    ("the bag was over ninety percent", None, {}),
+])
+def test_a_figure_a_question_is_asked_against_is_not_a_slot(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason

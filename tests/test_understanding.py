@@ -213,6 +213,20 @@ def score(engine, name: str) -> tuple[float, list]:
     # full" are taken for a level alert: it asks which dewar, or, with a dewar or a fill in the
     # conversation, sets the alert on that one and says so)
     ("en-tune66.yaml", 0.95),
+    # radio and procedure talk ("level check dewar seven over", "all stop", "requesting a fill
+    # ..."): 100 % (81.2 % when first run, session 32; "over" is a tail-out, "request" a
+    # lead-in, "all stop" a stop)
+    ("en-tune67.yaml", 0.95),
+    # a shift handover: 84.6 % (69.2 % when first run, session 32; left: "is the transfer into
+    # the nmr still going", a vessel named of a question that takes none, and "where's dewar
+    # four at pressure wise")
+    ("en-tune68.yaml", 0.8),
+    # questions asked against a figure ("is dewar seven above half"): 90.9 % (18.2 % when
+    # first run, session 32; a figure said and not kept, `{figure:_figure}`; left: "has dewar
+    # four got more than fifty litres in it", answered in percent where litres were expected)
+    ("en-tune69.yaml", 0.9),
+    # how long things last or take: 100 % (54.5 % when first run, session 32)
+    ("en-tune70.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

@@ -46,7 +46,7 @@ RESTART_WORDS = 4  # the longest false start read past ("stop it, stop the trans
 RESTART_TRIES = 2  # false starts tried in one sentence
 PLACE_FUNCTION_WORDS = 2  # read past with a place's name ("over in the", 「の」)
 CORRECTED_WORDS = 6  # the farthest back a correction reaches ("dewar seven from the bay, no")
-SHORTLIST = 50  # templates aligned after the overlap score
+SHORTLIST = 60  # templates aligned after the overlap score
 PER_INTENT = 10  # of which at most this many of one intent, while others are left
 BM25_B = 0.75  # how much a template's size discounts its overlap
 SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again without the lead-in
@@ -97,6 +97,9 @@ class ParseResult:
     # lab" may follow): a listener need not wait out the full end silence
     closed: bool = False
     elapsed_ms: float = 0.0
+    # numbers the reading took and did not keep (a slot named with "_": the figure a
+    # question is asked against), so that no check takes them for a name left unread
+    figures: tuple[SlotValue, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -202,13 +205,16 @@ class IntentEngine:
         self.shortest = np.array([_shortest(t.graph) for t in self.templates],  # type: ignore[arg-type]
                                  dtype=np.float32)
         # Slots count in the shortlist like words: a slot whose list is heard in the utterance
-        # (a number for a range, a word of a spoken form for a list) earns its credit.
+        # (a number for a range, a word of a spoken form for a list) earns its credit; not a
+        # figure said and not kept, or every sentence with a number would shortlist the
+        # questions asked against one
         self.list_names = sorted(self.lists)
         list_index = {name: i for i, name in enumerate(self.list_names)}
         self.slot_matrix = np.zeros((len(self.templates), len(self.list_names)), np.float32)
         for idx, template in enumerate(self.templates):
             for ref in template.graph.slot_refs:  # type: ignore[union-attr]
-                self.slot_matrix[idx, list_index[ref.list_name]] = 1
+                if not ref.slot_name.startswith("_"):
+                    self.slot_matrix[idx, list_index[ref.list_name]] = 1
         self.list_words = {name: frozenset(w for p in sl.phrases for w in p.split())
                            for name, sl in self.lists.items()}
         self.intent_names = [t.intent for t in self.templates]
@@ -222,6 +228,7 @@ class IntentEngine:
                 w for ref in template.graph.slot_refs  # type: ignore[union-attr]
                 for w in self.list_words[ref.list_name])
         said = {intent: words | own_values[intent] for intent, words in written.items()}
+        self._said = {intent: frozenset(words) for intent, words in said.items()}
         owners: dict[str, set[str]] = {}
         for intent, words in said.items():
             for word in words:
@@ -232,12 +239,13 @@ class IntentEngine:
             if intent not in who and len(who) <= FOREIGN_OWNERS and w not in plain
             and not w.startswith("#")) for intent in said}
         # not a word that announces a slot ("dewar" before a number): inserted cheaply, it
-        # would let the number be read as another slot
+        # would let the number be read as another slot (a figure not kept is no such slot:
+        # 「バッグ」 before 「80パーセント超えてる？」 stays the bag's own word)
         cues: set[str] = set()
         for template in self.templates:
             for node in template.graph.nodes:  # type: ignore[union-attr]
                 for word, targets in node.words.items():
-                    if any(t.slots for t in targets):
+                    if any(not ref.slot_name.startswith("_") for t in targets for ref in t.slots):
                         cues.add(word)
         # nor a word of a slot's values: left out, it would drop what was asked for
         valued = {w for sl in self.lists.values() for phrase in sl.phrases
@@ -373,13 +381,15 @@ class IntentEngine:
     @cached_property
     def lists_of_slots(self) -> dict[str, dict[str, tuple[str, ...]]]:
         """For each intent, each slot with every list its templates fill it from, in the
-        order of the templates (a frozenset's order changes from run to run)."""
+        order of the templates (a frozenset's order changes from run to run). Not a slot
+        said and not kept (named with "_"): no answer has it, none is asked for."""
         found: dict[str, dict[str, dict[str, None]]] = {}
         for template in self.templates:
             slots = found.setdefault(template.intent, {})
             for ref in sorted(template.graph.slot_refs,  # type: ignore[union-attr]
                               key=lambda r: (r.slot_name, r.list_name)):
-                slots.setdefault(ref.slot_name, {})[ref.list_name] = None
+                if not ref.slot_name.startswith("_"):
+                    slots.setdefault(ref.slot_name, {})[ref.list_name] = None
         return {intent: {slot: tuple(names) for slot, names in slots.items()}
                 for intent, slots in found.items()}
 
@@ -537,7 +547,7 @@ class IntentEngine:
         said = {t.text for t in tokens} & self.naming_words
         # a number that is a whole name ("dewar seven"), not one the reading took as an
         # amount: "is dewar seven fuller than dewar four" was dewar four's level
-        amounts = {format_number(v) for v in result.slots.values()
+        amounts = {format_number(v) for v in (*result.slots.values(), *result.figures)
                    if isinstance(v, int | float)}
         named = self._words_of_values(taken, set().union(*taken.values()))  # "nm 3": a unit
         said |= {t.text for t in tokens if t.is_number} & self.number_names - amounts - named
@@ -1018,6 +1028,7 @@ class IntentEngine:
                 for cand in self._tolerant(trimmed, intents):
                     cand.confidence -= 0.01 * (len(tokens) - len(trimmed))
                     candidates.append(cand)
+        candidates = [c for c in candidates if self._figure_read(c, trimmed)]
         if not candidates:
             return ParseResult(text, None, reason="no intent fits"), []
         result = self._decide(text, tokens, trimmed, candidates)
@@ -1461,6 +1472,10 @@ class IntentEngine:
             # "how do i stop it, stop the transfer" bent into "how do i use it" (help) would
             # leave the transfer running: a stop said must be read, or the sentence is a stop
             return reject("a stop word said and not read")
+        if not best.exact and not self._names_read(tokens, best):
+            # 「天気どうですか」 bent into 「バッグどうですか」: the one word that said what is
+            # asked about was replaced by another, and only the particles were left to agree
+            return reject("nothing the sentence names was read")
         if best.confidence < intent.min_confidence:
             return reject(f"not sure enough ({best.confidence:.2f} < {intent.min_confidence})")
         if (not best.exact and runner_up is not None
@@ -1478,7 +1493,9 @@ class IntentEngine:
             if error is None:
                 return ParseResult(text, intent.name, slots, cand.confidence, exact=cand.exact,
                                    actuating=intent.actuating,
-                                   closed=cand.exact and self._is_closed(tokens, intent.name))
+                                   closed=cand.exact and self._is_closed(tokens, intent.name),
+                                   figures=tuple(value for ref, value in cand.bindings
+                                                 if ref.slot_name.startswith("_")))
             first_error = first_error or error
         return reject(first_error or "no reading fits")
 
@@ -1494,6 +1511,41 @@ class IntentEngine:
             return False
         read = self._words_read(cand)
         return any(t.is_number and t.text not in read for t in trimmed)
+
+    def _names_read(self, tokens: list[Token], cand: _Candidate) -> bool:
+        """Whether the reading read, or read as a word that sounds like it, or has among the
+        words its intent says, at least one word of the sentence that names something (not a
+        particle, filler or article); a sentence of particles alone names nothing and passes."""
+        language = self.language
+        plain = language.function_words | language.skip_words | language.ignore_words
+        named = [t.text for t in tokens if t.text not in plain]
+        if not named:
+            return True
+        read = self._words_read(cand)
+        says = self._said.get(cand.intent.name, frozenset())
+        return any(word in read or word in says
+                   or any(self._word_sim(word, other) >= MIN_WORD_SIM for other in read)
+                   for word in named)
+
+    def _figure_read(self, cand: _Candidate, tokens: list[Token]) -> bool:
+        """Whether a tolerant reading that takes a figure it does not keep (a slot named with
+        "_": the figure a question is asked against) says every word of its template as said,
+        and reads every word of the sentence that names something as often as it is said. A
+        figure means nothing without its comparison (「バッグは80パーセントだった」 is no
+        「…80パーセント切った？」), and a number of another name is no figure ("is the pressure
+        in dewar four higher than in dewar three" is not dewar four's against three)."""
+        if cand.exact or not any(ref.slot_name.startswith("_") for ref, _ in cand.bindings):
+            return True
+        language = self.language
+        plain = language.function_words | language.skip_words | language.ignore_words
+        if not set(cand.words) <= {t.text for t in tokens}:
+            return False
+        read = Counter(w for w in cand.words if w not in plain)
+        for ref, value in cand.bindings:
+            read.update({format_number(value)} if self.lists[ref.list_name].is_range
+                        else self._words_of_values((ref.list_name,), (value,)))
+        said = Counter(t.text for t in tokens if t.text not in plain)
+        return not said - read
 
     def _words_read(self, cand: _Candidate) -> set[str]:
         """The words a reading took: its template's, and those of the values it bound (a
@@ -1518,6 +1570,8 @@ class IntentEngine:
                                 f"({_plain(slot_list.range_min)}–{_plain(slot_list.range_max)}"
                                 f"{unit}{kind})")
                 value = _plain(value)
+            if ref.slot_name.startswith("_"):
+                continue  # said and checked, not kept: the figure a question is asked against
             slots.setdefault(ref.slot_name, value)
         for name, value in cand.template.fixed_slots.items():
             slots.setdefault(name, value)
