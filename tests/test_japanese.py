@@ -406,6 +406,13 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # questions asked against a figure (「7番は半分より上？」) and how long things last or take:
     # 100 % (30.8 % when first run, session 32)
     ("ja-tune52.yaml", 0.95),
+    # a duty said in the negative (「止めないといけない」, 「記録しなきゃ」): 80.0 % (40.0 % when
+    # first run, session 32; left: 「圧縮機を動かさないといけない」 and 「最後の記録を消さないと
+    # いけない」, verbs in a form no template says, below the bar of what acts)
+    ("ja-tune53.yaml", 0.8),
+    # out of hours at the kiosk: 88.9 % (55.6 % when first run, session 32; left: 「あの機械は
+    # 動いてていいの？」)
+    ("ja-tune54.yaml", 0.85),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating
@@ -911,5 +918,18 @@ def test_a_day_gone_is_neither_a_request_nor_bent_into_today(ja_site, text):
     ("天気どうですか", None, {}),
 ])
 def test_a_figure_asked_against_and_a_word_bent_away(ja_site, text, intent, slots):
+    result = ja_site.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    # a duty said in the negative form is a request (「〜ないといけない」, 「〜なきゃ」)
+    ("移送を止めないといけない", "stop_transfer", {}),
+    ("伊藤研に30リットル記録しなきゃ", "log_volume", {"amount": 30, "unit": "L", "lab": "ito"}),
+    # ... a plain negative still denies
+    ("圧縮機を止めないで", None, {}),
+    ("圧縮機を止めなくていい", None, {}),
+])
+def test_a_duty_said_in_the_negative_is_a_request(ja_site, text, intent, slots):
     result = ja_site.parse(text)
     assert (result.intent, result.slots) == (intent, slots), result.reason

@@ -808,3 +808,18 @@ intents:
 def test_a_figure_a_question_is_asked_against_is_not_a_slot(engine, text, intent, slots):
     result = engine.parse(text)
     assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    # what needs doing, the thing said first: read with the thing after the doing
+    ("the transfer has to be stopped", "stop_transfer", {}),
+    ("the compressor must be turned off", "compressor_control", {"action": "stop"}),
+    ("the last entry should be removed", "undo_log", {}),
+    # ... denied, or for a condition or later: no command now
+    ("the compressor doesn't have to be turned off", None, {}),
+    ("the compressor needs to be turned on if the bag fills", None, {}),
+    ("the compressor needs to be turned on tomorrow", None, {}),
+])
+def test_a_request_said_as_what_needs_doing(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason

@@ -227,6 +227,13 @@ def score(engine, name: str) -> tuple[float, list]:
     ("en-tune69.yaml", 0.9),
     # how long things last or take: 100 % (54.5 % when first run, session 32)
     ("en-tune70.yaml", 0.95),
+    # requests put as what needs doing ("the compressor needs to be switched on"): 83.3 %
+    # (16.7 % when first run, session 32; `duty_markers`: the thing read after the doing;
+    # left: "we need the transfer stopped", "that last log has to go")
+    ("en-tune71.yaml", 0.8),
+    # out of hours at the kiosk, a guard or a cleaner: 88.9 % (66.7 % when first run, session
+    # 32; left: "is that machine supposed to be running")
+    ("en-tune72.yaml", 0.85),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

@@ -32,7 +32,7 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
                  "clause_openers", "clause_endings", "corrections", "question_openers",
                  "question_words", "habit_words", "later_words", "past_words", "pronouns",
-                 "condition_words", "dismissals"}
+                 "condition_words", "dismissals", "duty_markers"}
 
 
 class CatalogErrors(ValueError):
@@ -434,6 +434,7 @@ class _Loader:
             clause_endings=self.phrases("clause_endings", language_code),
             corrections=self.phrases("corrections", language_code),
             dismissals=self.phrases("dismissals", language_code),
+            duty_markers=self.phrases("duty_markers", language_code),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),
         )

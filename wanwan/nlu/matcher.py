@@ -22,7 +22,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Container, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -520,6 +520,7 @@ class IntentEngine:
                 # is read past ("止めて、圧縮機" is the compressor's stop, not a stop)
                 result = self._pronoun_apart(text, tokens, commas, intents) \
                     or self._parts_swapped(text, tokens, commas, intents) \
+                    or self._duty_apart(text, tokens, intents) \
                     or self._clause_apart(text, tokens, commas, intents) \
                     or self._restart_apart(text, tokens, intents) \
                     or self._place_apart(text, tokens, intents) or result
@@ -937,6 +938,36 @@ class IntentEngine:
             if result.intent is not None and result.confidence >= SURE_ENOUGH \
                     and self._still_sure(result, 0.01 * len(front)):
                 return result
+        return None
+
+    def _duty_apart(self, text: str, tokens: list[Token], intents: set[str] | None
+                    ) -> ParseResult | None:
+        """A request said as what needs doing, the thing first ("the compressor needs to be
+        switched on", "the ppms needs filling from dewar three", "the last entry has to be
+        deleted"): read with the thing after the verb that follows the first of the language's
+        ``duty_markers`` (or after all it says), the marker read past. What denies, sets a
+        condition or is for later stays in the sentence and is refused as ever."""
+        words = [t.text for t in tokens]
+        for at in range(1, len(tokens) - 1):
+            size = max((self._said_as(words, at, marker) for marker in self.language.duty_markers),
+                       default=0)
+            if not size:
+                continue
+            thing, doing = tokens[:at], tokens[at + size:]
+            if not doing:
+                return None
+            # the participle read as the catalogue's word of its stem ("switched" as "switch")
+            verb = doing[0].text
+            stem = self.language.stem(verb)
+            catalogue = next((w for w, _ in self._similar_words(verb)
+                              if w != verb and self.language.stem(w) == stem), None)
+            if verb not in self.vocab_ids and catalogue is not None:
+                doing = [replace(doing[0], text=catalogue), *doing[1:]]
+            for said in (doing[:1] + thing + doing[1:], doing + thing):
+                result, _ = self._parse_tokens(text, said, intents)
+                if result.intent is not None and self._still_sure(result, 0.01):
+                    return result
+            return None
         return None
 
     @cached_property

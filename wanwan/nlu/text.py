@@ -103,6 +103,9 @@ class Language:
     # level, what's the pressure ..."; "not the level, the pressure ..."): its "not" denies
     # what it names, not the question
     dismissals: tuple[tuple[str, ...], ...] = ()
+    # what says a thing needs doing, said between the thing and the doing ("the compressor
+    # *needs to be* switched on", "the ppms *needs* filling"): the thing is read after the verb
+    duty_markers: tuple[tuple[str, ...], ...] = ()
     # words that stand for a thing named apart from its clause ("the compressor, switch it
     # off", "the alarm, I've seen it"): the thing is read in their place
     pronouns: frozenset[str] = frozenset()
