@@ -823,3 +823,19 @@ def test_a_figure_a_question_is_asked_against_is_not_a_slot(engine, text, intent
 def test_a_request_said_as_what_needs_doing(engine, text, intent, slots):
     result = engine.parse(text)
     assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+@pytest.mark.parametrize(("text", "intent", "slots"), [
+    # a time of day said with a request is for then; no name of ours is a time
+    ("start the transfer at three", None, {}),
+    ("fill the nmr from dewar seven at four", None, {}),
+    ("stop the compressor at half past five", None, {}),
+    ("what was the pressure in dewar twelve at eight", None, {}),
+    # ... a number the template takes with its "at" is no time
+    ("alert me when dewar three is at twenty percent", "set_level_alert",
+     {"dewar": "3", "level": 20}),
+    ("set an alert for dewar four at five percent", "set_level_alert", {"dewar": "4", "level": 5}),
+])
+def test_a_time_of_day_is_no_name_and_no_command_now(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason

@@ -234,6 +234,14 @@ def score(engine, name: str) -> tuple[float, list]:
     # out of hours at the kiosk, a guard or a cleaner: 88.9 % (66.7 % when first run, session
     # 32; left: "is that machine supposed to be running")
     ("en-tune72.yaml", 0.85),
+    # light verbs before the real one ("go check", "have a look at", "get the transfer
+    # stopped"): 100 % (50.0 % when first run, session 32)
+    ("en-tune73.yaml", 0.95),
+    # clock times beside a request: 50.0 %, no remark taken (37.5 % and 1 of 5 remarks taken
+    # when first run, session 32: "start the transfer at three" was a transfer from dewar 3,
+    # an actuating false accept; a time of day is now no name and no command now; left: an
+    # entry with its pick-up time, "since monday" read as today)
+    ("en-tune74.yaml", 0.5),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

@@ -32,7 +32,8 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "wake_soundalikes", "stop_words", "symbols", "lead_ins", "tail_outs",
                  "clause_openers", "clause_endings", "corrections", "question_openers",
                  "question_words", "habit_words", "later_words", "past_words", "pronouns",
-                 "condition_words", "dismissals", "duty_markers"}
+                 "condition_words", "dismissals", "duty_markers", "clock_before",
+                 "clock_after"}
 
 
 class CatalogErrors(ValueError):
@@ -435,6 +436,8 @@ class _Loader:
             corrections=self.phrases("corrections", language_code),
             dismissals=self.phrases("dismissals", language_code),
             duty_markers=self.phrases("duty_markers", language_code),
+            clock_before=self.phrases("clock_before", language_code),
+            clock_after=self.phrases("clock_after", language_code),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),
         )

@@ -956,13 +956,13 @@ class IntentEngine:
             thing, doing = tokens[:at], tokens[at + size:]
             if not doing:
                 return None
-            # the participle read as the catalogue's word of its stem ("switched" as "switch")
+            # the participle read as the catalogue's shortest word of its stem ("switched" as
+            # "switch", "stopped" as "stop" though "stopped" is a word of ours too)
             verb = doing[0].text
             stem = self.language.stem(verb)
-            catalogue = next((w for w, _ in self._similar_words(verb)
-                              if w != verb and self.language.stem(w) == stem), None)
-            if verb not in self.vocab_ids and catalogue is not None:
-                doing = [replace(doing[0], text=catalogue), *doing[1:]]
+            catalogue = min((w for w, _ in self._similar_words(verb)
+                             if self.language.stem(w) == stem), key=len, default=verb)
+            doing = [replace(doing[0], text=catalogue), *doing[1:]]
             for said in (doing[:1] + thing + doing[1:], doing + thing):
                 result, _ = self._parse_tokens(text, said, intents)
                 if result.intent is not None and self._still_sure(result, 0.01):
@@ -1017,6 +1017,8 @@ class IntentEngine:
                     # is no topic whose 回 sounds like ガス (its 1 is a word of dewar "one two")
                     if found and set(found) == {slot} and said & self._words_of_values(
                             set(lists.values()), set(found.values())):
+                        if self._time_of_day(tokens, set(), frozenset(), within=topic):
+                            break  # "start the transfer at three": a time is no dewar apart
                         result.slots = {**result.slots, **found}
                         if self._still_sure(result, 0.02 * cut):  # a topic apart bends more
                             return result
@@ -1495,6 +1497,10 @@ class IntentEngine:
             # 「昨日の回収量は？」 bent into 今日's: a figure of a day gone is not today's (a
             # question about a day to come is answered as things stand: 「来週の分は足りてる？」)
             return reject("a day gone said and not read")
+        if self._clock_unread(tokens, best):
+            # "start the transfer at three" bent into "... from dewar three": a time of day
+            # said asks for then, or of then, and no name of ours is a time
+            return reject("a time of day said, not now")
         if not best.exact and self._number_unread(trimmed, best):
             # "log for tanaka lab: 60 litres" read as a log for the lab without its sixty
             return reject("a number said and not read")
@@ -1529,6 +1535,38 @@ class IntentEngine:
                                                  if ref.slot_name.startswith("_")))
             first_error = first_error or error
         return reject(first_error or "no reading fits")
+
+    def _clock_unread(self, tokens: list[Token], cand: _Candidate) -> bool:
+        """Whether a number is said as a time of day (the language's ``clock_before`` just
+        before it, or ``clock_after`` just after) that the reading did not take as an amount
+        with the marker or the unit its template says ("alert me at ten percent"; "fill the
+        nmr from dewar seven at four" is no fill to four percent)."""
+        amounts = {format_number(value) for ref, value in cand.bindings
+                   if self.lists[ref.list_name].is_range}
+        return self._time_of_day(tokens, amounts, frozenset(cand.words))
+
+    def _time_of_day(self, tokens: list[Token], amounts: set[str], read: frozenset[str],
+                     within: list[Token] | None = None) -> bool:
+        """Whether ``tokens`` say a number (of ``within``, if given) as a time of day that is
+        not one of ``amounts`` read with its marker or its unit (words of ``read``)."""
+        language = self.language
+        if not language.clock_before and not language.clock_after:
+            return False
+        words = [t.text for t in tokens]
+        for at, token in enumerate(tokens):
+            if not token.is_number or (within is not None and all(t is not token
+                                                                   for t in within)):
+                continue
+            marker = next((p for p in language.clock_before
+                           if self._said_as(words, at, p, backwards=True)), None) or next(
+                (p for p in language.clock_after if self._said_as(words, at + 1, p)), None)
+            if marker is None:
+                continue
+            after = tokens[at + 1].text if at + 1 < len(tokens) else None
+            if token.text in amounts and (set(marker) <= read or after in read):
+                continue  # "... at eighty percent": an amount with its unit
+            return True
+        return False
 
     def _number_unread(self, trimmed: list[Token], cand: _Candidate) -> bool:
         """Whether a number was said (in ``trimmed``, the sentence without its lead-ins and

@@ -106,6 +106,11 @@ class Language:
     # what says a thing needs doing, said between the thing and the doing ("the compressor
     # *needs to be* switched on", "the ppms *needs* filling"): the thing is read after the verb
     duty_markers: tuple[tuple[str, ...], ...] = ()
+    # what makes a number beside it a time of day, said before it ("at three", "half past two")
+    # or after it ("five pm", 「3時」): a request with a time is for then, and a question of a
+    # time is not of now, unless the reading takes the number as an amount
+    clock_before: tuple[tuple[str, ...], ...] = ()
+    clock_after: tuple[tuple[str, ...], ...] = ()
     # words that stand for a thing named apart from its clause ("the compressor, switch it
     # off", "the alarm, I've seen it"): the thing is read in their place
     pronouns: frozenset[str] = frozenset()
