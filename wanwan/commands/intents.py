@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
         for intent in engine.catalog.intents.values():
             mark = " ★" if intent.actuating else ""
             slots = sorted({ref.slot_name for t in intent.templates if t.graph
-                            for ref in t.graph.slot_refs if not ref.slot_name.startswith("_")})
+                            for ref in t.graph.slot_refs if ref.kept})
             example = intent.tests[0].text if intent.tests else ""
             print(f"{intent.name}{mark}  slots: {', '.join(slots) or '-'}  e.g. {example!r}")
         return 0

@@ -213,7 +213,7 @@ class IntentEngine:
         self.slot_matrix = np.zeros((len(self.templates), len(self.list_names)), np.float32)
         for idx, template in enumerate(self.templates):
             for ref in template.graph.slot_refs:  # type: ignore[union-attr]
-                if not ref.slot_name.startswith("_"):
+                if ref.kept:
                     self.slot_matrix[idx, list_index[ref.list_name]] = 1
         self.list_words = {name: frozenset(w for p in sl.phrases for w in p.split())
                            for name, sl in self.lists.items()}
@@ -228,7 +228,7 @@ class IntentEngine:
                 w for ref in template.graph.slot_refs  # type: ignore[union-attr]
                 for w in self.list_words[ref.list_name])
         said = {intent: words | own_values[intent] for intent, words in written.items()}
-        self._said = {intent: frozenset(words) for intent, words in said.items()}
+        self._intent_words = {intent: frozenset(words) for intent, words in said.items()}
         owners: dict[str, set[str]] = {}
         for intent, words in said.items():
             for word in words:
@@ -245,7 +245,7 @@ class IntentEngine:
         for template in self.templates:
             for node in template.graph.nodes:  # type: ignore[union-attr]
                 for word, targets in node.words.items():
-                    if any(not ref.slot_name.startswith("_") for t in targets for ref in t.slots):
+                    if any(ref.kept for t in targets for ref in t.slots):
                         cues.add(word)
         # nor a word of a slot's values: left out, it would drop what was asked for
         valued = {w for sl in self.lists.values() for phrase in sl.phrases
@@ -388,7 +388,7 @@ class IntentEngine:
             slots = found.setdefault(template.intent, {})
             for ref in sorted(template.graph.slot_refs,  # type: ignore[union-attr]
                               key=lambda r: (r.slot_name, r.list_name)):
-                if not ref.slot_name.startswith("_"):
+                if ref.kept:
                     slots.setdefault(ref.slot_name, {})[ref.list_name] = None
         return {intent: {slot: tuple(names) for slot, names in slots.items()}
                 for intent, slots in found.items()}
@@ -944,9 +944,9 @@ class IntentEngine:
                     ) -> ParseResult | None:
         """A request said as what needs doing, the thing first ("the compressor needs to be
         switched on", "the ppms needs filling from dewar three", "the last entry has to be
-        deleted"): read with the thing after the verb that follows the first of the language's
-        ``duty_markers`` (or after all it says), the marker read past. What denies, sets a
-        condition or is for later stays in the sentence and is refused as ever."""
+        deleted"): read with the thing after the first word that follows the first of the
+        language's ``duty_markers`` (or after all those words), the marker read past. What
+        denies, sets a condition or is for later stays in the sentence and is refused as ever."""
         words = [t.text for t in tokens]
         for at in range(1, len(tokens) - 1):
             size = max((self._said_as(words, at, marker) for marker in self.language.duty_markers),
@@ -1532,7 +1532,7 @@ class IntentEngine:
                                    actuating=intent.actuating,
                                    closed=cand.exact and self._is_closed(tokens, intent.name),
                                    figures=tuple(value for ref, value in cand.bindings
-                                                 if ref.slot_name.startswith("_")))
+                                                 if not ref.kept))
             first_error = first_error or error
         return reject(first_error or "no reading fits")
 
@@ -1591,7 +1591,7 @@ class IntentEngine:
         if not named:
             return True
         read = self._words_read(cand)
-        says = self._said.get(cand.intent.name, frozenset())
+        says = self._intent_words.get(cand.intent.name, frozenset())
         return any(word in read or word in says
                    or any(self._word_sim(word, other) >= MIN_WORD_SIM for other in read)
                    for word in named)
@@ -1603,7 +1603,7 @@ class IntentEngine:
         figure means nothing without its comparison (「バッグは80パーセントだった」 is no
         「…80パーセント切った？」), and a number of another name is no figure ("is the pressure
         in dewar four higher than in dewar three" is not dewar four's against three)."""
-        if cand.exact or not any(ref.slot_name.startswith("_") for ref, _ in cand.bindings):
+        if cand.exact or all(ref.kept for ref, _ in cand.bindings):
             return True
         language = self.language
         plain = language.function_words | language.skip_words | language.ignore_words
@@ -1639,7 +1639,7 @@ class IntentEngine:
                                 f"({_plain(slot_list.range_min)}–{_plain(slot_list.range_max)}"
                                 f"{unit}{kind})")
                 value = _plain(value)
-            if ref.slot_name.startswith("_"):
+            if not ref.kept:
                 continue  # said and checked, not kept: the figure a question is asked against
             slots.setdefault(ref.slot_name, value)
         for name, value in cand.template.fixed_slots.items():

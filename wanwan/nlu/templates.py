@@ -33,6 +33,12 @@ class SlotRef(NamedTuple):  # a tuple: hashed in C, and compiled catalogues hold
     list_name: str
     slot_name: str
 
+    @property
+    def kept(self) -> bool:
+        """Whether the value goes into the answer: a slot named with "_" ({figure:_figure},
+        the figure a question is asked against) is said and range-checked, not kept."""
+        return not self.slot_name.startswith("_")
+
 
 @dataclass(frozen=True)
 class RuleRef:
