@@ -97,7 +97,8 @@ def sample_sentences(engine, n: int, rng: random.Random) -> list[tuple[str, str,
             else:
                 phrase, value = rng.choice(list(slot_list.phrases.items()))
                 words.append(phrase.replace("#", ""))
-            slots[element.slot_name] = value
+            if element.kept:  # a figure asked against is said, not answered with
+                slots[element.slot_name] = value
         slots = {**{k: v for k, v in template.fixed_slots.items()}, **slots}
         out.append((" ".join(words), template.intent, slots))
     return out
