@@ -233,7 +233,8 @@ class IntentEngine:
         for intent, words in said.items():
             for word in words:
                 owners.setdefault(word, set()).add(intent)
-        plain = self.language.function_words | self.language.skip_words
+        # the words that say nothing of what is asked (particles, articles, fillers)
+        self._says_nothing = plain = self.language.function_words | self.language.skip_words
         self._foreign = {intent: frozenset(
             w for w, who in owners.items()
             if intent not in who and len(who) <= FOREIGN_OWNERS and w not in plain
@@ -739,7 +740,7 @@ class IntentEngine:
         words = [t.text for t in tokens]
         marked = self._marked_clauses(tokens, commas)
         dismissing = any(self._said_as(words, 0, p) for p in self.language.dismissals)
-        plain = self.language.function_words | self.language.skip_words
+        plain = self._says_nothing
         # the words of the clause that say something count: a language that cuts its
         # particles apart (「戻ってきたんだけど、」) has more words to a clause
         said = int(tokens[0].text not in plain)
@@ -1585,9 +1586,7 @@ class IntentEngine:
         """Whether the reading read, or read as a word that sounds like it, or has among the
         words its intent says, at least one word of the sentence that names something (not a
         particle, filler or article); a sentence of particles alone names nothing and passes."""
-        language = self.language
-        plain = language.function_words | language.skip_words | language.ignore_words
-        named = [t.text for t in tokens if t.text not in plain]
+        named = [t.text for t in tokens if t.text not in self._says_nothing]
         if not named:
             return True
         read = self._words_read(cand)
@@ -1605,26 +1604,23 @@ class IntentEngine:
         in dewar four higher than in dewar three" is not dewar four's against three)."""
         if cand.exact or all(ref.kept for ref, _ in cand.bindings):
             return True
-        language = self.language
-        plain = language.function_words | language.skip_words | language.ignore_words
         if not set(cand.words) <= {t.text for t in tokens}:
             return False
-        read = Counter(w for w in cand.words if w not in plain)
-        for ref, value in cand.bindings:
-            read.update({format_number(value)} if self.lists[ref.list_name].is_range
-                        else self._words_of_values((ref.list_name,), (value,)))
-        said = Counter(t.text for t in tokens if t.text not in plain)
-        return not said - read
+        said = Counter(t.text for t in tokens if t.text not in self._says_nothing)
+        return not said - self._read_counts(cand)
 
     def _words_read(self, cand: _Candidate) -> set[str]:
         """The words a reading took: its template's, and those of the values it bound (a
         number as the number mark writes it)."""
-        read = set(cand.words)
+        return set(self._read_counts(cand))
+
+    def _read_counts(self, cand: _Candidate) -> Counter[str]:
+        """The words a reading took, each as often as it took it (a name's words once for
+        each value bound)."""
+        read = Counter(cand.words)
         for ref, value in cand.bindings:
-            if self.lists[ref.list_name].is_range:
-                read.add(format_number(value))
-            else:
-                read |= self._words_of_values((ref.list_name,), (value,))
+            read.update({format_number(value)} if self.lists[ref.list_name].is_range
+                        else self._words_of_values((ref.list_name,), (value,)))
         return read
 
     def _slots(self, cand: _Candidate) -> tuple[dict[str, SlotValue], str | None]:
