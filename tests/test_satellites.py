@@ -26,7 +26,8 @@ from wanwan.audio.vad import VoiceGate, chunks, split_utterances
 from wanwan.broker import remove_stale_folders
 from wanwan.bus import hermes
 from wanwan.bus.client import BrokerAddress, Bus
-from wanwan.hub import SatelliteHub
+from wanwan.bus.topics import Topics
+from wanwan.hub import RemoteSpeaker, SatelliteHub
 from wanwan.keys import SiteKey
 from wanwan.satellite import Satellite
 from wanwan.security import key_path, site_user, with_credentials
@@ -133,6 +134,26 @@ def test_audio_for_another_site_or_not_audio_is_dropped_with_the_reason(voice_la
     assert "'car-park', which is not a site" in reasons
     assert "hermes/audioServer/bay-1/audioFrame: not a WAV file" in reasons
     assert not hub.serves("car-park")
+
+
+def test_a_server_closing_does_not_wait_out_a_satellite_that_has_gone(broker):
+    """A line half sent to a satellite that has gone (it will never say playFinished): closing
+    cuts it and drops what was queued, each line told over, instead of waiting seconds."""
+    bus = Bus(BrokerAddress(port=broker.port), presence=False).start()
+    over: list[str] = []
+    speaker = RemoteSpeaker(bus, Topics(), BAY, make_synthesizer("espeak"))
+    try:
+        speaker.say("The first sentence. The second one, which is longer than that. A third.",
+                    done=lambda: over.append("first line"))
+        speaker.say("A line still queued.", done=lambda: over.append("queued line"))
+        assert wait_for(lambda: speaker.sent >= 1, 10)
+        started = time.monotonic()
+        speaker.close()
+        assert time.monotonic() - started < 1.0
+    finally:
+        bus.stop()
+    assert sorted(over) == ["first line", "queued line"]
+    assert speaker.sent == 1
 
 
 def test_a_satellite_cannot_speak_for_another_site(site_config, engine, whisper, tmp_path):

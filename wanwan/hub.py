@@ -95,8 +95,15 @@ class RemoteSpeaker:
         return wait_idle(self._queue, self.speaking, timeout)
 
     def close(self) -> None:
+        """Stop at once: the line being sent is cut, queued lines are dropped (each told
+        over), rather than waiting out a satellite that may already be gone."""
+        dropped = drain(self._queue)
         self._queue.put(None)
+        self._cut.set()
         self._done.set()
+        for _, ref, done in dropped:
+            self.on_played(ref)
+            line_over(done)
         self._thread.join(5)
         self._maker.shutdown(wait=True, cancel_futures=True)
 
