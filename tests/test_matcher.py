@@ -254,6 +254,39 @@ def test_a_topic_said_apart_from_its_question_fills_the_slot(engine, text, inten
     assert not result.exact and result.confidence < 1.0  # a bent reading, and says so
 
 
+@pytest.mark.parametrize("text,intent,slots", [
+    # the thing named first, something told of it, then the question about it
+    ("dewar twelve has been hissing all morning, what's the pressure", "read_pressure",
+     {"dewar": "12"}),
+    ("dewar three got knocked over, how much is left in it", "read_level", {"dewar": "3"}),
+])
+def test_a_question_about_what_a_story_first_named_takes_it(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+@pytest.mark.parametrize("text", [
+    "dewar seven is nearly full, start the transfer into the nmr",  # told of: no source
+    "dewar four and dewar seven are hissing, what's the pressure",  # which one is not known
+    "it's three o'clock, what's the pressure",  # a time is no dewar
+])
+def test_a_story_names_no_thing_to_act_on_nor_one_it_cannot_tell(engine, text):
+    result = engine.parse(text)
+    assert "dewar" not in result.slots and "source" not in result.slots
+
+
+@pytest.mark.parametrize("text", [
+    # a stop said first must be read, or the sentence is a stop (the dialogue stops on a stop
+    # word nothing else explains): never the question alone with the transfer still running
+    "stop the transfer, what's the level in dewar seven",
+    "halt the fill, how much went in",
+    # a request that acts is no clause to read past either
+    "switch the compressor on, how full is the gas bag",
+])
+def test_a_request_before_a_question_is_not_read_past(engine, text):
+    assert engine.parse(text).intent not in {"read_level", "transfer_status", "gas_status"}
+
+
 def test_a_topic_apart_never_names_what_the_question_does_not_ask(engine):
     # "dewar seven" cannot be the answer to a question that takes no dewar
     assert engine.parse("dewar seven, how is the gas bag").slots == {}

@@ -243,6 +243,12 @@ def score(engine, name: str) -> tuple[float, list]:
     # an actuating false accept; a time of day is now no name and no command now; left: an
     # entry with its pick-up time, "since monday" read as today)
     ("en-tune74.yaml", 0.5),
+    # something going wrong at the bay, said in a hurry: 93.3 % (76.7 % when first run,
+    # session 33; left: "what do I do, the oxygen alarm is on")
+    ("en-tune75.yaml", 0.9),
+    # a judgement asked for ("is dewar four running low"): 96.3 % (77.8 % when first run,
+    # session 33; "does dewar three need topping up" is read as how long it lasts)
+    ("en-tune76.yaml", 0.9),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

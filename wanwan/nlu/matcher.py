@@ -772,6 +772,8 @@ class IntentEngine:
                 continue
             if self._asks(clause) and not self._asks(rest):
                 continue  # "what's the pressure on, dewar four": the rest is the clause's topic
+            if self.catalog.intents[result.intent].question and self._requests(text, clause):
+                continue  # 「圧縮機止めて、バッグがあふれそう」: the request, and why
             if naming and not (self.catalog.intents[result.intent].question
                                and result.confidence >= SURE_ENOUGH):
                 continue
@@ -846,6 +848,16 @@ class IntentEngine:
         return not (language.negating(clause)
                     or any(t.text in language.later_words | language.past_words
                            for t in clause))
+
+    def _requests(self, text: str, clause: list[Token]) -> bool:
+        """Whether ``clause`` says a stop or is alone a request that acts: no clause of
+        reason or time to read past before a question, but a request of its own ("stop the
+        transfer, what's the level in dewar seven" must not leave it running). An answer or
+        a word said alone ("no no, the oxygen in the bay") is read past as before."""
+        if any(t.text in self.language.stop_words for t in clause):
+            return True
+        alone, _ = self._parse_tokens(text, clause, None)
+        return alone.intent is not None and self.catalog.intents[alone.intent].actuating
 
     def _asks(self, words: list[Token]) -> bool:
         """Whether ``words`` open as a question or hold a question word."""
@@ -1000,7 +1012,8 @@ class IntentEngine:
         names = frozenset(w for name in set(lists.values()) if not self.lists[name].is_range
                           for w in self.list_words[name])
         for cut in range(1, min(TOPIC_WORDS, len(tokens) - 2) + 1):
-            for topic, rest in ((tokens[:cut], tokens[cut:]), (tokens[-cut:], tokens[:-cut])):
+            for topic, rest in ((tokens[:cut], tokens[cut:]), (tokens[-cut:], tokens[:-cut]),
+                                *self._story_about(text, tokens, cut, intent)):
                 if not any(t.text in names for t in topic):
                     continue  # it names nothing this intent asks about
                 if self.language.negating(topic):
@@ -1024,6 +1037,27 @@ class IntentEngine:
                         if self._still_sure(result, 0.02 * cut):  # a topic apart bends more
                             return result
         return None
+
+    def _story_about(self, text: str, tokens: list[Token], cut: int, intent: str
+                     ) -> list[tuple[list[Token], list[Token]]]:
+        """A thing named first, something told of it and a comma, then a question about it
+        that leaves it out or stands for it by a pronoun ("dewar four sounds like it's
+        venting, what's its pressure", 「15番が倒れた、液面は今どう？」): the first ``cut``
+        words as the topic and what follows the comma as the question. Only before a question
+        (what is told of a thing never says what to do with it) and a clause that neither
+        asks nor sets a condition."""
+        if not self.catalog.intents[intent].question:
+            return []
+        language = self.language
+        stories = []
+        for comma in sorted(self._comma_cuts(text, tokens)):
+            if comma <= cut or comma > CLAUSE_WORDS or comma > len(tokens) - 2:
+                continue
+            told = tokens[cut:comma]
+            if self._asks(told) or any(t.text in language.condition_words for t in told):
+                continue
+            stories.append((tokens[:cut], tokens[comma:]))
+        return stories
 
     def _parse_tokens(self, text: str, tokens: list[Token], intents: set[str] | None
                       ) -> tuple[ParseResult, list[str]]:
