@@ -249,6 +249,9 @@ def score(engine, name: str) -> tuple[float, list]:
     # a judgement asked for ("is dewar four running low"): 96.3 % (77.8 % when first run,
     # session 33; "does dewar three need topping up" is read as how long it lasts)
     ("en-tune76.yaml", 0.9),
+    # the books in the words of money and stores ("charge", "bill sato lab for", "sign out",
+    # "void the last line"): 100 % (50.0 % when first run, session 33)
+    ("en-tune77.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
