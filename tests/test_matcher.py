@@ -280,11 +280,16 @@ def test_a_story_names_no_thing_to_act_on_nor_one_it_cannot_tell(engine, text):
     # word nothing else explains): never the question alone with the transfer still running
     "stop the transfer, what's the level in dewar seven",
     "halt the fill, how much went in",
-    # a request that acts is no clause to read past either
-    "switch the compressor on, how full is the gas bag",
+    "dewar seven, stop, what's the level",  # nor told of a thing said first
+    "dewar seven stop the transfer, what's its level",
 ])
-def test_a_request_before_a_question_is_not_read_past(engine, text):
-    assert engine.parse(text).intent not in {"read_level", "transfer_status", "gas_status"}
+def test_a_stop_before_a_question_is_a_stop(engine, text):
+    assert means_stop(engine, engine.parse(text))
+
+
+def test_a_request_that_acts_before_a_question_is_not_read_past(engine):
+    assert engine.parse("switch the compressor on, how full is the gas bag").intent is None
+    assert engine.parse("dewar four start the compressor, what's its pressure").intent is None
 
 
 def test_a_topic_apart_never_names_what_the_question_does_not_ask(engine):

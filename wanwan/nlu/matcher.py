@@ -1011,9 +1011,10 @@ class IntentEngine:
         lists = self.slot_lists(intent)
         names = frozenset(w for name in set(lists.values()) if not self.lists[name].is_range
                           for w in self.list_words[name])
+        commas = self._comma_cuts(text, tokens)
         for cut in range(1, min(TOPIC_WORDS, len(tokens) - 2) + 1):
             for topic, rest in ((tokens[:cut], tokens[cut:]), (tokens[-cut:], tokens[:-cut]),
-                                *self._story_about(text, tokens, cut, intent)):
+                                *self._story_about(text, tokens, commas, cut, intent)):
                 if not any(t.text in names for t in topic):
                     continue  # it names nothing this intent asks about
                 if self.language.negating(topic):
@@ -1038,23 +1039,25 @@ class IntentEngine:
                             return result
         return None
 
-    def _story_about(self, text: str, tokens: list[Token], cut: int, intent: str
-                     ) -> list[tuple[list[Token], list[Token]]]:
+    def _story_about(self, text: str, tokens: list[Token], commas: set[int], cut: int,
+                     intent: str) -> list[tuple[list[Token], list[Token]]]:
         """A thing named first, something told of it and a comma, then a question about it
         that leaves it out or stands for it by a pronoun ("dewar four sounds like it's
         venting, what's its pressure", 「15番が倒れた、液面は今どう？」): the first ``cut``
         words as the topic and what follows the comma as the question. Only before a question
         (what is told of a thing never says what to do with it) and a clause that neither
-        asks nor sets a condition."""
+        asks, sets a condition, says a stop nor is a request that acts ("dewar seven, stop,
+        what's the level" must not leave a transfer running). ``commas``: :meth:`_comma_cuts`."""
         if not self.catalog.intents[intent].question:
             return []
         language = self.language
         stories = []
-        for comma in sorted(self._comma_cuts(text, tokens)):
+        for comma in sorted(commas):
             if comma <= cut or comma > CLAUSE_WORDS or comma > len(tokens) - 2:
                 continue
             told = tokens[cut:comma]
-            if self._asks(told) or any(t.text in language.condition_words for t in told):
+            if self._asks(told) or any(t.text in language.condition_words for t in told) \
+                    or self._requests(text, told):
                 continue
             stories.append((tokens[:cut], tokens[comma:]))
         return stories
