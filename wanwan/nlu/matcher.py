@@ -772,8 +772,6 @@ class IntentEngine:
                 continue
             if self._asks(clause) and not self._asks(rest):
                 continue  # "what's the pressure on, dewar four": the rest is the clause's topic
-            if self.catalog.intents[result.intent].question and self._requests(text, clause):
-                continue  # 「圧縮機止めて、バッグがあふれそう」: the request, and why
             if naming and not (self.catalog.intents[result.intent].question
                                and result.confidence >= SURE_ENOUGH):
                 continue
@@ -788,6 +786,8 @@ class IntentEngine:
             if not intent.question and not (
                     says_why and len(rest) >= 2 and result.confidence >= SURE_ENOUGH):
                 continue
+            if intent.question and self._requests(text, clause):
+                continue  # 「圧縮機止めて、バッグがあふれそう」: the request, and why
             if self._still_sure(result, 0.01 * cut):  # as a lead-in's words cost
                 return result
         language = self.language
@@ -1011,10 +1011,13 @@ class IntentEngine:
         lists = self.slot_lists(intent)
         names = frozenset(w for name in set(lists.values()) if not self.lists[name].is_range
                           for w in self.list_words[name])
-        commas = self._comma_cuts(text, tokens)
+        # a story told of the topic before its question: only before a question
+        commas = self._comma_cuts(text, tokens) if self.catalog.intents[intent].question \
+            else set()
         for cut in range(1, min(TOPIC_WORDS, len(tokens) - 2) + 1):
-            for topic, rest in ((tokens[:cut], tokens[cut:]), (tokens[-cut:], tokens[:-cut]),
-                                *self._story_about(text, tokens, commas, cut, intent)):
+            for topic, rest, told in ((tokens[:cut], tokens[cut:], None),
+                                      (tokens[-cut:], tokens[:-cut], None),
+                                      *self._story_about(tokens, commas, cut)):
                 if not any(t.text in names for t in topic):
                     continue  # it names nothing this intent asks about
                 if self.language.negating(topic):
@@ -1034,32 +1037,32 @@ class IntentEngine:
                             set(lists.values()), set(found.values())):
                         if self._time_of_day(tokens, set(), frozenset(), within=topic):
                             break  # "start the transfer at three": a time is no dewar apart
+                        if told is not None and self._requests(text, told):
+                            break  # "dewar seven, stop, what's the level": no story told
                         result.slots = {**result.slots, **found}
                         if self._still_sure(result, 0.02 * cut):  # a topic apart bends more
                             return result
         return None
 
-    def _story_about(self, text: str, tokens: list[Token], commas: set[int], cut: int,
-                     intent: str) -> list[tuple[list[Token], list[Token]]]:
+    def _story_about(self, tokens: list[Token], commas: set[int], cut: int
+                     ) -> list[tuple[list[Token], list[Token], list[Token]]]:
         """A thing named first, something told of it and a comma, then a question about it
         that leaves it out or stands for it by a pronoun ("dewar four sounds like it's
         venting, what's its pressure", 「15番が倒れた、液面は今どう？」): the first ``cut``
-        words as the topic and what follows the comma as the question. Only before a question
-        (what is told of a thing never says what to do with it) and a clause that neither
-        asks, sets a condition, says a stop nor is a request that acts ("dewar seven, stop,
-        what's the level" must not leave a transfer running). ``commas``: :meth:`_comma_cuts`."""
-        if not self.catalog.intents[intent].question:
-            return []
+        words as the topic, what follows the comma as the question, and what is told between
+        (the caller reads a story past only if it says no stop and is no request that acts:
+        "dewar seven, stop, what's the level" must not leave a transfer running). What is
+        told neither asks nor sets a condition. ``commas``: :meth:`_comma_cuts`, given only
+        for a question (what is told of a thing never says what to do with it)."""
         language = self.language
         stories = []
         for comma in sorted(commas):
             if comma <= cut or comma > CLAUSE_WORDS or comma > len(tokens) - 2:
                 continue
             told = tokens[cut:comma]
-            if self._asks(told) or any(t.text in language.condition_words for t in told) \
-                    or self._requests(text, told):
+            if self._asks(told) or any(t.text in language.condition_words for t in told):
                 continue
-            stories.append((tokens[:cut], tokens[comma:]))
+            stories.append((tokens[:cut], tokens[comma:], told))
         return stories
 
     def _parse_tokens(self, text: str, tokens: list[Token], intents: set[str] | None
