@@ -78,13 +78,7 @@ class RemoteSpeaker:
         self._queue.put((text, ref, done))
 
     def interrupt(self) -> None:
-        dropped = drain(self._queue)
-        self._cut.set()
-        self._done.set()
-        self.bus.publish(self.topics.site(self.site, "hush"), Hush(site=self.site))
-        for _, ref, done in dropped:
-            self.on_played(ref)
-            line_over(done)
+        self._cut_short(hush=True)
 
     def finished(self, request_id: str | None) -> None:
         """The satellite's playFinished."""
@@ -95,17 +89,23 @@ class RemoteSpeaker:
         return wait_idle(self._queue, self.speaking, timeout)
 
     def close(self) -> None:
-        """Stop at once: the line being sent is cut, queued lines are dropped (each told
-        over), rather than waiting out a satellite that may already be gone."""
-        dropped = drain(self._queue)
+        """Stop at once, as a stop does but without hushing a satellite that may already be
+        gone (rather than waiting it out), and end the sender."""
+        self._cut_short(hush=False)
         self._queue.put(None)
+        self._thread.join(5)
+        self._maker.shutdown(wait=True, cancel_futures=True)
+
+    def _cut_short(self, *, hush: bool) -> None:
+        """Cut the line being sent and drop what is queued, each dropped line told over."""
+        dropped = drain(self._queue)
         self._cut.set()
         self._done.set()
+        if hush:
+            self.bus.publish(self.topics.site(self.site, "hush"), Hush(site=self.site))
         for _, ref, done in dropped:
             self.on_played(ref)
             line_over(done)
-        self._thread.join(5)
-        self._maker.shutdown(wait=True, cancel_futures=True)
 
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
