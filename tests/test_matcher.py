@@ -282,14 +282,22 @@ def test_a_story_names_no_thing_to_act_on_nor_one_it_cannot_tell(engine, text):
     "halt the fill, how much went in",
     "dewar seven, stop, what's the level",  # nor told of a thing said first
     "dewar seven stop the transfer, what's its level",
+    # nor after it: a question first, then the stop
+    "what's the level in dewar seven, stop the transfer",
+    "how much went in, stop",
 ])
-def test_a_stop_before_a_question_is_a_stop(engine, text):
+def test_a_stop_before_or_after_a_question_is_a_stop(engine, text):
     assert means_stop(engine, engine.parse(text))
 
 
-def test_a_request_that_acts_before_a_question_is_not_read_past(engine):
+def test_a_request_that_acts_beside_a_question_is_not_read_past(engine):
     assert engine.parse("switch the compressor on, how full is the gas bag").intent is None
     assert engine.parse("dewar four start the compressor, what's its pressure").intent is None
+    # the question answered and the request left unsaid would be worse than "not understood"
+    assert engine.parse("how full is the bag, start the compressor").intent is None
+    # a clause after a question that only says why is read past as before
+    assert engine.parse("what's the level in dewar seven, the nmr is done").slots == {
+        "dewar": "7"}
 
 
 def test_a_topic_apart_never_names_what_the_question_does_not_ask(engine):

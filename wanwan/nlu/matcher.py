@@ -804,6 +804,8 @@ class IntentEngine:
             if result.intent is None or result.confidence < SURE_ENOUGH \
                     or not self._clause_read_past(clause, result, after=True):
                 continue
+            if self._requests(text, clause):
+                continue  # "what's the level in dewar seven, stop the transfer": not read past
             if not self.catalog.intents[result.intent].question and (
                     len(self._trim(rest)) < 2 or any(
                         self._said_as(words, cut, p)
