@@ -408,7 +408,13 @@ class _Loader:
         negations = self.phrases("negations", language_code)
         language = Language(
             code=language_code,
-            spellings={str(k): str(v) for k, v in (lang.get("spellings") or {}).items()},
+            spellings={str(k): str(v) for k, v in (lang.get("spellings") or {}).items()
+                       if len(str(k).split()) == 1},
+            # a key of several words is a run of them, written as the analyser cuts it
+            spelled_runs=tuple(sorted(
+                ((tuple(str(k).split()), tuple(str(v).split()))
+                 for k, v in (lang.get("spellings") or {}).items() if len(str(k).split()) > 1),
+                key=lambda run: -len(run[0]))),
             skip_words=self.words(lang.get("skip_words"), language_code),
             negations=frozenset(p[0] for p in negations if len(p) == 1),
             negation_phrases=tuple(p for p in negations if len(p) > 1),

@@ -48,6 +48,9 @@ class Language:
 
     code: str = "en"
     spellings: dict[str, str] = field(default_factory=dict)
+    # runs of words spelled another way, as the analyser cuts them, longest first: the
+    # western 〜ちょいて (ちょ + い + て) is 〜といて (とい + て), which no one word says
+    spelled_runs: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = ()
     skip_words: frozenset[str] = frozenset()
     negations: frozenset[str] = frozenset()
     # negations of more than one word, which deny only together: 〜ません is ませ + ん to the
@@ -280,6 +283,8 @@ def split_words(text: str, language: Language) -> list[str]:
     """Lower-case words with punctuation removed and spellings unified (no number parsing)."""
     words = _japanese_words(text, language) if language.code == "ja" else _spaced_words(
         text, language)
+    if language.spelled_runs:
+        words = _respell_runs(words, language.spelled_runs)
     out: list[str] = []
     for word in words:
         spelled = language.spellings.get(word, word)
@@ -287,6 +292,22 @@ def split_words(text: str, language: Language) -> list[str]:
         # (コンプレッサー -> 圧縮機 -> 圧縮 + 機): both must meet
         out.extend(spelled.split() if language.spaced or spelled == word
                    else japanese.segment(spelled))
+    return out
+
+
+def _respell_runs(words: list[str], runs: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]
+                  ) -> list[str]:
+    out: list[str] = []
+    at = 0
+    while at < len(words):
+        for run, spelled in runs:
+            if tuple(words[at:at + len(run)]) == run:
+                out.extend(spelled)
+                at += len(run)
+                break
+        else:
+            out.append(words[at])
+            at += 1
     return out
 
 
