@@ -252,6 +252,17 @@ def score(engine, name: str) -> tuple[float, list]:
     # the books in the words of money and stores ("charge", "bill sato lab for", "sign out",
     # "void the last line"): 100 % (50.0 % when first run, session 33)
     ("en-tune77.yaml", 0.95),
+    # fills of the users' magnets as their owners name them ("top up the ppms", "bring
+    # magnet two up to eighty"): 90.0 % (55.0 % when first run, session 34; left: a reason
+    # after an alert that names a magnet, "now that" without a comma)
+    ("en-tune78.yaml", 0.85),
+    # the recovery side in its own words (the balloon, the gas holder, the storage
+    # cylinders): 95.0 % (85.0 % when first run, session 34; left: "that's what the bag
+    # holds" after a conversion, whose "what" reads as a question)
+    ("en-tune79.yaml", 0.9),
+    # a Japanese speaker's words in English ("ano", "hai, confirm", "tanaka-ken",
+    # "onegaishimasu"): 100 % (30.0 % when first run, session 34)
+    ("en-tune80.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
