@@ -440,6 +440,14 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # 94.7 % (55.0 % when first run, session 34; one label corrected: 〜まい is also "shall
     # not"; left: 「付けといてつかあさい」, which the analyser cuts inside its words)
     ("ja-tune62.yaml", 0.9),
+    # one breath to a colleague and to wanwan (「健二さん、ホース持ってて、ワンワン、移送止めて」):
+    # 85.0 % (55.0 % when first run, session 34; left: words to the colleague after the
+    # request, 「ワンワン、確認、健二さんは圧力見てて」)
+    ("ja-tune63.yaml", 0.8),
+    # orders for things wanwan does not control (ベント、液化機、発注), beside the ones it does:
+    # 100 % (40.0 % and 1 of 20 remarks taken, not acting, when first run, session 34;
+    # 「移送室のドア閉めて」 is still the bay's oxygen read out, marked known)
+    ("ja-tune64.yaml", 0.95),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating
@@ -991,6 +999,13 @@ def test_a_stop_said_before_a_question_is_not_read_past(ja_site):
 def test_a_stop_or_a_request_that_acts_after_a_question_is_not_read_past(ja_site):
     assert means_stop(ja_site, ja_site.parse("7番の液面は？、移送止めて"))
     assert ja_site.parse("バッグは満杯？、圧縮機を動かして").intent is None
+
+
+def test_what_is_said_to_wanwan_by_name_after_a_pause_in_japanese(ja_site):
+    result = ja_site.parse("健二さん、ホース持ってて、ワンワン、移送止めて")
+    assert result.intent == "stop_transfer"
+    assert ja_site.parse("ワンワンがもう移送止めたと思う").intent is None
+    assert ja_site.said_to_assistant("移送止めて、ワンワン、液面は？") is None
 
 
 def test_western_endings_are_the_requests_they_soften(ja_site):

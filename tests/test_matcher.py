@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from wanwan.asr.base import Transcript
 from wanwan.config import load_config
 from wanwan.dialogue import means_stop
 from wanwan.nlu import IntentEngine, ParseResult, load_catalog
 from wanwan.nlu.catalog import CatalogErrors
+from wanwan.voice import interpret
 
 
 @pytest.mark.parametrize("text,intent,slots", [
@@ -298,6 +300,36 @@ def test_a_request_that_acts_beside_a_question_is_not_read_past(engine):
     # a clause after a question that only says why is read past as before
     assert engine.parse("what's the level in dewar seven, the nmr is done").slots == {
         "dewar": "7"}
+
+
+@pytest.mark.parametrize("text,intent,slots", [
+    # words to a colleague, then the request to wanwan by name
+    ("kenji, hold the hose, wanwan, stop the transfer", "stop_transfer", {}),
+    ("pass me the gloves please, hey wanwan, what's the level in dewar seven", "read_level",
+     {"dewar": "7"}),
+    # the name not said to wanwan, or nothing said after it
+    ("I think wanwan stopped the transfer already", None, {}),
+    ("yuki, you try talking to wanwan", None, {}),
+    ("yes, did wanwan log that", None, {}),
+])
+def test_what_is_said_to_wanwan_by_name_after_a_pause(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+def test_a_stop_said_before_the_name_is_not_read_past(engine):
+    # said to whom is not known: when in doubt, stop
+    assert engine.said_to_assistant("stop the transfer, wanwan, what's the level") is None
+    assert means_stop(engine, engine.parse("stop the transfer, wanwan, what's the level"))
+    assert engine.said_to_assistant("kenji, wanwan, what's the level") == "what's the level"
+
+
+def test_the_name_after_a_pause_wakes_a_transcript(engine):
+    woke, command, parse = interpret(
+        Transcript("Careful with that valve. Wan Wan, how's the pressure in dewar twelve?", 0.9),
+        "wan wan", engine)
+    assert woke and command.startswith("how's the pressure")
+    assert (parse.intent, parse.slots) == ("read_pressure", {"dewar": "12"})
 
 
 def test_a_topic_apart_never_names_what_the_question_does_not_ask(engine):

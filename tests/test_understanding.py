@@ -263,6 +263,14 @@ def score(engine, name: str) -> tuple[float, list]:
     # a Japanese speaker's words in English ("ano", "hai, confirm", "tanaka-ken",
     # "onegaishimasu"): 100 % (30.0 % when first run, session 34)
     ("en-tune80.yaml", 0.95),
+    # one breath to a colleague and to wanwan ("kenji, hold the hose, wanwan, stop the
+    # transfer"): 95.0 % (70.0 % when first run, session 34; left: words to the colleague
+    # after the request, "sorry kenji, ...")
+    ("en-tune81.yaml", 0.9),
+    # orders for things wanwan does not control (vent a dewar, switch on the liquefier),
+    # beside the ones it does: 100 % (70.0 % and 1 of 20 remarks taken, not acting, when first
+    # run, session 34; "turn off the oxygen monitor" is still the alarm silenced, marked known)
+    ("en-tune82.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

@@ -61,6 +61,11 @@ def interpret(transcript: Transcript, wake: str | None, engine: IntentEngine,
     grammar-bound decoder finds *some* command in any speech."""
     woke, command = split_wake(transcript.text, wake, engine) if wake else (
         False, transcript.text)
+    if wake and not woke:
+        # "kenji, hold the hose, wanwan, stop the transfer": the name said after a pause
+        said = engine.said_to_assistant(transcript.text)
+        if said is not None:
+            woke, command = True, said
     parse = engine.parse(command, intents)
     floor = getattr(recognizer, "min_confidence_actuating", 0.0)
     if parse.actuating and transcript.confidence < floor:

@@ -492,6 +492,9 @@ class IntentEngine:
             return ParseResult(text, None, reason="empty")
         if len(tokens) > MAX_TOKENS:
             return ParseResult(text, None, reason=f"too long for a command ({len(tokens)} words)")
+        addressed = self._said_to_wanwan(text, intents)
+        if addressed is not None:
+            return addressed
         corrections = self._corrections_said(tokens)
         corrected = self._corrected(tokens, corrections)
         if corrected is not None:
@@ -534,6 +537,53 @@ class IntentEngine:
             return ParseResult(text, None, confidence=result.confidence, near=result.intent,
                                reason="a name said and not read")
         return result
+
+    def said_to_assistant(self, text: str) -> str | None:
+        """What follows the assistant's name said after a pause, where words were said before
+        it to someone else ("kenji, hold the hose, wanwan, stop the transfer"; 「健二さん、
+        ホース持ってて、ワンワン、移送止めて」): the words said to wanwan. None where the name
+        is not said so, or where what came before says a stop or is a request that acts
+        ("stop the transfer, wanwan, what's the level"): that is not read past, as no clause
+        of that kind is."""
+        names = self._assistant_name
+        if names is None:
+            return None
+        language = self.language
+        for found in reversed(list(names.finditer(text))):
+            before, rest = text[:found.start()], text[found.end():]
+            said_before = self.catalog.normalise(before)
+            if not all(t.text in language.skip_words
+                       for t in self.catalog.normalise(text[found.start():found.start("name")])):
+                continue  # "..., did wanwan log that": the name is not said to wanwan
+            if not said_before or all(t.text in language.skip_words for t in said_before) \
+                    or not self.catalog.normalise(rest):
+                continue  # "hey wanwan, ...": the name opens the request, nothing is apart
+            return None if self._requests(text, said_before) else rest
+        return None
+
+    def _said_to_wanwan(self, text: str, intents: set[str] | None) -> ParseResult | None:
+        """The request said to wanwan by name after words to someone else, understood."""
+        rest = self.said_to_assistant(text)
+        if rest is None:
+            return None
+        result = self._parse(rest, intents)
+        if result.intent is None or not self._still_sure(result, 0.01):
+            return None
+        result.text = text
+        return result
+
+    @cached_property
+    def _assistant_name(self) -> re.Pattern[str] | None:
+        """The assistant's names where a pause comes before them (a comma, a full stop), a
+        filler or two between ("..., hey wanwan, ..."), and a word ends after them."""
+        names = self.language.assistant_names
+        if not names:
+            return None
+        spoken = "|".join(sorted(map(re.escape, names), key=len, reverse=True))
+        pause = ",、，;；?？!！。."
+        ends = rf"(?=$|[\s{pause}])" if self.language.spaced else ""
+        return re.compile(rf"(?<=[{pause}])[^{pause}]{{0,16}}?(?P<name>{spoken}){ends}"
+                          rf"[\s{pause}]*", re.IGNORECASE)
 
     def _name_unread(self, tokens: list[Token], result: ParseResult) -> bool:
         """Whether the sentence says a name of a list the intent takes ("ito", "ppms") that

@@ -66,6 +66,9 @@ class Language:
     ignore_words: frozenset[str] = frozenset()
     number_homophones: dict[str, int] = field(default_factory=dict)
     wake_soundalikes: frozenset[str] = frozenset()  # what recognisers write for a wake word
+    # the assistant's own name as people write it ("wanwan"): what is said before it, at a
+    # pause, was said to someone else ("kenji, hold the hose, wanwan, stop the transfer")
+    assistant_names: tuple[str, ...] = ()
     stop_words: frozenset[str] = frozenset()  # a sentence with one of these that nothing
     # else explains is a stop ("stop the bus"): when in doubt, stop
     symbols: dict[str, str] = field(default_factory=lambda: dict(UNIVERSAL_SYMBOLS))  # "%"
