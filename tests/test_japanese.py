@@ -448,6 +448,12 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # 100 % (40.0 % and 1 of 20 remarks taken, not acting, when first run, session 34;
     # 「移送室のドア閉めて」 is still the bay's oxygen read out, marked known)
     ("ja-tune64.yaml", 0.95),
+    # no theme, an afternoon at the plant: 100 % (85.0 % when first run, session 34)
+    ("ja-tune65.yaml", 0.95),
+    # 「まだ」「もう」「今のところ」「全然」: 95.0 % (75.0 % and 2 of 10 remarks taken when first
+    # run, session 34: 「50リットルはもう記録してある」 was a second log of fifty litres, now a
+    # report; 「7番まだ廊下にある」 is still dewar 7's level, marked known)
+    ("ja-tune66.yaml", 0.9),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating
@@ -1006,6 +1012,13 @@ def test_what_is_said_to_wanwan_by_name_after_a_pause_in_japanese(ja_site):
     assert result.intent == "stop_transfer"
     assert ja_site.parse("ワンワンがもう移送止めたと思う").intent is None
     assert ja_site.said_to_assistant("移送止めて、ワンワン、液面は？") is None
+
+
+@pytest.mark.parametrize("text", [
+    "田中研に50リットル記録してある", "50リットルはもう記録済み", "田中研に50リットル記録しといた",
+])
+def test_a_request_said_as_done_is_a_report_in_japanese(ja_site, text):
+    assert ja_site.parse(text).intent is None
 
 
 def test_western_endings_are_the_requests_they_soften(ja_site):

@@ -292,6 +292,19 @@ def test_a_stop_before_or_after_a_question_is_a_stop(engine, text):
     assert means_stop(engine, engine.parse(text))
 
 
+@pytest.mark.parametrize("text,intent,slots", [
+    # a request said as done already tells what was done: nothing is logged a second time
+    ("we've already logged the fifty litres for sato lab", None, {}),
+    ("the fifty litres for sato lab have been logged", None, {}),
+    ("log fifty litres for sato lab", "log_volume", {"amount": 50, "unit": "L", "lab": "sato"}),
+    # the thing a question asks about named last in what is told before it
+    ("I'll take dewar fifteen, what's its pressure like", "read_pressure", {"dewar": "15"}),
+])
+def test_what_is_told_before_a_request_or_a_question(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
 def test_a_request_that_acts_beside_a_question_is_not_read_past(engine):
     assert engine.parse("switch the compressor on, how full is the gas bag").intent is None
     assert engine.parse("dewar four start the compressor, what's its pressure").intent is None

@@ -271,6 +271,11 @@ def score(engine, name: str) -> tuple[float, list]:
     # beside the ones it does: 100 % (70.0 % and 1 of 20 remarks taken, not acting, when first
     # run, session 34; "turn off the oxygen monitor" is still the alarm silenced, marked known)
     ("en-tune82.yaml", 0.95),
+    # no theme, an afternoon at the plant: 95.0 % (85.0 % when first run, session 34)
+    ("en-tune83.yaml", 0.9),
+    # "still", "yet", "already", "so far", "any", "at all": 95.0 % (75.0 % when first run,
+    # session 34; left: "is it still alarming, acknowledge it", a question before a request)
+    ("en-tune84.yaml", 0.9),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

@@ -33,7 +33,7 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "clause_openers", "clause_endings", "corrections", "question_openers",
                  "question_words", "habit_words", "later_words", "past_words", "pronouns",
                  "condition_words", "dismissals", "duty_markers", "clock_before",
-                 "clock_after", "assistant_names"}
+                 "clock_after", "assistant_names", "done_phrases"}
 
 
 class CatalogErrors(ValueError):
@@ -444,6 +444,7 @@ class _Loader:
             duty_markers=self.phrases("duty_markers", language_code),
             clock_before=self.phrases("clock_before", language_code),
             clock_after=self.phrases("clock_after", language_code),
+            done_phrases=self.phrases("done_phrases", language_code),
             assistant_names=tuple(str(n) for n in lang.get("assistant_names") or []),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),

@@ -911,6 +911,15 @@ class IntentEngine:
         alone, _ = self._parse_tokens(text, clause, None)
         return alone.intent is not None and self.catalog.intents[alone.intent].actuating
 
+    def _tells_a_request(self, text: str, told: list[Token]) -> bool:
+        """Whether what is told of a thing before a question about it is a request of its own
+        ("log fifty litres from dewar seven, what's its level"): no story, and the question
+        is not answered with the request left unsaid."""
+        if self._requests(text, told):
+            return True
+        alone, _ = self._parse_tokens(text, told, None)
+        return alone.intent is not None and not self.catalog.intents[alone.intent].question
+
     def _asks(self, words: list[Token]) -> bool:
         """Whether ``words`` open as a question or hold a question word."""
         language = self.language
@@ -1089,7 +1098,7 @@ class IntentEngine:
                             set(lists.values()), set(found.values())):
                         if self._time_of_day(tokens, set(), frozenset(), within=topic):
                             break  # "start the transfer at three": a time is no dewar apart
-                        if told is not None and self._requests(text, told):
+                        if told is not None and self._tells_a_request(text, told):
                             break  # "dewar seven, stop, what's the level": no story told
                         result.slots = {**result.slots, **found}
                         if self._still_sure(result, 0.02 * cut):  # a topic apart bends more
@@ -1100,8 +1109,9 @@ class IntentEngine:
                      ) -> list[tuple[list[Token], list[Token], list[Token]]]:
         """A thing named first, something told of it and a comma, then a question about it
         that leaves it out or stands for it by a pronoun ("dewar four sounds like it's
-        venting, what's its pressure", 「15番が倒れた、液面は今どう？」): the first ``cut``
-        words as the topic, what follows the comma as the question, and what is told between
+        venting, what's its pressure", 「15番が倒れた、液面は今どう？」), or the thing named
+        last before the comma ("I'll take dewar fifteen, what's its pressure like"): ``cut``
+        words as the topic, what follows the comma as the question, and what is told
         (the caller reads a story past only if it says no stop and is no request that acts:
         "dewar seven, stop, what's the level" must not leave a transfer running). What is
         told neither asks nor sets a condition. ``commas``: :meth:`_comma_cuts`, given only
@@ -1111,10 +1121,13 @@ class IntentEngine:
         for comma in sorted(commas):
             if comma <= cut or comma > CLAUSE_WORDS or comma > len(tokens) - 2:
                 continue
-            told = tokens[cut:comma]
-            if self._asks(told) or any(t.text in language.condition_words for t in told):
-                continue
-            stories.append((tokens[:cut], tokens[comma:], told))
+            # the thing named first ("dewar four sounds like it's venting, ...") or last ("I'll
+            # take dewar fifteen, what's its pressure like") in what is told
+            for topic, told in ((tokens[:cut], tokens[cut:comma]),
+                                (tokens[comma - cut:comma], tokens[:comma - cut])):
+                if self._asks(told) or any(t.text in language.condition_words for t in told):
+                    continue
+                stories.append((topic, tokens[comma:], told))
         return stories
 
     def _parse_tokens(self, text: str, tokens: list[Token], intents: set[str] | None
@@ -1585,6 +1598,12 @@ class IntentEngine:
             if not intent.question and any(t.text in markers and t.text not in best.words
                                            for t in tokens):
                 return reject(why)
+        said = [t.text for t in tokens]
+        if not intent.question and any(
+                self._said_as(said, at, phrase) and not set(phrase) <= set(best.words)
+                for phrase in language.done_phrases for at in range(len(said))):
+            # 「50リットルはもう記録してある」 must not log the fifty litres a second time
+            return reject("a report of what was done, not a command")
         if not best.exact and intent.question and any(
                 t.text in language.past_words and t.text not in best.words for t in tokens):
             # 「昨日の回収量は？」 bent into 今日's: a figure of a day gone is not today's (a

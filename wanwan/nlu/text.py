@@ -66,6 +66,8 @@ class Language:
     ignore_words: frozenset[str] = frozenset()
     number_homophones: dict[str, int] = field(default_factory=dict)
     wake_soundalikes: frozenset[str] = frozenset()  # what recognisers write for a wake word
+    # a request said as already done (「記録してある」, "already logged"): a report, no command
+    done_phrases: tuple[tuple[str, ...], ...] = ()
     # the assistant's own name as people write it ("wanwan"): what is said before it, at a
     # pause, was said to someone else ("kenji, hold the hose, wanwan, stop the transfer")
     assistant_names: tuple[str, ...] = ()
