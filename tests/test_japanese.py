@@ -454,6 +454,9 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # run, session 34: 「50リットルはもう記録してある」 was a second log of fifty litres, now a
     # report; 「7番まだ廊下にある」 is still dewar 7's level, marked known)
     ("ja-tune66.yaml", 0.9),
+    # a dewar described, not named (「はかりの上のデュワー」, 「ドアのそばのやつ」): 20.0 % when
+    # first run (session 34), not tuned (see en-tune85: the next gap, measured here)
+    ("ja-tune67.yaml", 0.2),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating
