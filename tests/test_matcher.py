@@ -299,6 +299,9 @@ def test_a_stop_before_or_after_a_question_is_a_stop(engine, text):
     ("log fifty litres for sato lab", "log_volume", {"amount": 50, "unit": "L", "lab": "sato"}),
     # the thing a question asks about named last in what is told before it
     ("I'll take dewar fifteen, what's its pressure like", "read_pressure", {"dewar": "15"}),
+    # ... but a request told is no story: the question is not answered with it left unsaid
+    ("log fifty litres from dewar seven, what's its level", None, {}),
+    ("dewar seven, log fifty litres, what's its level", None, {}),
 ])
 def test_what_is_told_before_a_request_or_a_question(engine, text, intent, slots):
     result = engine.parse(text)

@@ -913,8 +913,8 @@ class IntentEngine:
 
     def _tells_a_request(self, text: str, told: list[Token]) -> bool:
         """Whether what is told of a thing before a question about it is a request of its own
-        ("log fifty litres from dewar seven, what's its level"): no story, and the question
-        is not answered with the request left unsaid."""
+        ("dewar seven, log fifty litres, what's its level"): no story, and the question is not
+        answered with the request left unsaid."""
         if self._requests(text, told):
             return True
         alone, _ = self._parse_tokens(text, told, None)
@@ -1112,8 +1112,8 @@ class IntentEngine:
         venting, what's its pressure", 「15番が倒れた、液面は今どう？」), or the thing named
         last before the comma ("I'll take dewar fifteen, what's its pressure like"): ``cut``
         words as the topic, what follows the comma as the question, and what is told
-        (the caller reads a story past only if it says no stop and is no request that acts:
-        "dewar seven, stop, what's the level" must not leave a transfer running). What is
+        (the caller reads a story past only if it says no stop and is no request: "dewar
+        seven, stop, what's the level" must not leave a transfer running). What is
         told neither asks nor sets a condition. ``commas``: :meth:`_comma_cuts`, given only
         for a question (what is told of a thing never says what to do with it)."""
         language = self.language
@@ -1122,9 +1122,10 @@ class IntentEngine:
             if comma <= cut or comma > CLAUSE_WORDS or comma > len(tokens) - 2:
                 continue
             # the thing named first ("dewar four sounds like it's venting, ...") or last ("I'll
-            # take dewar fifteen, what's its pressure like") in what is told
+            # take dewar fifteen, what's its pressure like") in what is told; named last, it is
+            # part of what is told ("log fifty litres from dewar seven, ..." is a request)
             for topic, told in ((tokens[:cut], tokens[cut:comma]),
-                                (tokens[comma - cut:comma], tokens[:comma - cut])):
+                                (tokens[comma - cut:comma], tokens[:comma])):
                 if self._asks(told) or any(t.text in language.condition_words for t in told):
                     continue
                 stories.append((topic, tokens[comma:], told))
