@@ -308,6 +308,20 @@ def test_what_is_told_before_a_request_or_a_question(engine, text, intent, slots
     assert (result.intent, result.slots) == (intent, slots), result.reason
 
 
+@pytest.mark.parametrize("text,intent,slots", [
+    # a dewar described, not named: the request, its slot left open for "Which dewar?"
+    ("what's the level in the dewar on the scale", "read_level", {}),
+    ("stop the transfer from the one on the left", "stop_transfer", {}),
+    # no description, or one that names what it must not read past
+    ("how much does a dewar cost", None, {}),
+    ("can you hold the dewar steady", None, {}),
+    ("the one by the window is leaking", None, {}),
+])
+def test_a_thing_described_not_named(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
 def test_a_request_that_acts_beside_a_question_is_not_read_past(engine):
     assert engine.parse("switch the compressor on, how full is the gas bag").intent is None
     assert engine.parse("dewar four start the compressor, what's its pressure").intent is None

@@ -33,7 +33,8 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "clause_openers", "clause_endings", "corrections", "question_openers",
                  "question_words", "habit_words", "later_words", "past_words", "pronouns",
                  "condition_words", "dismissals", "duty_markers", "clock_before",
-                 "clock_after", "assistant_names", "done_phrases"}
+                 "clock_after", "assistant_names", "done_phrases", "thing_words",
+                 "describing_words", "thing_read_as", "described_before"}
 
 
 class CatalogErrors(ValueError):
@@ -445,6 +446,10 @@ class _Loader:
             clock_before=self.phrases("clock_before", language_code),
             clock_after=self.phrases("clock_after", language_code),
             done_phrases=self.phrases("done_phrases", language_code),
+            thing_words=self.words(lang.get("thing_words"), language_code),
+            describing_words=self.words(lang.get("describing_words"), language_code),
+            thing_read_as=str(lang.get("thing_read_as") or ""),
+            described_before=bool(lang.get("described_before", False)),
             assistant_names=tuple(str(n) for n in lang.get("assistant_names") or []),
             written_words=frozenset() if Language(code=language_code).spaced
             else self.written_words(extra_lists),

@@ -45,6 +45,7 @@ _CLAUSE_COMMA = re.compile(r"[,、，;；?？!！。]|\.(?!\d)")
 RESTART_WORDS = 4  # the longest false start read past ("stop it, stop the transfer")
 RESTART_TRIES = 2  # false starts tried in one sentence
 PLACE_FUNCTION_WORDS = 2  # read past with a place's name ("over in the", 「の」)
+DESCRIBED_WORDS = 7  # the longest thing described and not named ("the dewar on the trolley")
 CORRECTED_WORDS = 6  # the farthest back a correction reaches ("dewar seven from the bay, no")
 SHORTLIST = 60  # templates aligned after the overlap score
 PER_INTENT = 10  # of which at most this many of one intent, while others are left
@@ -527,7 +528,8 @@ class IntentEngine:
                     or self._duty_apart(text, tokens, intents) \
                     or self._clause_apart(text, tokens, commas, intents) \
                     or self._restart_apart(text, tokens, intents) \
-                    or self._place_apart(text, tokens, intents) or result
+                    or self._place_apart(text, tokens, intents) \
+                    or self._described_apart(text, tokens, commas, intents) or result
         if result.intent is not None and corrected is None and self._correction_lost(
                 text, tokens, corrections, result, intents):
             return ParseResult(text, None, confidence=result.confidence,
@@ -693,6 +695,59 @@ class IntentEngine:
                     continue
                 if self._still_sure(result, 0.01 * (hi - lo)):
                     return result
+        return None
+
+    def _described_apart(self, text: str, tokens: list[Token], commas: set[int],
+                         intents: set[str] | None) -> ParseResult | None:
+        """A thing described, not named ("what's the level in the dewar on the scale", "stop
+        the one that's running", 「はかりの上のデュワーの液面は？」): which one is not known,
+        so the description is read as the language's ``thing_read_as`` ("it"; read past where
+        it has none) and the request taken with its slot open, for the dialogue to ask ("Which
+        dewar?"). A description says one of the language's ``describing_words`` ("on", "by",
+        "spare"; 「の」) beside the thing, or none is a description ("how much does a dewar
+        cost"), and ends at a comma, the end or a word that says little; what is read past
+        names no number, nothing of a list the request takes, and denies nothing."""
+        language = self.language
+        things, describing = language.thing_words, language.describing_words
+        if not things:
+            return None
+        stand_in = [Token(language.thing_read_as)] if language.thing_read_as else []
+        for at, token in enumerate(tokens):
+            thing = token.text in things or (token.is_number and token.source in things)
+            if not thing or (at + 1 < len(tokens) and tokens[at + 1].is_number):
+                continue  # "dewar seven" is named
+            for size in range(2, DESCRIBED_WORDS + 1):
+                for start in range(max(at - size + 1, 0), at + 1):
+                    end = start + size
+                    # what describes a thing comes before it in Japanese (「はかりの上の
+                    # デュワー」), after it in English, a word such as "spare" apart
+                    if end > len(tokens) or ((end != at + 1) if language.described_before
+                                             else (start < at - 1)):
+                        continue
+                    if any(c in commas for c in range(start + 1, end)) or (
+                            end < len(tokens) and end not in commas
+                            and not language.says_little(tokens[end].text)):
+                        continue  # it ends at a comma, the end, or before a word saying little
+                    beside = tokens[at - 1:at] if language.described_before or start < at \
+                        else tokens[at + 1:at + 2]
+                    if not any(t.text in describing for t in beside):
+                        continue
+                    described = tokens[start:end]
+                    said = tokens[:start] + tokens[end:]
+                    if len(said) < 2 or all(language.says_little(t.text) for t in said) \
+                            or language.negating(described) \
+                            or any(t.is_number for t in described if t is not token):
+                        continue
+                    result, _ = self._parse_tokens(text, tokens[:start] + stand_in + tokens[end:],
+                                                   intents)
+                    if result.intent is None:
+                        continue
+                    named = {w for n in self.lists_of(result.intent)
+                             if not self.lists[n].is_range for w in self.list_words[n]}
+                    if any(t.text in named for t in described):
+                        continue  # a name of the request's own lists is never read past
+                    if self._still_sure(result, 0.01 * size):
+                        return result
         return None
 
     def _place_names(self, words: list[str]) -> list[tuple[int, int, str]]:

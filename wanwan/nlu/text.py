@@ -66,6 +66,14 @@ class Language:
     ignore_words: frozenset[str] = frozenset()
     number_homophones: dict[str, int] = field(default_factory=dict)
     wake_soundalikes: frozenset[str] = frozenset()  # what recognisers write for a wake word
+    # words for a thing that may be described rather than named ("the dewar on the scale",
+    # "the one by the door", 「はかりの上のやつ」), the words that describe one beside it
+    # ("on", "spare", 「の」), what it is then read as ("it"), and whether its description
+    # comes before it (Japanese)
+    thing_words: frozenset[str] = frozenset()
+    describing_words: frozenset[str] = frozenset()
+    thing_read_as: str = ""
+    described_before: bool = False
     # a request said as already done (「記録してある」, "already logged"): a report, no command
     done_phrases: tuple[tuple[str, ...], ...] = ()
     # the assistant's own name as people write it ("wanwan"): what is said before it, at a
