@@ -399,6 +399,17 @@ class IntentEngine:
         """Every list an intent's slots are filled from."""
         return frozenset(n for names in self.lists_of_slots.get(intent, {}).values() for n in names)
 
+    @cached_property
+    def _names_by_intent(self) -> dict[str, frozenset[str]]:
+        """For each intent, the words of the names in every list (not a number range) its
+        slots are filled from: what a reading of the intent must not read past."""
+        return {intent: frozenset(w for n in self.lists_of(intent) if not self.lists[n].is_range
+                                  for w in self.list_words[n])
+                for intent in self.lists_of_slots}
+
+    def _names_of(self, intent: str) -> frozenset[str]:
+        return self._names_by_intent.get(intent, frozenset())
+
     def answer(self, text: str, intent: str, wanted: str,
                have: dict[str, SlotValue] | None = None) -> dict[str, SlotValue] | None:
         """The next turn read as the answer to a question about one slot ("Which dewar?" ->
@@ -742,9 +753,7 @@ class IntentEngine:
                                                    intents)
                     if result.intent is None:
                         continue
-                    named = {w for n in self.lists_of(result.intent)
-                             if not self.lists[n].is_range for w in self.list_words[n]}
-                    if any(t.text in named for t in described):
+                    if any(t.text in self._names_of(result.intent) for t in described):
                         continue  # a name of the request's own lists is never read past
                     if self._still_sure(result, 0.01 * size):
                         return result
@@ -939,7 +948,7 @@ class IntentEngine:
                 not question or any(self.lists[n].is_range for n in lists)):
             return False
         taken = set(result.slots.values())
-        named = {w for n in lists if not self.lists[n].is_range for w in self.list_words[n]}
+        named = set(self._names_of(result.intent))  # type: ignore[arg-type]
         if not question:
             named |= self.naming_words
         restated = self._words_of_values(lists, taken)
@@ -956,24 +965,21 @@ class IntentEngine:
                     or any(t.text in language.later_words | language.past_words
                            for t in clause))
 
-    def _requests(self, text: str, clause: list[Token]) -> bool:
+    def _requests(self, text: str, clause: list[Token], *, of_any_kind: bool = False) -> bool:
         """Whether ``clause`` says a stop or is alone a request that acts: no clause of
         reason or time to read past before a question, but a request of its own ("stop the
         transfer, what's the level in dewar seven" must not leave it running). An answer or
-        a word said alone ("no no, the oxygen in the bay") is read past as before."""
+        a word said alone ("no no, the oxygen in the bay") is read past as before.
+        ``of_any_kind``: any request that is no question counts too, as what is told of a
+        thing before a question about it ("dewar seven, log fifty litres, what's its level":
+        no story, and the question is not answered with the request left unsaid)."""
         if any(t.text in self.language.stop_words for t in clause):
             return True
         alone, _ = self._parse_tokens(text, clause, None)
-        return alone.intent is not None and self.catalog.intents[alone.intent].actuating
-
-    def _tells_a_request(self, text: str, told: list[Token]) -> bool:
-        """Whether what is told of a thing before a question about it is a request of its own
-        ("dewar seven, log fifty litres, what's its level"): no story, and the question is not
-        answered with the request left unsaid."""
-        if self._requests(text, told):
-            return True
-        alone, _ = self._parse_tokens(text, told, None)
-        return alone.intent is not None and not self.catalog.intents[alone.intent].question
+        if alone.intent is None:
+            return False
+        intent = self.catalog.intents[alone.intent]
+        return intent.actuating or (of_any_kind and not intent.question)
 
     def _asks(self, words: list[Token]) -> bool:
         """Whether ``words`` open as a question or hold a question word."""
@@ -1153,7 +1159,7 @@ class IntentEngine:
                             set(lists.values()), set(found.values())):
                         if self._time_of_day(tokens, set(), frozenset(), within=topic):
                             break  # "start the transfer at three": a time is no dewar apart
-                        if told is not None and self._tells_a_request(text, told):
+                        if told is not None and self._requests(text, told, of_any_kind=True):
                             break  # "dewar seven, stop, what's the level": no story told
                         result.slots = {**result.slots, **found}
                         if self._still_sure(result, 0.02 * cut):  # a topic apart bends more
