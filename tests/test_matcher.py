@@ -316,6 +316,8 @@ def test_what_is_told_before_a_request_or_a_question(engine, text, intent, slots
     ("how much does a dewar cost", None, {}),
     ("can you hold the dewar steady", None, {}),
     ("the one by the window is leaking", None, {}),
+    # read as "it", a description leaves no answer to the dialogue ("that's it", a cancel)
+    ("that's the last dewar sorted, cheers", None, {}),
 ])
 def test_a_thing_described_not_named(engine, text, intent, slots):
     result = engine.parse(text)

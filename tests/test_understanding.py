@@ -282,6 +282,10 @@ def score(engine, name: str) -> tuple[float, list]:
     # thing ("how much does a dewar cost" describes none). Left: relative clauses ("the one
     # that's hissing"), "the usual amount", "whichever is fullest"
     ("en-tune85.yaml", 0.35),
+    # English of other places (British, Irish, Australian, Indian, American): 100 % (55.0 %
+    # and 1 of 10 remarks taken when first run, session 35: "that's the last dewar sorted,
+    # cheers" read its dewar as "it", "that's it", a cancel)
+    ("en-tune86.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

@@ -99,8 +99,8 @@ def _kana_value(text: str) -> str | None:
     whole, _, decimals = text.partition(_KANA_POINT)
     parts = _read(whole, _KANA_WHOLE)
     digits = _read(decimals, _KANA_DIGITS)
-    if parts is None or digits is None:
-        return None
+    if parts is None or digits is None or not (parts or digits):
+        return None  # てん alone is no number: 「止めてんか」 is 止めて + んか
     out = str(_combine(parts)) if parts else "0"
     return out + "." + "".join(map(str, digits)) if digits else out
 

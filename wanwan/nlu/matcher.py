@@ -751,8 +751,9 @@ class IntentEngine:
                         continue
                     result, _ = self._parse_tokens(text, tokens[:start] + stand_in + tokens[end:],
                                                    intents)
-                    if result.intent is None:
-                        continue
+                    if result.intent is None or self.catalog.intents[result.intent].ends_turn:
+                        continue  # an answer to the dialogue names no thing: "that's the
+                        # last dewar sorted, cheers" is no "that's it", a cancel
                     if any(t.text in self._names_of(result.intent) for t in described):
                         continue  # a name of the request's own lists is never read past
                     if self._still_sure(result, 0.01 * size):
