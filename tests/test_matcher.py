@@ -324,6 +324,20 @@ def test_a_thing_described_not_named(engine, text, intent, slots):
     assert (result.intent, result.slots) == (intent, slots), result.reason
 
 
+@pytest.mark.parametrize("text,intent,slots", [
+    # an instrument named where its reading is meant
+    ("what does the level probe on dewar seven say", "read_level", {"dewar": "7"}),
+    ("what's the gauge on four reading", "read_pressure", {"dewar": "4"}),
+    ("what does the display on the gas bag say", "gas_status", {}),
+    # ... and the instrument itself talked about
+    ("the pressure gauge on twelve is fogged up", None, {}),
+    ("the level probe on seven is broken again", None, {}),
+])
+def test_a_reading_asked_through_its_instrument(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
 def test_a_request_that_acts_beside_a_question_is_not_read_past(engine):
     assert engine.parse("switch the compressor on, how full is the gas bag").intent is None
     assert engine.parse("dewar four start the compressor, what's its pressure").intent is None

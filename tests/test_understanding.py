@@ -269,7 +269,8 @@ def score(engine, name: str) -> tuple[float, list]:
     ("en-tune81.yaml", 0.9),
     # orders for things wanwan does not control (vent a dewar, switch on the liquefier),
     # beside the ones it does: 100 % (70.0 % and 1 of 20 remarks taken, not acting, when first
-    # run, session 34; "turn off the oxygen monitor" is still the alarm silenced, marked known)
+    # run, session 34; "turn off the oxygen monitor", the alarm silenced then, is not taken
+    # since session 35 read "the oxygen monitor" as the oxygen reading)
     ("en-tune82.yaml", 0.95),
     # no theme, an afternoon at the plant: 95.0 % (85.0 % when first run, session 34)
     ("en-tune83.yaml", 0.9),
@@ -286,6 +287,10 @@ def score(engine, name: str) -> tuple[float, list]:
     # and 1 of 10 remarks taken when first run, session 35: "that's the last dewar sorted,
     # cheers" read its dewar as "it", "that's it", a cancel)
     ("en-tune86.yaml", 0.95),
+    # readings asked through the instrument that shows them ("the level probe on dewar
+    # seven", "the gauge on four"): 85.0 % (15.0 % when first run, session 35). Left: "the
+    # dial ... saying for pressure", "the flow meter", "the compressor's status light"
+    ("en-tune87.yaml", 0.85),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

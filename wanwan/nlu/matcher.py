@@ -669,6 +669,8 @@ class IntentEngine:
                 if words[again] != words[start] or self.language.negating(
                         tokens[start:again]):
                     continue
+                if again == start + 1 and words[start] in self.language.function_words:
+                    continue  # a particle said twice is grammar: 「曇ってて」 is 曇っ + て + て
                 if tries == 0:
                     return None  # each try is a whole parse: a failing sentence stays cheap
                 tries -= 1
