@@ -291,6 +291,10 @@ def score(engine, name: str) -> tuple[float, list]:
     # seven", "the gauge on four"): 85.0 % (15.0 % when first run, session 35). Left: "the
     # dial ... saying for pressure", "the flow meter", "the compressor's status light"
     ("en-tune87.yaml", 0.85),
+    # no theme, a Saturday with one technician on call: 89.5 % (68.4 % when first run, session
+    # 35). Left: "I'm going to fill the ppms from seven, start it up" (the request told, then
+    # asked for bare), "what's the oxygen like in the bay with the door shut"
+    ("en-tune88.yaml", 0.85),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
