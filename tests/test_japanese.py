@@ -83,6 +83,18 @@ def test_a_reading_asked_through_its_instrument_in_japanese(ja, text, intent, sl
     assert (result.intent, result.slots) == (intent, slots), result.reason
 
 
+@pytest.mark.parametrize("text,intent,slots", [
+    ("7番からPPMSに入れるから、移送始めて", "start_transfer", {"source": "7", "target": "ppms1"}),
+    ("7番からPPMSに入れないから、移送始めて", None, {}),
+    ("明日7番からPPMSに入れるから、移送始めて", None, {}),
+    # a thing named by its number in what is told is what the question asks about
+    ("7番は出すんだけど、どのくらい入ってる？", None, {}),
+])
+def test_a_request_told_then_asked_for_in_japanese(ja, text, intent, slots):
+    result = ja.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
 @pytest.mark.parametrize("text", ["汲み出しを開始しないで", "デュワー７から充填を開始しないで",
                                   "圧縮機を起動するな", "記録しなくていい", "移送は開始しません",
                                   "すみません、圧縮機は止めません", "移送を開始しない？"])
@@ -478,12 +490,17 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # as a false start). ゲージ and プローブ are not read as the pressure and the level: the
     # remarks about them (「12番のゲージ、いかれとる」) became questions
     ("ja-tune69.yaml", 0.8),
-    # no theme, a winter Saturday in Iwate: 73.7 % (42.1 % when first run, session 35): when or
-    # how it stands said first (「夜のうちに」, 「ドア閉めたままで」, 「このペースだと」). Left:
-    # 「7番からPPMSに入れるから、移送始めて」 (told, then asked for bare), 「液体、月曜まで足り
-    # そう？」, 「帰る前に圧縮機止めといて」 (前に read past made 「帰る前にバッグ見といてね」 a
-    # question), 「そのへんで止めて」 is the stop of everything, not of the transfer
-    ("ja-tune70.yaml", 0.7),
+    # no theme, a winter Saturday in Iwate: 78.9 % (42.1 % when first run, session 35): when or
+    # how it stands said first (「夜のうちに」, 「ドア閉めたままで」, 「このペースだと」); the
+    # request told, then asked for bare (「7番からPPMSに入れるから、移送始めて」). Left: 「液体、
+    # 月曜まで足りそう？」, 「帰る前に圧縮機止めといて」 (前に read past made 「帰る前にバッグ見と
+    # いてね」 a question), 「そのへんで止めて」 is the stop of everything, not of the transfer
+    ("ja-tune70.yaml", 0.75),
+    # dewars going out on the van: 75.0 % when first run and now (session 35); 「今月どれだけ
+    # 出荷した？」 is the recovery summary, marked known. A thing named by its number in a clause
+    # is no longer read past before a question about it: 「7番は出すんだけど、どのくらい入っ
+    # てる？」 was the whole stock
+    ("ja-tune71.yaml", 0.7),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating

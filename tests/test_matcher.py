@@ -338,6 +338,19 @@ def test_a_reading_asked_through_its_instrument(engine, text, intent, slots):
     assert (result.intent, result.slots) == (intent, slots), result.reason
 
 
+@pytest.mark.parametrize("text,intent,slots", [
+    # the request told, then asked for after a pause: what was told holds the slots
+    ("we'll fill the nmr from dewar four, start the transfer", "start_transfer",
+     {"target": "nmr600", "source": "4"}),
+    # ... never what was told denied, or for another day
+    ("we won't fill the nmr from dewar four, start the transfer", None, {}),
+    ("tomorrow we'll fill the nmr from dewar four, start the transfer", None, {}),
+])
+def test_a_request_told_then_asked_for(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
 def test_a_request_that_acts_beside_a_question_is_not_read_past(engine):
     assert engine.parse("switch the compressor on, how full is the gas bag").intent is None
     assert engine.parse("dewar four start the compressor, what's its pressure").intent is None

@@ -295,6 +295,12 @@ def score(engine, name: str) -> tuple[float, list]:
     # 35). Left: "I'm going to fill the ppms from seven, start it up" (the request told, then
     # asked for bare), "what's the oxygen like in the bay with the door shut"
     ("en-tune88.yaml", 0.85),
+    # dewars going out on the van, checked and booked first: 56.2 % (37.5 % and 1 of 12
+    # remarks taken when first run, session 35). "how much did we send out this month" is
+    # still the recovery summary (sent out heard as got back), marked known. Left: the dewar
+    # named inside what is told ("dewar seven is going out to suzuki lab, how full is it"),
+    # clauses after a request that deny or name ("that dewar didn't go", "delivered by hand")
+    ("en-tune89.yaml", 0.5),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
