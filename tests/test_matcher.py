@@ -345,10 +345,19 @@ def test_a_reading_asked_through_its_instrument(engine, text, intent, slots):
     # ... never what was told denied, or for another day
     ("we won't fill the nmr from dewar four, start the transfer", None, {}),
     ("tomorrow we'll fill the nmr from dewar four, start the transfer", None, {}),
+    # ... or a stop: never read as the start it is followed by
+    ("halt the nmr fill from dewar four, start the transfer", None, {}),
 ])
 def test_a_request_told_then_asked_for(engine, text, intent, slots):
     result = engine.parse(text)
     assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+def test_a_stop_is_no_false_start_begun_again(engine):
+    # "transfer stop" read past as a start begun again with "transfer" was a start
+    result = engine.parse("transfer stop, transfer start from dewar four")
+    assert result.intent != "start_transfer" and means_stop(engine, result)
+    assert engine.parse("all stop, all stop").intent == "stop"
 
 
 def test_a_request_that_acts_beside_a_question_is_not_read_past(engine):

@@ -301,6 +301,11 @@ def score(engine, name: str) -> tuple[float, list]:
     # named inside what is told ("dewar seven is going out to suzuki lab, how full is it"),
     # clauses after a request that deny or name ("that dewar didn't go", "delivered by hand")
     ("en-tune89.yaml", 0.5),
+    # slang of a late shift ("yo wanwan, gimme the level on twelve", "kill the compressor real
+    # quick", "nuke that last entry, my bad"): 95.0 % (55.0 % when first run, session 35).
+    # Left: "chuck thirty litres on sato lab's tab" (a template for it pushed the right one
+    # for four other entries out of the matcher's shortlist)
+    ("en-tune90.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

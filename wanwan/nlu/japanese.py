@@ -101,6 +101,8 @@ def _kana_value(text: str) -> str | None:
     digits = _read(decimals, _KANA_DIGITS)
     if parts is None or digits is None or not (parts or digits):
         return None  # てん alone is no number: 「止めてんか」 is 止めて + んか
+    if not decimals and whole.endswith("っ") and len(parts) == 1:
+        return None  # a reading cut short alone is no number: 「感じっすか」 is 感じ + っす + か
     out = str(_combine(parts)) if parts else "0"
     return out + "." + "".join(map(str, digits)) if digits else out
 

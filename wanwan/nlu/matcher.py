@@ -664,7 +664,9 @@ class IntentEngine:
                        ) -> ParseResult | None:
         """A false start, begun again with the same word ("stop it, stop the transfer",
         "log forty, log forty five litres"): what was begun again is read past, the earliest
-        first. Never a false start that denies: "stop, don't stop the transfer" is not a stop."""
+        first. Never a false start that denies ("stop, don't stop the transfer" is not a
+        stop) or says a stop not said again ("all stop, all stop" is one): 「7番からの移送
+        止めて、移送始めて」 is no start from dewar 7."""
         words = [t.text for t in tokens]
         tries = RESTART_TRIES
         for start in range(len(tokens) - 2):
@@ -672,7 +674,9 @@ class IntentEngine:
                 continue  # "from 1 2 into magnet number 2": numbers repeat without a restart
             for again in range(start + 1, min(start + RESTART_WORDS, len(tokens) - 1) + 1):
                 if words[again] != words[start] or self.language.negating(
-                        tokens[start:again]):
+                        tokens[start:again]) or any(
+                        w in self.language.stop_words and w not in words[again:]
+                        for w in words[start:again]):
                     continue
                 if again == start + 1 and words[start] in self.language.function_words:
                     continue  # a particle said twice is grammar: 「曇ってて」 is 曇っ + て + て
@@ -942,12 +946,13 @@ class IntentEngine:
     def _told_then_asked(self, text: str, tokens: list[Token], commas: set[int],
                          intents: set[str] | None) -> ParseResult | None:
         """A request told as what is about to be done, then asked for bare after a pause
-        ("I'm going to fill the ppms from seven, start it up"; 「7番からPPMSに入れるから、移送
-        始めて」): the same request said twice. What is asked is understood alone, a request
+        ("we'll fill the nmr from dewar four, start the transfer"; 「7番からPPMSに入れるから、
+        移送始めて」): the same request said twice. What is asked is understood alone, a request
         that is no question; what was told, its reason's ending read past, is read as that
         request only, and sure as an answer to a read-back (the asking says which request
-        it is); it names all the asking names, and neither denies nor sets a condition or
-        another day. The telling's reading is taken: it holds what the asking leaves out."""
+        it is); it names all the asking names, and neither denies, says a stop, nor sets a
+        condition or another day. The telling's reading is taken: it holds what the asking
+        leaves out."""
         language = self.language
         words = [t.text for t in tokens]
         for cut in sorted(commas):
@@ -959,7 +964,7 @@ class IntentEngine:
             told = told[:len(told) - ending]
             if len(told) < 2 or language.negating(tokens) or any(
                     t.text in language.condition_words | language.later_words
-                    | language.past_words for t in told):
+                    | language.past_words | language.stop_words for t in told):
                 continue
             request, _ = self._parse_tokens(text, asked, intents)
             if request.intent is None or request.confidence < SURE_ENOUGH \
@@ -1737,7 +1742,7 @@ class IntentEngine:
             return reject("nothing the sentence names was read")
         needed = intent.min_confidence if bar is None else min(bar, intent.min_confidence)
         if best.confidence < needed:
-            return reject(f"not sure enough ({best.confidence:.2f} < {intent.min_confidence})")
+            return reject(f"not sure enough ({best.confidence:.2f} < {needed})")
         if (not best.exact and runner_up is not None
                 and best.confidence - runner_up.confidence < AMBIGUITY_MARGIN):
             return reject(f"ambiguous between {intent.name} and {runner_up.intent.name}")
