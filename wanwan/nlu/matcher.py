@@ -875,8 +875,7 @@ class IntentEngine:
             if said > CLAUSE_WORDS:
                 break
             clause, rest = tokens[:cut], tokens[cut:]
-            ended = any(tuple(words[cut - len(p):cut]) == p
-                        for p in self.language.clause_endings)
+            ended = self._clause_ending(words, cut) > 0
             # set aside by a phrase that opens the sentence ("never mind the level, ...") or
             # closes the clause (「圧力じゃなくて、…」)
             dismissed = cut in commas and (dismissing or any(
@@ -943,6 +942,12 @@ class IntentEngine:
                 return result
         return None
 
+    def _clause_ending(self, words: list[str], cut: int) -> int:
+        """How many words of one of the language's ``clause_endings`` end ``words[:cut]``
+        (「…出すんだけど」: けど), the longest; 0 where none does."""
+        return max((len(p) for p in self.language.clause_endings
+                    if tuple(words[cut - len(p):cut]) == p), default=0)
+
     def _told_then_asked(self, text: str, tokens: list[Token], commas: set[int],
                          intents: set[str] | None) -> ParseResult | None:
         """A request told as what is about to be done, then asked for bare after a pause
@@ -959,9 +964,7 @@ class IntentEngine:
             if not 2 <= cut <= len(tokens) - 1:
                 continue
             told, asked = tokens[:cut], tokens[cut:]
-            ending = max((len(p) for p in language.clause_endings
-                          if tuple(words[cut - len(p):cut]) == p), default=0)
-            told = told[:len(told) - ending]
+            told = told[:len(told) - self._clause_ending(words, cut)]
             if len(told) < 2 or language.negating(tokens) or any(
                     t.text in language.condition_words | language.later_words
                     | language.past_words | language.stop_words for t in told):
