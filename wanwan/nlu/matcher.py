@@ -148,6 +148,7 @@ class _Candidate:
 
 # moves of the alignment, for the way back
 _INS, _DEL, _SUB, _SPLIT, _MERGE, _SLOT = range(6)
+_NOT_WORKED_OUT = object()  # a row of costs not yet worked out (None: no such move at all)
 
 
 class IntentEngine:
@@ -281,6 +282,8 @@ class IntentEngine:
         self._word_sim = lru_cache(maxsize=30_000)(self._word_sim_uncached)
         self._list_match = lru_cache(maxsize=50_000)(self._list_match_uncached)
         self._sounds_known = lru_cache(maxsize=20_000)(self._sounds_known_uncached)
+        # two template words run together, as they sound: pairs of the catalogue's words only
+        self.joined_sounds: dict[tuple[str, str], str] = {}
         known = set(self.vocab)
         for slot_list in self.lists.values():
             for phrase in slot_list.phrases:
@@ -1572,7 +1575,11 @@ class IntentEngine:
         back[0] = [None] * (n + 1)
         foreign = foreign or [0.0] * n
         ins = [a + b for a, b in zip(c.ins, foreign, strict=True)]
+        foreign_extra = [max(0.0, f) for f in foreign]
         best_end, best_total = -1, inf
+        # the rows of costs per word, looked up here before asking ``c`` to work one out:
+        # these lookups are the innermost loop of the parser
+        sub_rows, split_rows, merge_rows = c.sub_rows, c.split_rows, c.merge_rows
 
         def row_of(index: int) -> tuple[list[float], list[tuple | None]]:
             row = cost[index]
@@ -1599,8 +1606,8 @@ class IntentEngine:
             for word, targets in node.words.items():
                 dcost = c.deletion(word) + (KEY_WORD_DELETE_COST if word in key_words
                                             else 0.0)
-                subs = c.substitution(word)
-                splits = c.split(word)
+                subs = sub_rows.get(word) or c.substitution(word)
+                splits = split_rows.get(word) or c.split(word)
                 for target in targets:
                     trow, tback = row_of(target.index)
                     for j in live:
@@ -1612,7 +1619,7 @@ class IntentEngine:
                         if j < n:
                             s = subs[j]
                             if s is not None and s > 0:
-                                s += max(0.0, foreign[j])
+                                s += foreign_extra[j]
                             if s is not None and here + s < trow[j + 1]:
                                 trow[j + 1] = here + s
                                 tback[j + 1] = (node.index, j, _SUB, word)
@@ -1622,7 +1629,9 @@ class IntentEngine:
                                 tback[j + 2] = (node.index, j, _SPLIT, word)
                     # two template words heard as one ("trans fer" the other way round)
                     for nxt, after in target.words.items():
-                        merges = c.merge(word, nxt)
+                        merges = merge_rows.get((word, nxt), _NOT_WORKED_OUT)
+                        if merges is _NOT_WORKED_OUT:
+                            merges = c.merge(word, nxt)
                         if merges is None:
                             continue
                         for goal in after:
@@ -1895,20 +1904,21 @@ class _Costs:
                     for t, following in zip(tokens, [*tokens[1:], None], strict=True)]
         self.skip = engine.language.skip_words
         self.homophones = engine.language.number_homophones
-        self._subs: dict[str, list[float | None]] = {}
-        self._splits: dict[str, list[float | None]] = {}
-        self._merges: dict[tuple[str, str], list[float | None] | None] = {}
+        self.sub_rows: dict[str, list[float | None]] = {}
+        self.split_rows: dict[str, list[float | None]] = {}
+        self.merge_rows: dict[tuple[str, str], list[float | None] | None] = {}
         self._spans: dict[str, list[list[tuple[int, SlotValue, float]]]] = {}
         # split and merged words are compared by their letters, or by their readings where
         # the script does not spell the sound ("汲み出し" heard as "組み" + "出し")
         self.sound = engine._by_sound or str
         self.sounds = [self.sound(t.text) if t.value is None
                        else engine.language.number_sound(t.value) or t.text for t in tokens]
-        # heard words by first letter: most pairs of template words cannot be one of them
-        self._initials: dict[str, list[str]] = {}
+        # the lengths of heard words by first letter: most pairs of template words cannot be
+        # one of them
+        self._lengths_by_initial: dict[str, set[int]] = {}
         for j, sound in enumerate(self.sounds):
             if self.texts[j] not in self.skip and self.values[j] is None:
-                self._initials.setdefault(sound[:1], []).append(sound)
+                self._lengths_by_initial.setdefault(sound[:1], set()).add(len(sound))
 
     def deletion(self, word: str) -> float:
         return self.engine._del_cost(word)
@@ -1941,7 +1951,7 @@ class _Costs:
 
     def substitution(self, word: str) -> list[float | None]:
         """Per position: the cost of hearing that token for ``word`` (None: no such move)."""
-        row = self._subs.get(word)
+        row = self.sub_rows.get(word)
         if row is None:
             row = []
             for j, text in enumerate(self.texts):
@@ -1953,12 +1963,12 @@ class _Costs:
                     row.append(HOMOPHONE_COST if homophone else 1.0)
                 else:
                     row.append(self.engine._sub_cost(word, text))
-            self._subs[word] = row
+            self.sub_rows[word] = row
         return row
 
     def split(self, word: str) -> list[float | None]:
         """Per position: ``word`` heard as this token and the next ("trans fer")."""
-        row = self._splits.get(word)
+        row = self.split_rows.get(word)
         if row is None:
             row = [None] * self.n
             said = self.sound(word)
@@ -1972,16 +1982,20 @@ class _Costs:
                 sim = _letters_alike(said, joined)
                 if sim >= MIN_SPLIT_MERGE_SIM:
                     row[j] = (1 - sim) + SPLIT_MERGE_PENALTY
-            self._splits[word] = row
+            self.split_rows[word] = row
         return row
 
     def merge(self, first: str, second: str) -> list[float | None] | None:
         """Per position: two template words heard as this one token."""
         key = (first, second)
-        if key not in self._merges:
-            joined = self.sound(first) + self.sound(second)
-            if not any(_about_as_long(joined, t) for t in self._initials.get(joined[:1], ())):
-                self._merges[key] = None
+        if key not in self.merge_rows:
+            joined = self.engine.joined_sounds.get(key)
+            if joined is None:
+                joined = self.engine.joined_sounds[key] = self.sound(first) + self.sound(second)
+            lengths = self._lengths_by_initial.get(joined[:1], ())
+            tolerance = max(3, len(joined) // 3)  # as _about_as_long, by the lengths alone
+            if not any(abs(len(joined) - length) <= tolerance for length in lengths):
+                self.merge_rows[key] = None
                 return None
             row: list[float | None] = [None] * self.n
             for j, text in enumerate(self.texts):
@@ -1991,8 +2005,8 @@ class _Costs:
                 sim = _letters_alike(joined, self.sounds[j])
                 if sim >= MIN_SPLIT_MERGE_SIM:
                     row[j] = (1 - sim) + SPLIT_MERGE_PENALTY
-            self._merges[key] = row if any(v is not None for v in row) else None
-        return self._merges[key]
+            self.merge_rows[key] = row if any(v is not None for v in row) else None
+        return self.merge_rows[key]
 
 
 def _letters_alike(a: str, b: str) -> float:
