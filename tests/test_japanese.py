@@ -507,6 +507,10 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # kana reading cut short read as a number). 「バッグ、ワンチャンもう満タンじゃね」 is
     # answered with the bag's status, marked known
     ("ja-tune72.yaml", 0.95),
+    # a manager's office Japanese for the monthly report (「先ほどの記録は間違いなので取り消して
+    # ください」, 「警報は承知しました」, 「いえ、今回は見送ります」): 100 % (57.9 % when first
+    # run, session 36; one miss a label of ours, corrected: the liquid of the stock)
+    ("ja-tune73.yaml", 0.95),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating

@@ -306,6 +306,12 @@ def score(engine, name: str) -> tuple[float, list]:
     # Left: "chuck thirty litres on sato lab's tab" (a template for it pushed the right one
     # for four other entries out of the matcher's shortlist)
     ("en-tune90.yaml", 0.95),
+    # a lab manager's office English for the monthly report ("for the report, how much helium
+    # did we recover last month", "is the oxygen level in the recovery room within limits",
+    # "no, let's not go ahead with that"): 100 % (75.0 % when first run, session 36; two of
+    # the five misses were labels of ours, corrected: the liquid of the stock, a delivery
+    # logged as dispensed)
+    ("en-tune91.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
