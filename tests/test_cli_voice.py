@@ -49,6 +49,7 @@ def test_listen_without_a_microphone_is_one_sentence():
     assert b"Traceback" not in proc.stderr
 
 
+@pytest.mark.whole_system
 def test_demo_runs_the_whole_system(tmp_path):
     proc = run_cli("demo", "--out", str(tmp_path), timeout=240)
     out = proc.stdout.decode()
@@ -80,6 +81,7 @@ def test_parse_audio_with_the_wake_phrase_off(tmp_path):
         "milkAmount": "soy milk"}), heard["transcript"]
 
 
+@pytest.mark.whole_system
 def test_demo_in_japanese(tmp_path):
     """The same session spoken by Open JTalk at two paces, heard by Whisper base, answered in
     Japanese; the wake phrase said alone (Whisper writes it 「1番」) is heard too."""
