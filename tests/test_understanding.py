@@ -312,6 +312,14 @@ def score(engine, name: str) -> tuple[float, list]:
     # the five misses were labels of ours, corrected: the liquid of the stock, a delivery
     # logged as dispensed)
     ("en-tune91.yaml", 0.95),
+    # a postdoc collecting helium for the first time ("hi, I'm from suzuki lab, we need to log
+    # twenty litres", "how many litres of gas is one litre of liquid helium"): 100 % (80.0 %
+    # when first run, session 36)
+    ("en-tune92.yaml", 0.95),
+    # a technician mid-task, the words broken by the work ("what's the, hang on, what's the
+    # level in dewar seven", "log, um, where was I, log thirty litres to ito lab"): 100 % when
+    # first run (session 36)
+    ("en-tune93.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
