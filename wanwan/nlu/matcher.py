@@ -283,7 +283,7 @@ class IntentEngine:
         self._list_match = lru_cache(maxsize=50_000)(self._list_match_uncached)
         self._sounds_known = lru_cache(maxsize=20_000)(self._sounds_known_uncached)
         # two template words run together, as they sound: pairs of the catalogue's words only
-        self.joined_sounds: dict[tuple[str, str], str] = {}
+        self._joined_sounds: dict[tuple[str, str], str] = {}
         known = set(self.vocab)
         for slot_list in self.lists.values():
             for phrase in slot_list.phrases:
@@ -963,14 +963,15 @@ class IntentEngine:
         leaves out."""
         language = self.language
         words = [t.text for t in tokens]
+        no_telling = (language.condition_words | language.later_words | language.past_words
+                      | language.stop_words)
         for cut in sorted(commas):
             if not 2 <= cut <= len(tokens) - 1:
                 continue
             told, asked = tokens[:cut], tokens[cut:]
             told = told[:len(told) - self._clause_ending(words, cut)]
             if len(told) < 2 or language.negating(tokens) or any(
-                    t.text in language.condition_words | language.later_words
-                    | language.past_words | language.stop_words for t in told):
+                    t.text in no_telling for t in told):
                 continue
             request, _ = self._parse_tokens(text, asked, intents)
             if request.intent is None or request.confidence < SURE_ENOUGH \
@@ -1018,9 +1019,8 @@ class IntentEngine:
             return False  # "dewar seven, how is the gas bag" asks about the bag
         if question:
             return True
-        return not (language.negating(clause)
-                    or any(t.text in language.later_words | language.past_words
-                           for t in clause))
+        not_now = language.later_words | language.past_words
+        return not (language.negating(clause) or any(t.text in not_now for t in clause))
 
     def _requests(self, text: str, clause: list[Token], *, of_any_kind: bool = False) -> bool:
         """Whether ``clause`` says a stop or is alone a request that acts: no clause of
@@ -1989,11 +1989,11 @@ class _Costs:
         """Per position: two template words heard as this one token."""
         key = (first, second)
         if key not in self.merge_rows:
-            joined = self.engine.joined_sounds.get(key)
+            joined = self.engine._joined_sounds.get(key)
             if joined is None:
-                joined = self.engine.joined_sounds[key] = self.sound(first) + self.sound(second)
+                joined = self.engine._joined_sounds[key] = self.sound(first) + self.sound(second)
             lengths = self._lengths_by_initial.get(joined[:1], ())
-            tolerance = max(3, len(joined) // 3)  # as _about_as_long, by the lengths alone
+            tolerance = _length_tolerance(joined)  # as _about_as_long, by the lengths alone
             if not any(abs(len(joined) - length) <= tolerance for length in lengths):
                 self.merge_rows[key] = None
                 return None
@@ -2019,7 +2019,12 @@ def _about_as_long(a: str, b: str) -> bool:
     """Whether two words could be 0.85 alike by their letters. Split and merged words are
     compared against every pair of heard words, so the many pairs that cannot be alike are
     left out before comparing."""
-    return abs(len(a) - len(b)) <= max(3, len(a) // 3) and a[:1] == b[:1]
+    return abs(len(a) - len(b)) <= _length_tolerance(a) and a[:1] == b[:1]
+
+
+def _length_tolerance(word: str) -> int:
+    """How many letters longer or shorter than ``word`` a word 0.85 alike may be."""
+    return max(3, len(word) // 3)
 
 
 def _required_words(graph: TemplateGraph, plain: frozenset[str]) -> frozenset[str]:
