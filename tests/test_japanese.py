@@ -158,6 +158,9 @@ def test_workplace_talk_is_not_a_command(ja):
     # a particle before a number in kana is not its first digit: に + 50, never 2, 5, 10
     ("田中研にごじゅうリットル", "田中研に50リットル"), ("デュワーにじゅう", "デュワー20"),
     ("しちじゅう", "70"), ("にせんにじゅうろく", "2026"),
+    # a colleague called by a given name that ends in a number: 健二, not 健 and 2
+    ("健二さんに頼まれた", "健二さんに頼まれた"), ("誠一郎くんが", "誠一郎くんが"),
+    ("デュワー十二さん", "デュワー12さん"), ("十二さん", "12さん"),
 ])
 def test_numbers_are_read_however_they_are_written(written, digits):
     assert numbers_to_digits(written) == digits
@@ -522,6 +525,22 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # read past), 「で、ヘリウムは、ヘリウムはどれくらいある？」 (the first ヘリウム read as 液ヘリウム,
     # liquid; refusing a phrase with a word left out cost two other sentences)
     ("ja-tune75.yaml", 0.9),
+    # the end of a day shift, handing over (「引き継ぎ用に、液体ヘリウムの在庫は全部でどれくらい？」,
+    # 「鍵閉める前に回収室の酸素濃度」, 「夜は圧縮機止めといて」): 100 % (75.0 % when first run,
+    # session 37; 「週末の間、デュワー15はもつかな」 was the pressure, a wrong answer)
+    ("ja-tune76.yaml", 0.95),
+    # requests passed on for someone else (「教授が…聞いてる」, 「事務が…知りたいそうです」,
+    # 「健二さんに圧縮機を動かしてって頼まれた」: 健二 was 健 and 2): 100 % (55.0 % when first
+    # run, session 37)
+    ("ja-tune77.yaml", 0.95),
+    # a safety induction at the kiosk (「何を聞けばいいの？」, 「ここにいて安全？酸素はどう？」,
+    # 「さっき言ったことをもう一度」): 100 % (90.0 % when first run, session 37)
+    ("ja-tune78.yaml", 0.95),
+    # questions that say how the answer should come (「12番をパーセントで教えて」, 「デュワー3は
+    # センチでいくつ？」, 「日数で言うと、デュワー7はあとどれくらいもつ？」): 100 % (75.0 % when
+    # first run, session 37; 「ガス5立方メートルは液体で何リットルになる？」 took 液体 for the
+    # amount's phase)
+    ("ja-tune79.yaml", 0.95),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating

@@ -320,6 +320,27 @@ def score(engine, name: str) -> tuple[float, list]:
     # level in dewar seven", "log, um, where was I, log thirty litres to ito lab"): 100 % when
     # first run (session 36)
     ("en-tune93.yaml", 0.95),
+    # the end of a day shift, handing over ("before I go, what's the level in dewar twelve",
+    # "let the night shift know when dewar seven gets under twenty percent", "has the
+    # compressor been on all afternoon"): 100 % (90.0 % when first run, session 37)
+    ("en-tune94.yaml", 0.95),
+    # requests passed on for someone else ("tanaka sensei wants to know ...", "yamamoto
+    # sensei says log eight litres for his lab", "he says it's fine, go ahead", "they've
+    # changed their mind, cancel it"): 95.0 % (70.0 % when first run, session 37). Left:
+    # "the professor wants the compressor stopped" ("want the compressor stopped" in the
+    # template made "what's the recovery compressor doing" a request to stop it)
+    ("en-tune95.yaml", 0.95),
+    # a safety induction at the recovery room kiosk ("what can I ask you", "is it safe to be in
+    # here, what's the oxygen", "can you stop talking for a second"): 90.0 % (75.0 % when
+    # first run, session 37). Left: "what does the compressor do right now, is it on" (the
+    # thing asked about in the first clause, the question in the second), "how many litres
+    # is that in cubic metres of gas, say twenty litres"
+    ("en-tune96.yaml", 0.9),
+    # questions that say how the answer should come ("dewar four, how many litres roughly",
+    # "what's the level of dewar twelve, to the nearest litre"): 100 % (80.0 % when first run,
+    # session 37; two of the four misses were labels of ours, corrected: the phase said with
+    # the amount of a conversion)
+    ("en-tune97.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

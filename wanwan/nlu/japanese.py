@@ -49,6 +49,10 @@ _NOT_NUMBERS = ("一番", "一度", "十分", "一緒", "一応", "一旦", "一
                 "万一", "一般", "同一", "統一", "唯一", "一つ",
                 "ません", "ぜんぶ", "ぜんぜん", "ぜんいん", "ぜんたい", "まんたん", "まんなか",
                 "じゅうぶん", "せんせい", "せんげつ", "せんしゅう", "せんじつ")
+# a number kanji at the end of a person's given name, called by it: 健二さん, 浩一くん, 誠一郎
+# さんに is said of a colleague, not of 2 or 1
+_IN_A_NAME = re.compile(r"(?<=[\u4e00-\u9fff])(?<![〇零一二三四五六七八九十百千万点])"
+                        r"[一二三四五六七八九十]+[郎朗]?(?=(?:さん|くん|君|ちゃん|氏|様|先輩))")
 
 
 def _combine(parts: list[int]) -> int:
@@ -137,6 +141,7 @@ def numbers_to_digits(text: str) -> str:
 
     text = unicodedata.normalize("NFKC", text)
     text = re.sub("|".join(_NOT_NUMBERS), protect, text)
+    text = _IN_A_NAME.sub(protect, text)
     text = _KANJI_NUMBER.sub(_kanji_number, text)
     text = _KANA_NUMBER.sub(_kana_number, text)
     return re.sub("\uE000(\\d+)\uE001", lambda m: protected[int(m.group(1))], text)
