@@ -541,6 +541,15 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # first run, session 37; 「ガス5立方メートルは液体で何リットルになる？」 took 液体 for the
     # amount's phase)
     ("ja-tune79.yaml", 0.95),
+    # something going wrong at the bay (「緊急、充填止めて」, 「いやいや、キャンセル、何も始めないで」):
+    # 95.0 % (85.0 % and 1 of 10 remarks taken when first run, session 37: 「危なかった」 taken
+    # for the alarm acknowledged, marked known). Left: 「静かにして、考えられない」 (denied by
+    # its ない)
+    ("ja-tune80.yaml", 0.95),
+    # a manager deciding (「田中研に50リットル出せるだけの液体ヘリウムある？」, 「比べたいから、
+    # 先月の回収量は？」: the から that ends a reason is also the から of a period, and was read
+    # as naming one): 95.0 % (70.0 % when first run, session 37). Left: 「で、今月は今のところ？」
+    ("ja-tune81.yaml", 0.95),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating
@@ -848,6 +857,11 @@ def test_a_reason_said_before_a_japanese_question_is_read_past(ja_site):
     # the particle misheard (「けえ」 as 「経営」), the comma Whisper put after it still marks it
     result = ja_site.parse("報告書に使う経営、先月の回収量を教えて")
     assert (result.intent, result.slots) == ("recovery_summary", {"period": "last_month"})
+    # the particle that ends the clause names nothing, though から is also a word of the
+    # period 「今年に入ってから」 (the question was refused as if the clause named a period)
+    for said in ("報告書に使うから、先月の回収量は？", "比べたいから、先月の回収量は？"):
+        result = ja_site.parse(said)
+        assert (result.intent, result.slots) == ("recovery_summary", {"period": "last_month"})
 
 
 def test_one_intents_many_templates_do_not_crowd_out_another(ja):

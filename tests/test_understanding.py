@@ -341,6 +341,18 @@ def score(engine, name: str) -> tuple[float, list]:
     # session 37; two of the four misses were labels of ours, corrected: the phase said with
     # the amount of a conversion)
     ("en-tune97.yaml", 0.95),
+    # something going wrong at the bay ("emergency, stop the fill", "stop everything", "no,
+    # no, cancel, don't start anything"): 90.0 % (75.0 % when first run, session 37; the two
+    # stops missed were stops all the same, by the dialogue's rule that a stop word nothing
+    # else explains stops). Left: "quiet, I can't hear myself think" (denied by its can't),
+    # "is the transfer stopped" (a stop to the dialogue: read as the transfer's state, "is the
+    # transfer stopping" was no longer a stop, and when in doubt wanwan stops)
+    ("en-tune98.yaml", 0.9),
+    # a lab manager deciding ("have we got enough liquid helium to give tanaka lab fifty
+    # litres", "is the gas bag full enough to run the compressor", "okay, that's decided,
+    # confirm"): 95.0 % (70.0 % when first run, session 37). Left: "and this month so far",
+    # the period alone after a question of recovery (no turn is read with the one before)
+    ("en-tune99.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

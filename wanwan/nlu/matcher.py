@@ -48,7 +48,7 @@ PLACE_FUNCTION_WORDS = 2  # read past with a place's name ("over in the", 「の
 DESCRIBED_WORDS = 7  # the longest thing described and not named ("the dewar on the trolley")
 CORRECTED_WORDS = 6  # the farthest back a correction reaches ("dewar seven from the bay, no")
 SHORTLIST = 60  # templates aligned after the overlap score
-PER_INTENT = 10  # of which at most this many of one intent, while others are left
+PER_INTENT = 12  # of which at most this many of one intent, while others are left
 BM25_B = 0.75  # how much a template's size discounts its overlap
 SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again without the lead-in
 # what was told of a request, then asked for bare: the asking says which request it is, so
@@ -878,7 +878,8 @@ class IntentEngine:
             if said > CLAUSE_WORDS:
                 break
             clause, rest = tokens[:cut], tokens[cut:]
-            ended = self._clause_ending(words, cut) > 0
+            ending = self._clause_ending(words, cut)
+            ended = ending > 0
             # set aside by a phrase that opens the sentence ("never mind the level, ...") or
             # closes the clause (「圧力じゃなくて、…」)
             dismissed = cut in commas and (dismissing or any(
@@ -896,7 +897,8 @@ class IntentEngine:
                 if self._still_sure(result, 0.01 * cut):  # "never mind the level, what's ..."
                     return result
                 continue
-            if result.intent is None or not self._clause_read_past(clause, result, after=False):
+            if result.intent is None or not self._clause_read_past(
+                    clause, result, after=False, ending=ending):
                 continue
             if self._asks(clause) and not self._asks(rest):
                 continue  # "what's the pressure on, dewar four": the rest is the clause's topic
@@ -985,8 +987,8 @@ class IntentEngine:
                 return plan
         return None
 
-    def _clause_read_past(self, clause: list[Token], result: ParseResult, after: bool
-                          ) -> bool:
+    def _clause_read_past(self, clause: list[Token], result: ParseResult, after: bool,
+                          ending: int = 0) -> bool:
         """Whether ``clause``, said with the request ``result`` understood without it, only
         says why or when: it names nothing the request would take otherwise than the request
         does (a number for its amounts, a name of its lists that it did not take), said
@@ -994,8 +996,11 @@ class IntentEngine:
         it a condition ("what's the level in dewar four when the fill is done"), and unless
         the request is a question (which changes nothing), it names nothing of the lab at
         all, and neither denies nor makes the request one for later ("start the compressor,
-        just kidding"; "no, I said dewar twelve")."""
+        just kidding"; "no, I said dewar twelve"). The last ``ending`` words, the clause
+        ending that marks it, name nothing (から of 「比べたいから、」 is also the から of the
+        period 「今年に入ってから」)."""
         language = self.language
+        whole, clause = clause, clause[:len(clause) - ending]
         question = self.catalog.intents[result.intent].question  # type: ignore[index]
         lists = self.lists_of(result.intent)  # type: ignore[arg-type]
         if any(t.is_number for t in clause) and (
@@ -1013,14 +1018,14 @@ class IntentEngine:
         plain = language.function_words  # に of 「今年に入ってから」 names nothing alone
         if any(t.text in named and t.text not in restated | plain for t in clause):
             return False
-        asks = self._asks(clause)
+        asks = self._asks(whole)
         if (after or not question) and (asks or any(t.text in language.condition_words
-                                                    for t in clause)):
+                                                    for t in whole)):
             return False  # "dewar seven, how is the gas bag" asks about the bag
         if question:
             return True
         not_now = language.later_words | language.past_words
-        return not (language.negating(clause) or any(t.text in not_now for t in clause))
+        return not (language.negating(whole) or any(t.text in not_now for t in whole))
 
     def _requests(self, text: str, clause: list[Token], *, of_any_kind: bool = False) -> bool:
         """Whether ``clause`` says a stop or is alone a request that acts: no clause of
