@@ -985,3 +985,13 @@ def test_a_request_said_as_what_needs_doing(engine, text, intent, slots):
 def test_a_time_of_day_is_no_name_and_no_command_now(engine, text, intent, slots):
     result = engine.parse(text)
     assert (result.intent, result.slots) == (intent, slots), result.reason
+
+
+def test_a_bare_number_after_start_transfer_is_no_target_level(engine):
+    """"transfer, seven, start" was read as a transfer to a level of 7 %: a level is said with
+    its "to" or its "percent"; a number alone after the request is the dewar's, or nothing."""
+    for said in ("transfer, seven, start", "start transfer seven", "start the transfer twelve"):
+        assert "target_level" not in engine.parse(said).slots, said
+    assert engine.parse("fill magnet two eighty five percent").slots == {
+        "target": "magnet2", "target_level": 85}
+    assert engine.parse("start the transfer to ninety").slots == {"target_level": 90}

@@ -353,6 +353,21 @@ def score(engine, name: str) -> tuple[float, list]:
     # confirm"): 95.0 % (70.0 % when first run, session 37). Left: "and this month so far",
     # the period alone after a question of recovery (no turn is read with the one before)
     ("en-tune99.yaml", 0.95),
+    # a retired MRI magnet emptied into the recovery line ("is the compressor keeping up with
+    # the mri boil off", "log six cubic metres of gas recovered from the mri", "the gas alarm
+    # went off, acknowledge it"): 95.0 % (65.0 % when first run, session 37). Left: "the mri
+    # is venting into the bag now, how full is it" (the bag named in the telling, asked after
+    # as "it": answered as a dewar's level, which asks which dewar)
+    ("en-tune100.yaml", 0.95),
+    # a checklist read out a step at a time ("step two, pressure on dewar four", "checklist
+    # item two, dewar seven pressure", "second, is the compressor on"): 100 % (55.0 % when
+    # first run, session 37)
+    ("en-tune101.yaml", 0.95),
+    # telegraphic, a technician short of breath ("level twelve", "pressure four?", "log
+    # thirty, ito", "oxygen, bay"): 95.0 % when first run (session 37), and after. The miss,
+    # "transfer, seven, start", was a transfer to a level of 7 % (read back, never sent
+    # unconfirmed): a level is now said with its "to" or "percent", and the sentence is refused
+    ("en-tune102.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

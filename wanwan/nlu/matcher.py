@@ -48,7 +48,9 @@ PLACE_FUNCTION_WORDS = 2  # read past with a place's name ("over in the", 「の
 DESCRIBED_WORDS = 7  # the longest thing described and not named ("the dewar on the trolley")
 CORRECTED_WORDS = 6  # the farthest back a correction reaches ("dewar seven from the bay, no")
 SHORTLIST = 60  # templates aligned after the overlap score
-PER_INTENT = 12  # of which at most this many of one intent, while others are left
+# of which at most this many of one intent, while others are left (at ten, an intent of forty
+# templates such as log_volume lost the right one to its others' overlap)
+PER_INTENT = 12
 BM25_B = 0.75  # how much a template's size discounts its overlap
 SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again without the lead-in
 # what was told of a request, then asked for bare: the asking says which request it is, so
