@@ -49,8 +49,8 @@ _NOT_NUMBERS = ("一番", "一度", "十分", "一緒", "一応", "一旦", "一
                 "万一", "一般", "同一", "統一", "唯一", "一つ",
                 "ません", "ぜんぶ", "ぜんぜん", "ぜんいん", "ぜんたい", "まんたん", "まんなか",
                 "じゅうぶん", "せんせい", "せんげつ", "せんしゅう", "せんじつ")
-# a number kanji at the end of a person's given name, called by it: 健二さん, 浩一くん, 誠一郎
-# さんに is said of a colleague, not of 2 or 1
+# a given name that ends in a number kanji, said with its honorific, names a colleague: 健二さん
+# is not 健 and 2, nor 誠一郎くん 誠 and 1
 _IN_A_NAME = re.compile(r"(?<=[\u4e00-\u9fff])(?<![〇零一二三四五六七八九十百千万点])"
                         r"[一二三四五六七八九十]+[郎朗]?(?=(?:さん|くん|君|ちゃん|氏|様|先輩))")
 

@@ -1002,10 +1002,10 @@ class IntentEngine:
         ending that marks it, name nothing (から of 「比べたいから、」 is also the から of the
         period 「今年に入ってから」)."""
         language = self.language
-        whole, clause = clause, clause[:len(clause) - ending]
+        naming = clause[:len(clause) - ending]  # the words that may name something
         question = self.catalog.intents[result.intent].question  # type: ignore[index]
         lists = self.lists_of(result.intent)  # type: ignore[arg-type]
-        if any(t.is_number for t in clause) and (
+        if any(t.is_number for t in naming) and (
                 not question or any(self.lists[n].is_range for n in lists)):
             return False
         taken = set(result.slots.values())
@@ -1013,21 +1013,21 @@ class IntentEngine:
         if not question:
             named |= self.naming_words
         restated = self._words_of_values(lists, taken)
-        if any(t.text in self.number_names - restated for t in clause):
+        if any(t.text in self.number_names - restated for t in naming):
             # a thing named by its number is what the rest is about, not why it is said:
             # 「7番は出すんだけど、どのくらい入ってる？」 is no question of the whole stock
             return False
         plain = language.function_words  # に of 「今年に入ってから」 names nothing alone
-        if any(t.text in named and t.text not in restated | plain for t in clause):
+        if any(t.text in named and t.text not in restated | plain for t in naming):
             return False
-        asks = self._asks(whole)
+        asks = self._asks(clause)
         if (after or not question) and (asks or any(t.text in language.condition_words
-                                                    for t in whole)):
+                                                    for t in clause)):
             return False  # "dewar seven, how is the gas bag" asks about the bag
         if question:
             return True
         not_now = language.later_words | language.past_words
-        return not (language.negating(whole) or any(t.text in not_now for t in whole))
+        return not (language.negating(clause) or any(t.text in not_now for t in clause))
 
     def _requests(self, text: str, clause: list[Token], *, of_any_kind: bool = False) -> bool:
         """Whether ``clause`` says a stop or is alone a request that acts: no clause of
