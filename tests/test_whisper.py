@@ -422,7 +422,7 @@ def test_a_yes_the_grammar_pass_writes_is_made_of_words_heard(engine):
 def test_the_grammar_pass_mends_a_number_but_never_makes_one_up(engine):
     """A number the grammar's sentence writes must have been heard as one."""
     def unheard(said: str, free: str, language: IntentEngine = engine) -> list[str]:
-        return numbers_unheard(language, free, language.parse(said))
+        return numbers_unheard(language, free, language.parse(said), said)
 
     assert unheard("log one hundred and thirty", "I log into the booking system.") == [
         "amount 130"]
@@ -432,6 +432,12 @@ def test_the_grammar_pass_mends_a_number_but_never_makes_one_up(engine):
     ja = load_engine(INTENTS_JA)
     assert unheard("田中研に50リットル記録", "田中研にごじゅうリットル記録", ja) == []
     assert unheard("田中研に50リットル記録", "田中研にリットル記録", ja) == ["amount 50"]
+    # a number heard as its sound, where it is also a word: に is 2 and a particle
+    assert unheard("ガス2立方メートルを回収として記録", "ガスに立方メートルを回収として記録。",
+                   ja) == []
+    assert unheard("5立方メートルをリットルに換算して", "ご立方メートルをリットルに換算して", ja) == []
+    # ...between the same words: this に is the particle before the unit, no number
+    assert unheard("田中研に2リットル記録", "田中研にリットル記録", ja) == ["amount 2"]
 
 
 def test_hundreds_put_before_a_number_whisper_wrote_need_the_audio_behind_them():

@@ -864,7 +864,7 @@ class WhisperRecognizer:
         notes["words_heard"] = round(heard, 2)
         if heard < settings.min_words_heard:
             return None
-        unheard = numbers_unheard(self.engine, command, grammar_parse)
+        unheard = numbers_unheard(self.engine, command, grammar_parse, said)
         if unheard:
             notes["numbers_unheard"] = "; ".join(unheard)
             log.debug("grammar refused %r: no number in %r", said, command)
@@ -1012,17 +1012,47 @@ def words_unsaid(engine: IntentEngine, said: str, free: str) -> list[str]:
     return unsaid
 
 
-def numbers_unheard(engine: IntentEngine, free: str, parsed: ParseResult) -> list[str]:
+def numbers_unheard(engine: IntentEngine, free: str, parsed: ParseResult,
+                    said: str = "") -> list[str]:
     """The numbers of a range (an amount, a percentage) that the grammar's sentence writes
-    (``parsed``) where the free text has no number, nor a word that may be one misheard
-    ("for", "point"), each as "slot value". The grammar pass mends how a number was heard
-    ("for tea" -> 40, 「ごじゅう」); it must not make one up ("I log into the booking
-    system" -> "log one hundred and thirty")."""
-    if any(t.is_number or engine.language.may_be_number(t.text)
-           for t in engine.catalog.normalise(free)):
+    (``parsed``; ``said`` is its text) where the free text has no number, nor a word that may
+    be one misheard ("for", "point"), nor the number's sound between its neighbours'
+    (「ガスに立方メートル」 is 「ガス2立方メートル」 said: に is both a particle and 2), each as
+    "slot value". The grammar pass mends how a number was heard ("for tea" -> 40,
+    「ごじゅう」); it must not make one up ("I log into the booking system" -> "log one
+    hundred and thirty")."""
+    heard = engine.catalog.normalise(free)
+    if any(t.is_number or engine.language.may_be_number(t.text) for t in heard):
         return []
+    free_sound = "".join(engine.language.sound(t.text) for t in heard).lower()
     return [f"{slot} {value}" for slot, value in parsed.slots.items()
-            if isinstance(value, int | float) and not isinstance(value, bool)]
+            if isinstance(value, int | float) and not isinstance(value, bool)
+            and not _number_heard_by_sound(engine, said, value, free_sound)]
+
+
+NUMBER_SOUND_LETTERS = 6  # a number's sound with its neighbours', at least ("gasunirippou")
+
+
+def _number_heard_by_sound(engine: IntentEngine, said: str, value: float | int,
+                           free_sound: str) -> bool:
+    """Whether the free text, said aloud (``free_sound``), has ``value`` as the grammar's
+    sentence ``said`` says it, between the same words (「田中研にリットル」 has no 2: its に is
+    the particle before it): a language whose numbers are read like other words
+    (``Language.number_sound``) writes a number it heard as a word."""
+    number_sound = engine.language.number_sound(value)
+    if not number_sound or not said:
+        return False
+    tokens = engine.catalog.normalise(said)
+    sounds = [engine.language.sound(t.text).lower() for t in tokens]
+    for i, token in enumerate(tokens):
+        if token.value != value:
+            continue
+        before = sounds[i - 1] if i else ""
+        after = sounds[i + 1] if i + 1 < len(tokens) else ""
+        around = before + number_sound + after
+        if len(around) >= NUMBER_SOUND_LETTERS and around in free_sound:
+            return True
+    return False
 
 
 def _grown(value: object, own: object) -> bool:
