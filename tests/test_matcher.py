@@ -878,8 +878,9 @@ def test_a_day_gone_is_neither_a_request_nor_bent_into_another(engine, text):
      "read_level", {"dewar": "3"}),
     ("we had a quench on the nmr last month, so what's our liquid stock looking like",
      "stock_query", {"phase": "liquid"}),
-    # a clause that names what the question takes is not read past: which dewar hissed?
-    ("dewar seven was hissing, what's the pressure", None, {}),
+    # a clause that names what the question takes is not read past (which dewar hissed?);
+    # the whole is answered on a second opinion, its words all a question of dewar seven's
+    ("dewar seven was hissing, what's the pressure", "read_pressure", {"dewar": "7"}),
     # nor one before a request that is not a question
     ("dewar seven was low this morning, start the transfer", None, {}),
 ])

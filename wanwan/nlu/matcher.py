@@ -13,7 +13,8 @@ Two passes over the same compiled template graphs (:mod:`wanwan.nlu.graph`):
 
 Rejection beats guessing: below the intent's minimum confidence, on an unconsumed negation, on a
 slot out of its range, or when two intents fit almost equally well, the result is ``intent=None``
-with a reason.
+with a reason. A question refused only as not sure enough may be taken on a second opinion,
+where the catalogue's sentences nearest to it by its words agree (:mod:`wanwan.nlu.wordbag`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from wanwan.nlu.catalog import Catalog, Intent, SlotList, SlotValue, Template
 from wanwan.nlu.graph import GrammarNode, TemplateGraph
 from wanwan.nlu.templates import SlotRef
 from wanwan.nlu.text import NUMBER_PREFIX, Token, format_number, phonetic_key, spelled_as_said
+from wanwan.nlu.wordbag import MIN_WORDS, SecondOpinion, WordBag
 
 MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
@@ -58,6 +60,7 @@ SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again withou
 # from seven" at 0.74 is a fill to 7 percent)
 TOLD_SURE = 0.8
 AMBIGUITY_MARGIN = 0.03
+NOT_SURE = "not sure enough"  # the reason a reading below its intent's bar is refused
 PRUNE_MARGIN = 1.0  # keep aligning paths this much worse than the best, for margins
 
 INS_COST = 1.0
@@ -107,6 +110,9 @@ class ParseResult:
     # numbers the reading took and did not keep (a slot named with "_": the figure a
     # question is asked against), so that no check takes them for a name left unread
     figures: tuple[SlotValue, ...] = ()
+    # where the reading was below its intent's bar and the catalogue's sentences nearest to
+    # it agreed (:mod:`wanwan.nlu.wordbag`): their share of belief in the intent
+    second_opinion: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -119,6 +125,8 @@ class ParseResult:
             out["reason"] = self.reason
             if self.near:
                 out["near"] = self.near
+        if self.intent is not None and self.second_opinion is not None:
+            out["second_opinion"] = self.second_opinion
         return out
 
 
@@ -164,6 +172,7 @@ class IntentEngine:
         self.templates: list[Template] = [t for i in catalog.intents.values()
                                           for t in i.templates if t.graph is not None]
         self._intent_of = {id(t): catalog.intents[t.intent] for t in self.templates}
+        self.second_opinion = SecondOpinion.from_catalogue(catalog)
         self._build_root()
         self._build_index()
         self._build_list_index()
@@ -559,6 +568,42 @@ class IntentEngine:
                 and self._name_unread(tokens, result):  # a reading apart, not yet checked
             return ParseResult(text, None, confidence=result.confidence, near=result.intent,
                                reason="a name said and not read")
+        if result.intent is None and (result.reason or "").startswith(NOT_SURE):
+            return self._agreed_reading(text, tokens, result, intents) or result
+        return result
+
+    @cached_property
+    def word_bag(self) -> WordBag:
+        """The catalogue's sentences as bags of words (made when first asked: 0.3-1 s)."""
+        return WordBag.from_catalogue(self.catalog)
+
+    def _agreed_reading(self, text: str, tokens: list[Token], refused: ParseResult,
+                        intents: set[str] | None) -> ParseResult | None:
+        """The reading of ``tokens`` as the intent ``refused`` came nearest to, below that
+        intent's bar but above the catalogue's floor, where a bag of the sentence's words
+        agrees on the intent (:class:`SecondOpinion`): wording no template has ("how did
+        last week's recovery look"). Only for a question and the few intents the catalogue
+        names, none that acts. Every other check of a reading still applies."""
+        opinion, near = self.second_opinion, refused.near
+        if opinion is None or near is None or (intents is not None and near not in intents) \
+                or not opinion.answers(self.catalog.intents[near]) \
+                or refused.confidence < opinion.floor:
+            return None
+        words = [t.text for t in tokens]
+        if sum(w not in self.language.skip_words for w in words) < MIN_WORDS:
+            return None
+        belief = self.word_bag.belief(words).get(near, 0.0)
+        if belief < opinion.agree:
+            return None
+        result, _ = self._parse_tokens(text, tokens, {near}, bar=opinion.floor)
+        if result.intent != near or result.actuating or self._name_unread(tokens, result):
+            return None
+        # a name the reading does not take speaks of something else: "sato lab, how much
+        # did we deliver this month" is no question of what was recovered
+        read = self._words_of_values(self.lists, set(result.slots.values()))
+        if any(t.text in self.naming_words and t.text not in read for t in tokens):
+            return None
+        result.second_opinion = round(belief, 3)
         return result
 
     def said_to_assistant(self, text: str) -> str | None:
@@ -1761,7 +1806,7 @@ class IntentEngine:
             return reject("nothing the sentence names was read")
         needed = intent.min_confidence if bar is None else min(bar, intent.min_confidence)
         if best.confidence < needed:
-            return reject(f"not sure enough ({best.confidence:.2f} < {needed})")
+            return reject(f"{NOT_SURE} ({best.confidence:.2f} < {needed})")
         if (not best.exact and runner_up is not None
                 and best.confidence - runner_up.confidence < AMBIGUITY_MARGIN):
             return reject(f"ambiguous between {intent.name} and {runner_up.intent.name}")
