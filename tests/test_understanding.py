@@ -368,6 +368,18 @@ def score(engine, name: str) -> tuple[float, list]:
     # "transfer, seven, start", was a transfer to a level of 7 % (read back, never sent
     # unconfirmed): a level is now said with its "to" or "percent", and the sentence is refused
     ("en-tune102.yaml", 0.95),
+    # the afternoon after a power cut ("did the compressor come back on after the outage",
+    # "how full did the gas bag get during the outage"): 65.0 % when first run (60.0 % without
+    # the second opinion of wanwan/nlu/wordbag.py, session 38)
+    ("en-tune103.yaml", 0.65),
+    # collection day at the loading dock ("sato lab took forty five litres, put it down",
+    # "no, don't log it yet"): 75.0 % when first run
+    # (70.0 % without the second opinion, session 38)
+    ("en-tune104.yaml", 0.75),
+    # the year-end stocktake at the kiosk ("and last month, for comparison", "what's dewar
+    # three's pressure for the record"): 75.0 % when first run (65.0 % without the second
+    # opinion, session 38)
+    ("en-tune105.yaml", 0.75),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
