@@ -52,7 +52,7 @@ from wanwan.audio.vad import EndpointerSettings
 from wanwan.errors import UserError
 from wanwan.nlu.catalog import SlotValue
 from wanwan.nlu.matcher import IntentEngine, ParseResult
-from wanwan.nlu.text import NUMBER_PREFIX, format_number, in_cjk_script
+from wanwan.nlu.text import NUMBER_PREFIX, Token, format_number, in_cjk_script
 from wanwan.nlu.wake import split_wake
 
 log = logging.getLogger(__name__)
@@ -1021,34 +1021,37 @@ def numbers_unheard(engine: IntentEngine, free: str, parsed: ParseResult,
     "slot value". The grammar pass mends how a number was heard ("for tea" -> 40,
     「ごじゅう」); it must not make one up ("I log into the booking system" -> "log one
     hundred and thirty")."""
+    numbers = [(slot, value) for slot, value in parsed.slots.items()
+               if isinstance(value, int | float) and not isinstance(value, bool)]
+    if not numbers:
+        return []
     heard = engine.catalog.normalise(free)
     if any(t.is_number or engine.language.may_be_number(t.text) for t in heard):
         return []
     free_sound = "".join(engine.language.sound(t.text) for t in heard).lower()
-    return [f"{slot} {value}" for slot, value in parsed.slots.items()
-            if isinstance(value, int | float) and not isinstance(value, bool)
-            and not _number_heard_by_sound(engine, said, value, free_sound)]
+    said_tokens = engine.catalog.normalise(said) if said else []
+    return [f"{slot} {value}" for slot, value in numbers
+            if not _number_heard_by_sound(engine, said_tokens, value, free_sound)]
 
 
 NUMBER_SOUND_LETTERS = 6  # a number's sound with its neighbours', at least ("gasunirippou")
 
 
-def _number_heard_by_sound(engine: IntentEngine, said: str, value: float | int,
+def _number_heard_by_sound(engine: IntentEngine, said: list[Token], value: float | int,
                            free_sound: str) -> bool:
     """Whether the free text, said aloud (``free_sound``), has ``value`` as the grammar's
-    sentence ``said`` says it, between the same words (「田中研にリットル」 has no 2: its に is
-    the particle before it): a language whose numbers are read like other words
+    sentence (its words, ``said``) says it, between the same words (「田中研にリットル」 has no
+    2: its に is the particle before it): a language whose numbers are read like other words
     (``Language.number_sound``) writes a number it heard as a word."""
     number_sound = engine.language.number_sound(value)
-    if not number_sound or not said:
+    if not number_sound:
         return False
-    tokens = engine.catalog.normalise(said)
-    sounds = [engine.language.sound(t.text).lower() for t in tokens]
-    for i, token in enumerate(tokens):
+    sounds = [engine.language.sound(t.text).lower() for t in said]
+    for i, token in enumerate(said):
         if token.value != value:
             continue
         before = sounds[i - 1] if i else ""
-        after = sounds[i + 1] if i + 1 < len(tokens) else ""
+        after = sounds[i + 1] if i + 1 < len(said) else ""
         around = before + number_sound + after
         if len(around) >= NUMBER_SOUND_LETTERS and around in free_sound:
             return True

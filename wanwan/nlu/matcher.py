@@ -125,7 +125,7 @@ class ParseResult:
             out["reason"] = self.reason
             if self.near:
                 out["near"] = self.near
-        if self.intent is not None and self.second_opinion is not None:
+        if self.second_opinion is not None:  # set on a reading taken, never on a refusal
             out["second_opinion"] = self.second_opinion
         return out
 

@@ -48,8 +48,8 @@ class SecondOpinion:
     second_opinion:``): for the intent the matcher came nearest to, at ``floor`` confidence
     or more, where the nearest sentences give that intent at least ``agree`` of their
     similarity. Only for a question (a wrong answer is heard, and asked again) and the
-    intents ``also`` names, none of which may act: nothing is written, started or silenced
-    on a second opinion."""
+    intents ``also`` names, none of which may act (a load error); the shipped catalogues
+    name none that writes or silences either (a ledger entry, an alarm acknowledged)."""
 
     floor: float
     agree: float
