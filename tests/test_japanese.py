@@ -565,15 +565,27 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     # without the particles that join them, in an order the templates do not say)
     ("ja-tune84.yaml", 0.85),
     # the afternoon after a power cut (「停電のあと圧縮機はちゃんと動いてる？」, 「停電の間にガス
-    # バッグどのくらい膨らんだ？」): 60.0 % when first run (session 38, with the second opinion
-    # of wanwan/nlu/wordbag.py as without)
-    ("ja-tune85.yaml", 0.6),
+    # バッグどのくらい膨らんだ？」): 85.0 % (60.0 % when first run, session 38, with the second
+    # opinion of wanwan/nlu/wordbag.py as without). Left: 「圧縮機をもう一回動かして」 (一 and 回
+    # would tell a request that acts apart in the grammar pass), a reason inside the request
+    ("ja-tune85.yaml", 0.85),
     # collection day at the loading dock (「佐藤研が45リットル持っていった、つけといて」): 75.0 %
-    # when first run (session 38); one remark taken, 「ここと、ここにサインお願いします」, marked
+    # when first run (session 38), and after (session 39: 「そう、記録して」 and 「いや、まだ記録
+    # しないで」 are left, 記録 in a yes or a no would no longer tell a ledger entry apart in the
+    # grammar pass); one remark taken, 「ここと、ここにサインお願いします」, marked
     ("ja-tune86.yaml", 0.75),
     # the year-end stocktake at the kiosk (「比較用に先月も」, 「記録用にデュワー3の圧力を
-    # 教えて」): 55.0 % when first run (session 38)
-    ("ja-tune87.yaml", 0.55),
+    # 教えて」): 85.0 % (55.0 % when first run, session 38)
+    ("ja-tune87.yaml", 0.85),
+    # the night shift alone (「7番の液面、パーセントで」, 「今夜はバッグ結構膨らんでる？」): 85.0 %
+    # when first run (session 39, with and without the session's first changes), 90.0 % after
+    ("ja-tune88.yaml", 0.9),
+    # a visiting researcher in keigo (「今、移送は行われていますか」, 「いえ、それはしないで
+    # ください」): 70.0 % when first run (session 39, with and without), 95.0 % after
+    ("ja-tune89.yaml", 0.95),
+    # after a quench of the NMR magnet (「バッグどのくらいの速さで膨らんでる？」, 「移送中止、
+    # ラインが凍ってる」): 85.0 % when first run (session 39, with and without), 95.0 % after
+    ("ja-tune90.yaml", 0.95),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating

@@ -369,17 +369,30 @@ def score(engine, name: str) -> tuple[float, list]:
     # unconfirmed): a level is now said with its "to" or "percent", and the sentence is refused
     ("en-tune102.yaml", 0.95),
     # the afternoon after a power cut ("did the compressor come back on after the outage",
-    # "how full did the gas bag get during the outage"): 65.0 % when first run (60.0 % without
-    # the second opinion of wanwan/nlu/wordbag.py, session 38)
-    ("en-tune103.yaml", 0.65),
+    # "how full did the gas bag get during the outage"): 95.0 % (65.0 % when first run, 60.0 %
+    # without the second opinion of wanwan/nlu/wordbag.py, session 38). Left: "is the
+    # transfer still running or did it stop" (a stop said and not read is refused)
+    ("en-tune103.yaml", 0.95),
     # collection day at the loading dock ("sato lab took forty five litres, put it down",
-    # "no, don't log it yet"): 75.0 % when first run
-    # (70.0 % without the second opinion, session 38)
-    ("en-tune104.yaml", 0.75),
-    # the year-end stocktake at the kiosk ("and last month, for comparison", "what's dewar
-    # three's pressure for the record"): 75.0 % when first run (65.0 % without the second
+    # "no, don't log it yet"): 95.0 % (75.0 % when first run, 70.0 % without the second
     # opinion, session 38)
-    ("en-tune105.yaml", 0.75),
+    ("en-tune104.yaml", 0.95),
+    # the year-end stocktake at the kiosk ("and last month, for comparison", "what's dewar
+    # three's pressure for the record"): 95.0 % (75.0 % when first run, 65.0 % without the
+    # second opinion, session 38)
+    ("en-tune105.yaml", 0.95),
+    # the night shift alone ("level of seven, percent please", "is the bag filling up much
+    # tonight"): 75.0 % when first run (session 39, with and without the session's first
+    # changes), 90.0 % after
+    ("en-tune106.yaml", 0.9),
+    # a visiting researcher, polite and wordy ("what kind of things can i ask you", "how long
+    # would dewar four last if we leave it"): 80.0 % when first run (session 39, with and
+    # without the session's first changes), 95.0 % after. One remark known to be taken
+    ("en-tune107.yaml", 0.95),
+    # after a quench of the nmr magnet ("how fast is the bag filling", "halt the transfer,
+    # the line's iced up"): 85.0 % when first run (80.0 % without the session's first
+    # changes, session 39), 95.0 % after
+    ("en-tune108.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

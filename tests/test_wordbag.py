@@ -108,3 +108,29 @@ def test_a_catalogue_without_the_setting_has_no_second_opinion(tmp_path: Path):
     engine = IntentEngine(load_catalog(tmp_path))
     assert engine.second_opinion is None
     assert engine.parse("what is the level in vessel one").intent == "read_level"
+
+
+
+def test_a_template_added_elsewhere_leaves_every_other_templates_walks_as_they_were(
+        tmp_path: Path):
+    """Each template's walks are drawn from its own words: a template added to one intent
+    changes no other template's walks, nor any other sentence's second opinion (drawn in
+    turn from one generator, every template after it was walked anew)."""
+    from wanwan.nlu.wordbag import _catalogue_sentences
+
+    def walks(folder: Path, extra: str) -> dict[str, list[list[str]]]:
+        folder.mkdir()
+        text = CATALOGUE.format(settings="  min_confidence: 0.7").replace(
+            '["what is the level in vessel {vessel}"]',
+            f'["what is the level in vessel {{vessel}}"{extra}]')
+        (folder / "intents.yaml").write_text(text)
+        by_template: dict[str, list[list[str]]] = {}
+        for label, words, source in _catalogue_sentences(load_catalog(folder)):
+            by_template.setdefault(f"{label} {source}", []).append(words)
+        return by_template
+
+    before = walks(tmp_path / "before", "")
+    after = walks(tmp_path / "after", ', "how (full|empty) is vessel {vessel} [now]"')
+    assert set(after) == {"read_level 1", "read_level 2", "fill 3"}
+    assert before["read_level 1"] == after["read_level 1"]
+    assert before["fill 2"] == after["fill 3"]

@@ -1849,6 +1849,8 @@ class IntentEngine:
             if not token.is_number or (within is not None and all(t is not token
                                                                    for t in within)):
                 continue
+            if not (float(token.value).is_integer() and 0 <= token.value <= 24):  # type: ignore[arg-type]
+                continue  # "the bag's at eighty, ...": no hour of the day
             marker = next((p for p in language.clock_before
                            if self._said_as(words, at, p, backwards=True)), None) or next(
                 (p for p in language.clock_after if self._said_as(words, at + 1, p)), None)

@@ -35,7 +35,7 @@ NEIGHBOURS = 10  # the catalogue's sentences nearest to one that say what it ask
 # of which at most this many walked through one template: a template's walks are near copies
 # of each other, and ten of one would outvote a remark the catalogue rejects in the same words
 PER_SOURCE = 2
-SEED = 1  # the walks are the same every time the catalogue is loaded
+SEED = 1  # the walks are the same every time the catalogue is loaded (with the template)
 # the fewest words that say something (not the language's skip words) a bag judges: two words
 # say no more as a bag than aligned ("Thank you.", which Whisper writes for noise, is a
 # cancel's "no thank you" to both)
@@ -150,12 +150,10 @@ class WordBag:
 
     @classmethod
     def from_catalogue(cls, catalog: Catalog) -> WordBag:
-        rng = random.Random(SEED)
-        return cls(_catalogue_sentences(catalog, rng))
+        return cls(_catalogue_sentences(catalog))
 
 
-def _catalogue_sentences(catalog: Catalog, rng: random.Random
-                         ) -> Iterable[tuple[str, list[str], int]]:
+def _catalogue_sentences(catalog: Catalog) -> Iterable[tuple[str, list[str], int]]:
     """The catalogue's sentences, each as (intent or ``OTHER``, normalised words, the number
     of the template it was walked through or of the sentence itself)."""
     lists = catalog.lists
@@ -165,6 +163,9 @@ def _catalogue_sentences(catalog: Catalog, rng: random.Random
             if template.graph is None:
                 continue
             source += 1
+            # each template's walks drawn from its own words: a template added or changed
+            # elsewhere leaves them as they were (one drawn in turn shifted every later one's)
+            rng = random.Random(f"{SEED} {intent.name} {template.text}")
             for elements in template.graph.sample(SAMPLES_PER_TEMPLATE, rng):
                 words: list[str] = []
                 for element in elements:
