@@ -815,7 +815,7 @@ def test_a_name_said_and_not_read_leaves_nothing_understood(engine):
 def test_the_lists_of_a_slot_filled_from_two_are_both_known(engine):
     """"to_unit" is a unit or a phase said for its unit ("in gas"): which one a slot's list
     is must not depend on the order a frozenset gives."""
-    assert set(engine.lists_of_slots["convert_units"]["to_unit"]) == {"as_phase", "volume_unit"}
+    assert set(engine.lists_of_slots["convert_units"]["to_unit"]) == {"as_phase", "unit_asked"}
 
 
 @pytest.mark.parametrize(("text", "intent", "slots"), [

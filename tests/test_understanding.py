@@ -387,12 +387,25 @@ def score(engine, name: str) -> tuple[float, list]:
     ("en-tune106.yaml", 0.9),
     # a visiting researcher, polite and wordy ("what kind of things can i ask you", "how long
     # would dewar four last if we leave it"): 80.0 % when first run (session 39, with and
-    # without the session's first changes), 95.0 % after. One remark known to be taken
+    # without the session's first changes), 100 % after. One remark known to be taken
     ("en-tune107.yaml", 0.95),
     # after a quench of the nmr magnet ("how fast is the bag filling", "halt the transfer,
     # the line's iced up"): 85.0 % when first run (80.0 % without the session's first
     # changes, session 39), 95.0 % after
     ("en-tune108.yaml", 0.95),
+    # the second report of session 39, written before anything was run on them (first runs:
+    # 39 of 59 after the session's first tuning against 42 of 59 at its start). Monday
+    # planning at the kiosk ("and gas in storage", "what's fifteen at right now"; "how much
+    # went out last week" is our label corrected to none: what went out is not recovered):
+    # 68.4 % when first run, 89.5 % after
+    ("en-tune109.yaml", 0.85),
+    # an undergraduate on a placement, hedging ("um, sorry, is it okay to ask what the level is
+    # in dewar three", "sorry, i didn't mean that, cancel"): 65.0 % when first run, 90.0 % after
+    ("en-tune110.yaml", 0.9),
+    # the safety officer's round ("what about the nmr room", "which commands do you
+    # understand", "turn the compressor off for the inspection"): 65.0 % when first run, 90.0 %
+    # after
+    ("en-tune111.yaml", 0.9),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)
