@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 from wanwan import load_engine
 from wanwan.errors import UserError
 from wanwan.nlu import IntentEngine, load_catalog
-from wanwan.nlu.wordbag import OTHER, WordBag, features
+from wanwan.nlu.wordbag import OTHER, WordBag, _catalogue_sentences, features
 
 
 @pytest.fixture(scope="module")
@@ -110,13 +110,11 @@ def test_a_catalogue_without_the_setting_has_no_second_opinion(tmp_path: Path):
     assert engine.parse("what is the level in vessel one").intent == "read_level"
 
 
-
 def test_a_template_added_elsewhere_leaves_every_other_templates_walks_as_they_were(
         tmp_path: Path):
     """Each template's walks are drawn from its own words: a template added to one intent
     changes no other template's walks, nor any other sentence's second opinion (drawn in
     turn from one generator, every template after it was walked anew)."""
-    from wanwan.nlu.wordbag import _catalogue_sentences
 
     def walks(folder: Path, extra: str) -> dict[str, list[list[str]]]:
         folder.mkdir()

@@ -35,7 +35,7 @@ NEIGHBOURS = 10  # the catalogue's sentences nearest to one that say what it ask
 # of which at most this many walked through one template: a template's walks are near copies
 # of each other, and ten of one would outvote a remark the catalogue rejects in the same words
 PER_SOURCE = 2
-SEED = 1  # the walks are the same every time the catalogue is loaded (with the template)
+SEED = 1  # with a template's own text, the seed of its walks: the same at every load
 # the fewest words that say something (not the language's skip words) a bag judges: two words
 # say no more as a bag than aligned ("Thank you.", which Whisper writes for noise, is a
 # cancel's "no thank you" to both)
