@@ -125,6 +125,9 @@ def voice_lab(broker, site_config, engine, whisper, tmp_path):
     config = site_config.model_copy(update={"timeouts": Timeouts(confirm_s=20, ack_s=1.0)})
     lab = make_lab(config, engine, broker.port, tmp_path / "wanwan.sqlite3")
     hub = SatelliteHub(lab, lambda: whisper, make_synthesizer())
+    # the hub subscribes after the bus is up: a frame published before the broker took its
+    # subscriptions is never delivered (fresh-clone CI on a busy machine once lost two)
+    assert lab.bus.wait_subscribed(10)
     yield lab, hub
     hub.close()
     lab.close()

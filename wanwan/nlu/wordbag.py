@@ -25,7 +25,7 @@ from itertools import pairwise
 import numpy as np
 
 from wanwan.errors import UserError
-from wanwan.nlu.catalog import Catalog, Intent, SlotList
+from wanwan.nlu.catalog import Catalog, Intent
 from wanwan.nlu.templates import SlotRef
 from wanwan.nlu.text import NUMBER_PREFIX
 
@@ -156,7 +156,9 @@ class WordBag:
 def _catalogue_sentences(catalog: Catalog) -> Iterable[tuple[str, list[str], int]]:
     """The catalogue's sentences, each as (intent or ``OTHER``, normalised words, the number
     of the template it was walked through or of the sentence itself)."""
-    lists = catalog.lists
+    # each list's spoken forms in one order, sorted once (not at every slot of every walk)
+    forms = {name: sorted(slot_list.phrases) for name, slot_list in catalog.lists.items()
+             if not slot_list.is_range}
     source = 0
     for intent in catalog.intents.values():
         for template in intent.templates:
@@ -170,7 +172,7 @@ def _catalogue_sentences(catalog: Catalog) -> Iterable[tuple[str, list[str], int
                 words: list[str] = []
                 for element in elements:
                     if isinstance(element, SlotRef):
-                        words += _a_value(lists[element.list_name], rng)
+                        words += _a_value(forms.get(element.list_name), rng)
                     elif element:
                         words.append(element)
                 yield intent.name, words, source
@@ -179,8 +181,9 @@ def _catalogue_sentences(catalog: Catalog) -> Iterable[tuple[str, list[str], int
         yield case.intent or OTHER, [t.text for t in catalog.normalise(case.text)], source
 
 
-def _a_value(slot_list: SlotList, rng: random.Random) -> list[str]:
-    """The words of one of a list's values, as a sentence would say it (a number: ``#``)."""
-    if slot_list.is_range or not slot_list.phrases:
+def _a_value(forms: list[str] | None, rng: random.Random) -> list[str]:
+    """The words of one of a list's spoken ``forms``, as a sentence would say it (a range,
+    or a list with none: a number, ``#``)."""
+    if not forms:
         return [NUMBER_PREFIX]
-    return rng.choice(sorted(slot_list.phrases)).split()
+    return rng.choice(forms).split()
