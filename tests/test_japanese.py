@@ -594,12 +594,25 @@ def test_each_language_keeps_the_site_names_it_can_say(engine):
     ("ja-tune91.yaml", 0.9),
     # an undergraduate on a placement, hedging (「デュワー3の液面って聞いてもいいですか」,
     # 「すみません、今のは間違いです、キャンセルで」): 55.0 % when first run, 85.0 % after; one
-    # remark known to be taken (「すみません、今日が初めてで」 as today's recovery)
+    # remark taken until session 40 (「すみません、今日が初めてで」 as today's recovery)
     ("ja-tune92.yaml", 0.85),
     # the safety officer's round (「今、移送中のものはありますか」, 「点検の間、圧縮機を止めて
     # ください」): 60.0 % when first run, 85.0 % after. Left: 「回収室は？」 and 「NMR室はどう
     # ですか」, a room asked after the last one, are the recovery side's status to the catalogue
     ("ja-tune93.yaml", 0.85),
+    # session 40's report, written before anything was run on them (first runs: 50 of 60 with
+    # the session's second opinion, where the bag may agree less on a surer reading, 48 of 60
+    # without). The stocktake before the winter closure (「デュワー12は年末年始もつかな」,
+    # 「先月は？」): 75.0 % when first run, 95.0 % after; one remark known to be taken
+    # (「大学は29日から閉まります」 as a level asked). Left: 「山本研に40リットル、今年最後の分を
+    # 記録して」, a clause in the middle of an entry
+    ("ja-tune94.yaml", 0.9),
+    # a busy morning of fills, said as briefly as will do (「次はPPMS、デュワー4から」,
+    # 「はい、記録して」): 90.0 % when first run, 100 % after
+    ("ja-tune95.yaml", 0.95),
+    # a new postdoc at the kiosk (「今、誰か移送してますか」, 「圧縮機は動いてますか」;
+    # 「やっぱりいいです」 was a yes, a no thanks now): 85.0 % when first run, 100 % after
+    ("ja-tune96.yaml", 0.95),
 ])
 def test_held_out_japanese_typed_commands(ja_site, name, floor):
     """Sentences written before they were run, as technicians talk; never an actuating

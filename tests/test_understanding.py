@@ -406,6 +406,19 @@ def score(engine, name: str) -> tuple[float, list]:
     # understand", "turn the compressor off for the inspection"): 65.0 % when first run, 90.0 %
     # after
     ("en-tune111.yaml", 0.9),
+    # session 40's report, written before anything was run on them (first runs: 52 of 60 with
+    # the session's second opinion and without it). The stocktake before the winter closure
+    # ("will fifteen still have helium in it when we come back in january", "and last
+    # month", "turn the recovery compressor off for the shutdown"): 80.0 % when first run,
+    # 95.0 % after (left: "and last month": an "and" in a template would tell a period from
+    # "and dewar four")
+    ("en-tune112.yaml", 0.95),
+    # a busy morning of fills, said as briefly as will do ("ppms next, from dewar four",
+    # "still going?"): 85.0 % when first run, 100 % after
+    ("en-tune113.yaml", 0.95),
+    # a new postdoc at the kiosk ("is anyone using the transfer line right now"): 95.0 % when
+    # first run, 100 % after
+    ("en-tune114.yaml", 0.95),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

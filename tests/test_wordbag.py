@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 from wanwan import load_engine
 from wanwan.errors import UserError
 from wanwan.nlu import IntentEngine, load_catalog
-from wanwan.nlu.wordbag import OTHER, WordBag, _catalogue_sentences, features
+from wanwan.nlu.wordbag import OTHER, SecondOpinion, WordBag, _catalogue_sentences, features
 
 
 @pytest.fixture(scope="module")
@@ -31,16 +31,18 @@ def test_the_nearest_sentences_vote_by_their_words_not_their_order():
     assert max(belief, key=belief.get) == "level" and abs(sum(belief.values()) - 1) < 1e-6
     chatter = bag.belief(["the", "price", "went", "up", "again"])
     assert max(chatter, key=chatter.get) == OTHER
+    assert bag.nearest(["the", "price", "went", "up", "again"]) == OTHER
+    assert bag.nearest(["level", "of", "dewar", "#4"]) == "level"
     assert bag.belief(["nothing", "known"]) == {}
     # every number is the same word; the ends of a sentence are marked
     assert features(["dewar", "#12"]) == ["dewar", "#", "< dewar", "dewar #", "# >"]
 
 
 def test_a_question_below_its_bar_is_answered_where_the_words_agree(engine):
-    said = engine.parse("and this month so far")
-    assert (said.intent, said.slots) == ("recovery_summary", {"period": "this_month"})
-    assert said.confidence < engine.catalog.intents["recovery_summary"].min_confidence
-    assert said.second_opinion is not None and said.second_opinion >= 0.8
+    said = engine.parse("how far along is the nmr fill")
+    assert (said.intent, said.slots) == ("transfer_status", {})
+    assert said.confidence < engine.catalog.intents["transfer_status"].min_confidence
+    assert said.second_opinion is not None and said.second_opinion >= engine.second_opinion.agree
     assert said.to_json()["second_opinion"] == said.second_opinion
     # a reading at its bar needs no second opinion
     plain = engine.parse("how much did we recover this month")
@@ -51,6 +53,9 @@ def test_a_question_below_its_bar_is_answered_where_the_words_agree(engine):
     "the price went up again",
     "how much money do we have left in the budget",
     "maybe we need a bigger gas bag",
+    # rejected by the catalogue in these very words, and near many stock questions: the one
+    # sentence nearest of all outweighs them
+    "how much beer do we have",
     "Thank you.",  # what Whisper writes for noise: two words are too few to judge as a bag
 ])
 def test_chatter_in_the_catalogues_words_stays_refused(engine, remark):
@@ -68,6 +73,16 @@ def test_nothing_that_acts_is_taken_on_a_second_opinion(engine, ja):
             assert not opinion.answers(catalogue.catalog.intents[name])
     # below the bar of a transfer, whatever the words say
     assert engine.parse("the professor wants the transfer from dewar seven going").intent is None
+
+
+def test_a_bag_that_agrees_less_needs_a_surer_reading():
+    opinion = SecondOpinion(floor=0.5, agree=0.7, also=frozenset(), together=1.3)
+    assert opinion.agrees(0.5, 0.8) and opinion.agrees(0.62, 0.72)
+    assert not opinion.agrees(0.52, 0.75)  # both barely: 1.27 together
+    assert not opinion.agrees(0.95, 0.65)  # the bag below its own bar, however sure the reading
+    assert not opinion.agrees(0.45, 1.0)  # the reading below the floor
+    # without ``together``, each bar alone (a catalogue written before it)
+    assert SecondOpinion(floor=0.5, agree=0.7, also=frozenset()).agrees(0.5, 0.7)
 
 
 CATALOGUE = """
@@ -89,9 +104,10 @@ intents:
 
 
 @pytest.mark.parametrize("settings,fragment", [
-    ("  second_opinion: {floor: 0.5}", "mapping of floor, agree and also"),
+    ("  second_opinion: {floor: 0.5}", "mapping of floor, agree, together and also"),
     ("  second_opinion: {floor: high, agree: 0.8}", "must be numbers"),
     ("  second_opinion: {floor: 0.5, agree: 2}", "shares from 0 to 1"),
+    ("  second_opinion: {floor: 0.5, agree: 0.7, together: 2.5}", "a sum of the two"),
     ("  second_opinion: {floor: 0.5, agree: 0.8, also: [paint]}", "names no intent paint"),
     ("  second_opinion: {floor: 0.5, agree: 0.8, also: [fill]}", "fill, which acts"),
 ])

@@ -34,7 +34,7 @@ from wanwan.nlu.catalog import Catalog, Intent, SlotList, SlotValue, Template
 from wanwan.nlu.graph import GrammarNode, TemplateGraph
 from wanwan.nlu.templates import SlotRef
 from wanwan.nlu.text import NUMBER_PREFIX, Token, format_number, phonetic_key, spelled_as_said
-from wanwan.nlu.wordbag import MIN_WORDS, SecondOpinion, WordBag
+from wanwan.nlu.wordbag import MIN_WORDS, OTHER, SecondOpinion, WordBag
 
 MAX_TOKENS = 40  # a spoken command is short; a paragraph is not a command
 TOPIC_WORDS = 4  # the longest topic read apart from its question ("dewar number twelve")
@@ -593,7 +593,9 @@ class IntentEngine:
         if sum(w not in self.language.skip_words for w in words) < MIN_WORDS:
             return None
         belief = self.word_bag.belief(words).get(near, 0.0)
-        if belief < opinion.agree:
+        # the one sentence nearest of all being chatter outweighs the many a little further:
+        # "how much beer do we have" is rejected in those words, and near many stock questions
+        if not opinion.agrees(refused.confidence, belief) or self.word_bag.nearest(words) == OTHER:
             return None
         result, _ = self._parse_tokens(text, tokens, {near}, bar=opinion.floor)
         if result.intent != near or result.actuating or self._name_unread(tokens, result):

@@ -47,13 +47,21 @@ class SecondOpinion:
     """When the bag of words may lower the matcher's bar (a catalogue's ``settings:
     second_opinion:``): for the intent the matcher came nearest to, at ``floor`` confidence
     or more, where the nearest sentences give that intent at least ``agree`` of their
-    similarity. Only for a question (a wrong answer is heard, and asked again) and the
-    intents ``also`` names, none of which may act (a load error); the shipped catalogues
-    name none that writes or silences either (a ledger entry, an alarm acknowledged)."""
+    similarity, and where the two together reach ``together`` (the matcher's confidence plus
+    the bag's share: one sure and the other barely agreeing is less than both fairly sure).
+    Only for a question (a wrong answer is heard, and asked again) and the intents ``also``
+    names, none of which may act (a load error); the shipped catalogues name none that writes
+    or silences either (a ledger entry, an alarm acknowledged)."""
 
     floor: float
     agree: float
     also: frozenset[str]
+    together: float = 0.0
+
+    def agrees(self, confidence: float, belief: float) -> bool:
+        """Whether a reading at ``confidence`` and the bag's ``belief`` in it are enough."""
+        return confidence >= self.floor and belief >= self.agree \
+            and confidence + belief >= self.together
 
     def answers(self, intent: Intent) -> bool:
         return intent.question or intent.name in self.also
@@ -65,16 +73,19 @@ class SecondOpinion:
         if given is None:
             return None
         where = f"{catalog.folder}: settings: second_opinion"
-        if not isinstance(given, Mapping) or set(given) - {"floor", "agree", "also"} \
+        if not isinstance(given, Mapping) \
+                or set(given) - {"floor", "agree", "together", "also"} \
                 or not {"floor", "agree"} <= set(given):
-            raise UserError(f"{where} must be a mapping of floor, agree and also "
+            raise UserError(f"{where} must be a mapping of floor, agree, together and also "
                             f"(got {given!r})")
         try:
             floor, agree = float(given["floor"]), float(given["agree"])
+            together = float(given.get("together", 0.0))
         except (TypeError, ValueError):
-            raise UserError(f"{where}: floor and agree must be numbers") from None
-        if not (0 <= floor <= 1 and 0 < agree <= 1):
-            raise UserError(f"{where}: floor and agree are shares from 0 to 1")
+            raise UserError(f"{where}: floor, agree and together must be numbers") from None
+        if not (0 <= floor <= 1 and 0 < agree <= 1 and 0 <= together <= 2):
+            raise UserError(f"{where}: floor and agree are shares from 0 to 1, together a "
+                            "sum of the two from 0 to 2")
         also = frozenset(map(str, given.get("also") or []))
         unknown = sorted(also - set(catalog.intents))
         if unknown:
@@ -83,7 +94,7 @@ class SecondOpinion:
         if acting:
             raise UserError(f"{where}: also names {', '.join(acting)}, which acts: an intent "
                             "that acts is never taken on a second opinion")
-        return cls(floor, agree, also)
+        return cls(floor, agree, also, together)
 
 
 def features(words: Sequence[str]) -> list[str]:
@@ -126,16 +137,28 @@ class WordBag:
         self._sources = np.array(sources, np.int64)
         self._count = count
 
-    def belief(self, words: Sequence[str]) -> dict[str, float]:
-        """How much the nearest sentences believe each class (``OTHER``: chatter) says
-        ``words``: each class's share of their similarity. Empty where no word is known."""
+    def _similarity(self, words: Sequence[str]) -> np.ndarray | None:
+        """Each of the catalogue's sentences' similarity to ``words`` (None: no word known)."""
         bag = Counter(f for f in features(words) if f in self._postings)
         if not bag:
-            return {}
+            return None
         scores = np.zeros(self._count, np.float32)
         for f, n in bag.items():
             ids, values = self._postings[f]
             scores[ids] += n * self.idf[f] * values
+        return scores
+
+    def nearest(self, words: Sequence[str]) -> str | None:
+        """The class of the one sentence nearest to ``words`` (None: no word known)."""
+        scores = self._similarity(words)
+        return None if scores is None else self._labels[int(np.argmax(scores))]
+
+    def belief(self, words: Sequence[str]) -> dict[str, float]:
+        """How much the nearest sentences believe each class (``OTHER``: chatter) says
+        ``words``: each class's share of their similarity. Empty where no word is known."""
+        scores = self._similarity(words)
+        if scores is None:
+            return {}
         shares: Counter[str] = Counter()
         taken: Counter[int] = Counter()
         for i in np.argsort(-scores, kind="stable"):
