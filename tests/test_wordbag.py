@@ -27,13 +27,13 @@ def test_the_nearest_sentences_vote_by_their_words_not_their_order():
         ("pressure", ["what", "is", "the", "pressure", "in", "dewar", "#4"], 2),
         (OTHER, ["the", "price", "of", "helium", "went", "up"], 3),
     ])
-    belief = bag.belief(["dewar", "#9", "level", "what", "is", "it"])
+    belief, _ = bag.weigh(["dewar", "#9", "level", "what", "is", "it"])
     assert max(belief, key=belief.get) == "level" and abs(sum(belief.values()) - 1) < 1e-6
-    chatter = bag.belief(["the", "price", "went", "up", "again"])
+    chatter, nearest = bag.weigh(["the", "price", "went", "up", "again"])
     assert max(chatter, key=chatter.get) == OTHER
-    assert bag.nearest(["the", "price", "went", "up", "again"]) == OTHER
-    assert bag.nearest(["level", "of", "dewar", "#4"]) == "level"
-    assert bag.belief(["nothing", "known"]) == {}
+    assert nearest == OTHER
+    assert bag.weigh(["level", "of", "dewar", "#4"])[1] == "level"
+    assert bag.weigh(["nothing", "known"]) == ({}, None)
     # every number is the same word; the ends of a sentence are marked
     assert features(["dewar", "#12"]) == ["dewar", "#", "< dewar", "dewar #", "# >"]
 

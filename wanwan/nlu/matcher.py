@@ -592,10 +592,11 @@ class IntentEngine:
         words = [t.text for t in tokens]
         if sum(w not in self.language.skip_words for w in words) < MIN_WORDS:
             return None
-        belief = self.word_bag.belief(words).get(near, 0.0)
+        shares, nearest = self.word_bag.weigh(words)
+        belief = shares.get(near, 0.0)
         # the one sentence nearest of all being chatter outweighs the many a little further:
         # "how much beer do we have" is rejected in those words, and near many stock questions
-        if not opinion.agrees(refused.confidence, belief) or self.word_bag.nearest(words) == OTHER:
+        if not opinion.agrees(refused.confidence, belief) or nearest == OTHER:
             return None
         result, _ = self._parse_tokens(text, tokens, {near}, bar=opinion.floor)
         if result.intent != near or result.actuating or self._name_unread(tokens, result):

@@ -137,31 +137,21 @@ class WordBag:
         self._sources = np.array(sources, np.int64)
         self._count = count
 
-    def _similarity(self, words: Sequence[str]) -> np.ndarray | None:
-        """Each of the catalogue's sentences' similarity to ``words`` (None: no word known)."""
+    def weigh(self, words: Sequence[str]) -> tuple[dict[str, float], str | None]:
+        """How much the nearest sentences believe each class (``OTHER``: chatter) says
+        ``words`` (each class's share of their similarity), and the class of the one sentence
+        nearest of all. Empty and None where no word is known."""
         bag = Counter(f for f in features(words) if f in self._postings)
         if not bag:
-            return None
+            return {}, None
         scores = np.zeros(self._count, np.float32)
         for f, n in bag.items():
             ids, values = self._postings[f]
             scores[ids] += n * self.idf[f] * values
-        return scores
-
-    def nearest(self, words: Sequence[str]) -> str | None:
-        """The class of the one sentence nearest to ``words`` (None: no word known)."""
-        scores = self._similarity(words)
-        return None if scores is None else self._labels[int(np.argmax(scores))]
-
-    def belief(self, words: Sequence[str]) -> dict[str, float]:
-        """How much the nearest sentences believe each class (``OTHER``: chatter) says
-        ``words``: each class's share of their similarity. Empty where no word is known."""
-        scores = self._similarity(words)
-        if scores is None:
-            return {}
+        order = np.argsort(-scores, kind="stable")
         shares: Counter[str] = Counter()
         taken: Counter[int] = Counter()
-        for i in np.argsort(-scores, kind="stable"):
+        for i in order:
             if scores[i] <= 0 or taken.total() >= NEIGHBOURS:
                 break
             source = int(self._sources[i])
@@ -169,7 +159,7 @@ class WordBag:
                 taken[source] += 1
                 shares[self._labels[i]] += float(scores[i])
         total = sum(shares.values()) or 1.0
-        return {label: share / total for label, share in shares.items()}
+        return {label: share / total for label, share in shares.items()}, self._labels[order[0]]
 
     @classmethod
     def from_catalogue(cls, catalog: Catalog) -> WordBag:
