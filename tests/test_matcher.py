@@ -426,6 +426,53 @@ def test_a_clause_before_a_question_is_read_past(engine, text, intent, slots):
 
 
 @pytest.mark.parametrize("text,intent,slots", [
+    # a yes-or-no question passed on in the order of a statement
+    ("they're asking if the transfer is finished yet", "transfer_status", {}),
+    ("the lab asks whether the bag is nearly full", "gas_status", {}),
+    ("tanaka sensei asks if the air in the recovery room is okay", "read_oxygen",
+     {"room": "recovery"}),
+    ("can you tell me if the compressor is on", "gas_status", {}),
+])
+def test_a_question_asked_if_or_whether_is_read_as_the_question(engine, text, intent, slots):
+    result = engine.parse(text)
+    assert (result.intent, result.slots) == (intent, slots), result.reason
+    assert not result.exact and result.confidence < 1.0
+    # the same words without who asks make no question of that order ("the bag is nearly
+    # full" is a statement): the reading is the question's, put back in its own order
+    direct = engine.parse(text.split(" if ")[-1].split(" whether ")[-1])
+    assert direct.intent is None or direct.confidence < result.confidence + 0.2
+
+
+@pytest.mark.parametrize("text", [
+    "they don't know if the transfer is finished",  # denied: no question asked
+    "they're asking if we can start the compressor",  # a request that acts, asked about
+    "kenji, ask wanwan if the bag is full",  # said to a colleague, not to wanwan
+    "i'll check if the compressor is on",  # what the speaker will do
+])
+def test_an_if_or_whether_reads_only_a_question_someone_asks(engine, text):
+    result = engine.parse(text)
+    assert result.intent is None or not result.actuating, (result.intent, result.slots)
+    assert result.intent not in {"compressor_control", "start_transfer"}
+    if text.startswith(("they don't", "kenji", "i'll")):
+        assert result.intent is None, (result.intent, result.confidence)
+
+
+def test_a_question_before_a_clause_a_word_opens_may_be_less_sure(engine):
+    # "before", "without": words that only open clauses say where the question ends
+    for text, intent, slots in [
+            ("what pressure is the storage at before we open it up", "gas_status", {}),
+            ("how many days will dewar twenty last without the compressor",
+             "days_until_empty", {"dewar": "20"})]:
+        result = engine.parse(text)
+        assert (result.intent, result.slots) == (intent, slots), result.reason
+    # a request that is no question still needs a sure reading before any clause after it
+    # ("log forty litres for tanka" alone is a ledger entry at 0.88)
+    assert engine.parse("log forty litres for tanka before we open it up").intent is None
+    # and a remark whose first part sounds like a question stays a remark
+    assert engine.parse("the price went up again before christmas").intent is None
+
+
+@pytest.mark.parametrize("text,intent,slots", [
     # a clause closed by a comma, whatever its words, as a recogniser punctuates one
     ("the monthly report is due, how much did we recover last month", "recovery_summary",
      {"period": "last_month"}),

@@ -419,6 +419,21 @@ def score(engine, name: str) -> tuple[float, list]:
     # a new postdoc at the kiosk ("is anyone using the transfer line right now"): 95.0 % when
     # first run, 100 % after
     ("en-tune114.yaml", 0.95),
+    # session 41's report, written before anything was run on them (first runs: 35 of 60).
+    # Maintenance day ("is the compressor actually off now", "what pressure is the storage at
+    # before we open it up"): 55.0 % when first run, 75.0 % after (left: a request said after
+    # its reason that acts, "how much is in the bag while the compressor's down", whose
+    # "while" makes it a condition, "how much have we got in total, liquid")
+    ("en-tune115.yaml", 0.7),
+    # a talkative technician ("you know what, just stop the transfer", "... basically"):
+    # 70.0 % when first run, 95.0 % after
+    ("en-tune116.yaml", 0.9),
+    # relayed from a phone call ("they're asking if the transfer is finished yet", "the lab
+    # asks whether the bag is nearly full"): 50.0 % when first run, 70.0 % after (left: a
+    # question with clauses both before and after it, requests that act after their reason,
+    # "yes, that's what they said, confirm": a yes in those words made en-report's "don't log
+    # that" a cancel on the bag's word)
+    ("en-tune117.yaml", 0.7),
 ])
 def test_held_out_typed_commands(engine, name, floor):
     share, _ = score(engine, name)

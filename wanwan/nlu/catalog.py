@@ -34,7 +34,7 @@ LANGUAGE_KEYS = {"code", "spellings", "skip_words", "negations", "not_negations"
                  "question_words", "habit_words", "later_words", "past_words", "pronouns",
                  "condition_words", "dismissals", "duty_markers", "clock_before",
                  "clock_after", "assistant_names", "done_phrases", "thing_words",
-                 "describing_words", "thing_read_as", "described_before"}
+                 "describing_words", "thing_read_as", "described_before", "whether_words"}
 
 
 class CatalogErrors(ValueError):
@@ -434,6 +434,7 @@ class _Loader:
             clause_openers=self.markers("clause_openers", language_code),
             question_openers=self.markers("question_openers", language_code),
             question_words=self.markers("question_words", language_code),
+            whether_words=self.markers("whether_words", language_code),
             habit_words=self.markers("habit_words", language_code),
             later_words=self.markers("later_words", language_code),
             past_words=self.markers("past_words", language_code),

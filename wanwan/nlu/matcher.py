@@ -54,6 +54,8 @@ SHORTLIST = 60  # templates aligned after the overlap score
 # templates such as log_volume lost the right one to its others' overlap)
 PER_INTENT = 12
 BM25_B = 0.75  # how much a template's size discounts its overlap
+# a question read before a clause that a word opens ("..., before we open it up"), not a comma
+QUESTION_SURE = 0.8
 SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again without the lead-in
 # what was told of a request, then asked for bare: the asking says which request it is, so
 # the telling need be only as sure as an answer to a read-back ("I'm going to fill the ppms
@@ -555,6 +557,7 @@ class IntentEngine:
                 result = self._pronoun_apart(text, tokens, commas, intents) \
                     or self._parts_swapped(text, tokens, commas, intents) \
                     or self._duty_apart(text, tokens, intents) \
+                    or self._asked_whether(text, tokens, intents) \
                     or self._clause_apart(text, tokens, commas, intents) \
                     or self._told_then_asked(text, tokens, commas, intents) \
                     or self._restart_apart(text, tokens, intents) \
@@ -980,8 +983,13 @@ class IntentEngine:
                 continue  # "sorry, I dropped the glove", "no, I said dewar twelve"
             result, _ = self._parse_tokens(text, rest, intents)
             # a request read tolerantly and a clause read past are one guess too many ("we
-            # stopped the transfer because the magnet was full" reports a stop)
-            if result.intent is None or result.confidence < SURE_ENOUGH \
+            # stopped the transfer because the magnet was full" reports a stop); a question
+            # less sure, where a word that only opens clauses says where its own ends ("what
+            # pressure is the storage at before we open it up"): a wrong answer is only heard
+            opened_here = cut not in commas
+            if result.intent is None or result.confidence < (
+                    QUESTION_SURE if opened_here and self.catalog.intents[result.intent].question
+                    else SURE_ENOUGH) \
                     or not self._clause_read_past(clause, result, after=True):
                 continue
             if self._requests(text, clause):
@@ -994,6 +1002,40 @@ class IntentEngine:
                 # pause ("start the transfer, hang on"; "yes please, wait")
                 continue
             if self._still_sure(result, 0.01 * len(clause)):
+                return result
+        return None
+
+    def _asked_whether(self, text: str, tokens: list[Token], intents: set[str] | None
+                       ) -> ParseResult | None:
+        """A yes-or-no question put in the order of a statement after who asks and one of the
+        language's ``whether_words`` ("they're asking if the transfer is finished yet", "the
+        lab asks whether the bag is nearly full", "can you tell me if the compressor is on"):
+        read as the question it reports, its first question opener put first ("is the
+        transfer finished yet"). Only a question; never where the sentence denies ("they
+        don't know if ..."); what comes before may be read past as a clause before a
+        question is (:meth:`_clause_read_past`)."""
+        language = self.language
+        if not language.whether_words or language.negating(tokens):
+            return None
+        words = [t.text for t in tokens]
+        lead = self._lead_in_end(tokens, self._trim(tokens))
+        for at in range(1, min(len(tokens) - 2, CLAUSE_WORDS + 1)):
+            ending = self._clause_ending(words, at)
+            if words[at] not in language.whether_words or not (ending or at == lead):
+                continue
+            said = tokens[at + 1:]
+            opener = next((i for i, t in enumerate(said)
+                           if t.text in language.question_openers), None)
+            if not opener:  # none, or already first: no statement's order to undo
+                continue
+            asked = [said[opener], *said[:opener], *said[opener + 1:]]
+            result, _ = self._parse_tokens(text, asked, intents)
+            if result.intent is None or not self.catalog.intents[result.intent].question:
+                continue
+            if ending and not self._clause_read_past(tokens[:at], result, after=False,
+                                                     ending=ending):
+                continue
+            if self._still_sure(result, 0.01 * (at + 1)):  # as a lead-in's words cost
                 return result
         return None
 

@@ -95,6 +95,10 @@ class Language:
     question_openers: frozenset[str] = frozenset()
     # words that ask wherever they stand ("twenty litres is how much gas?"): the same
     question_words: frozenset[str] = frozenset()
+    # words that put a yes-or-no question into a sentence in the order of a statement ("they're
+    # asking *if* the transfer is finished", "the lab asks *whether* the bag is full"): after
+    # who asks, the question is read with its first question opener put first
+    whether_words: frozenset[str] = frozenset()
     # words of a habit ("tanaka lab usually takes fifty litres", 「田中研は週に50リットル使う」):
     # a sentence with one the template does not say tells how things go, it commands nothing
     habit_words: frozenset[str] = frozenset()
