@@ -418,6 +418,9 @@ def test_a_topic_apart_never_names_what_the_question_does_not_ask(engine):
     # a question relayed from someone else
     ("the nmr group wants to know when dewar twelve runs out", "days_until_empty",
      {"dewar": "12"}),
+    # ... with why or when after it too
+    ("they want to know the level in dewar four before they come over", "read_level",
+     {"dewar": "4"}),
 ])
 def test_a_clause_before_a_question_is_read_past(engine, text, intent, slots):
     result = engine.parse(text)
@@ -487,6 +490,15 @@ def test_a_clause_closed_by_a_comma_is_read_past_before_a_question(engine, text,
     # "the monthly report is due how much did we recover last month" by its words)
     alone = engine.parse(text.replace(",", ""))
     assert alone.intent is None or alone.confidence < result.confidence
+
+
+def test_who_asks_and_a_clause_after_leave_only_a_question(engine):
+    # the question between them is read alone; a request that acts is not read out of the
+    # middle of what is told about it
+    assert engine.parse("sato lab wants to know the level in dewar four before they come "
+                        "over").intent == "read_level"
+    assert engine.parse("sato lab wants us to start the transfer from dewar seven before "
+                        "they come over").intent is None
 
 
 @pytest.mark.parametrize("text", [

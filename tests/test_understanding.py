@@ -429,10 +429,10 @@ def score(engine, name: str) -> tuple[float, list]:
     # 70.0 % when first run, 95.0 % after
     ("en-tune116.yaml", 0.9),
     # relayed from a phone call ("they're asking if the transfer is finished yet", "the lab
-    # asks whether the bag is nearly full"): 50.0 % when first run, 70.0 % after (left: a
-    # question with clauses both before and after it, requests that act after their reason,
-    # "yes, that's what they said, confirm": a yes in those words made en-report's "don't log
-    # that" a cancel on the bag's word)
+    # asks whether the bag is nearly full", "they want to know the level in dewar four before
+    # they come over"): 50.0 % when first run, 75.0 % after (left: requests that act after
+    # their reason, "yes, that's what they said, confirm": a yes in those words made
+    # en-report's "don't log that" a cancel on the bag's word)
     ("en-tune117.yaml", 0.7),
 ])
 def test_held_out_typed_commands(engine, name, floor):

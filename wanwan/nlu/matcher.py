@@ -945,6 +945,13 @@ class IntentEngine:
             if self.language.negating(clause) and not dismissed:
                 return None  # "since it isn't empty ...": the clause says something
             result, _ = self._parse_tokens(text, rest, intents)
+            if ended and (result.intent is None or result.confidence < SURE_ENOUGH):
+                # who asks, then the question, then why or when ("they want to know the level
+                # in dewar four before they come over"): the question alone is read past both
+                inner = self._request_before_clause(
+                    text, rest, {c - cut for c in commas if c > cut}, intents)
+                if inner is not None and self.catalog.intents[inner.intent].question:
+                    result = inner  # type: ignore[assignment]
             if dismissed and result.intent is not None \
                     and self.catalog.intents[result.intent].question:
                 if self._still_sure(result, 0.01 * cut):  # "never mind the level, what's ..."
@@ -973,6 +980,15 @@ class IntentEngine:
                 continue  # 「圧縮機止めて、バッグがあふれそう」: the request, and why
             if self._still_sure(result, 0.01 * cut):  # as a lead-in's words cost
                 return result
+        return self._request_before_clause(text, tokens, commas, intents)
+
+    def _request_before_clause(self, text: str, tokens: list[Token], commas: set[int],
+                               intents: set[str] | None) -> ParseResult | None:
+        """A request said before a clause that a comma or a word that only opens clauses
+        marks ("stop the compressor, the bag is empty"; "what pressure is the storage at
+        before we open it up"): the request understood alone, if the clause may be read past
+        (:meth:`_clause_read_past`)."""
+        words = [t.text for t in tokens]
         language = self.language
         openers, said_alone = self._clause_after_openers, self._said_alone
         for cut in range(len(tokens) - 1, max(len(tokens) - CLAUSE_WORDS, 1) - 1, -1):
