@@ -54,7 +54,8 @@ SHORTLIST = 60  # templates aligned after the overlap score
 # templates such as log_volume lost the right one to its others' overlap)
 PER_INTENT = 12
 BM25_B = 0.75  # how much a template's size discounts its overlap
-# a question read before a clause that a word opens ("..., before we open it up"), not a comma
+# how sure a question read before a clause that a word opens need be ("what pressure is the
+# storage at before we open it up"; after a comma, as sure as any request)
 QUESTION_SURE = 0.8
 SURE_ENOUGH = 0.9  # a tolerant reading this good is not looked for again without the lead-in
 # what was told of a request, then asked for bare: the asking says which request it is, so
@@ -951,7 +952,7 @@ class IntentEngine:
                 inner = self._request_before_clause(
                     text, rest, {c - cut for c in commas if c > cut}, intents)
                 if inner is not None and self.catalog.intents[inner.intent].question:
-                    result = inner  # type: ignore[assignment]
+                    result = inner
             if dismissed and result.intent is not None \
                     and self.catalog.intents[result.intent].question:
                 if self._still_sure(result, 0.01 * cut):  # "never mind the level, what's ..."
