@@ -1032,13 +1032,16 @@ class IntentEngine:
         don't know if ..."); what comes before may be read past as a clause before a
         question is (:meth:`_clause_read_past`)."""
         language = self.language
-        if not language.whether_words or language.negating(tokens):
-            return None
         words = [t.text for t in tokens]
+        # most sentences refused say no whether word: nothing to trim or look for then
+        if language.whether_words.isdisjoint(words) or language.negating(tokens):
+            return None
         lead = self._lead_in_end(tokens, self._trim(tokens))
         for at in range(1, min(len(tokens) - 2, CLAUSE_WORDS + 1)):
+            if words[at] not in language.whether_words:
+                continue
             ending = self._clause_ending(words, at)
-            if words[at] not in language.whether_words or not (ending or at == lead):
+            if not (ending or at == lead):
                 continue
             said = tokens[at + 1:]
             opener = next((i for i, t in enumerate(said)
